@@ -1,0 +1,257 @@
+"""Adoption: a pilot records that it took an asset version as is, adapted or forked. This is reuse."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from catalog.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
+from catalog.schemas import Actor, AdoptionOut, AdoptionPage, AdoptionRequest, RetireRequest, utc
+from catalog.services.journal import enqueue_search, now, record, write_transaction
+from catalog.tables import Adoption, Asset, AssetVersion, Label, Pilot
+from catalog.versions import InvalidVersion, parse_version
+
+__all__ = ["get_adoption", "list_adoptions", "record_adoption", "retire_adoption"]
+
+_COLUMNS = (
+    Adoption.id,
+    Adoption.asset.slug.as_alias("asset"),
+    Adoption.asset.kind.as_alias("kind"),
+    Adoption.asset.origin_pilot.slug.as_alias("origin_pilot"),
+    Adoption.version.version.as_alias("version"),
+    Adoption.pilot.slug.as_alias("pilot"),
+    Adoption.mode,
+    Adoption.hours_saved,
+    Adoption.note,
+    Adoption.adopted_by,
+    Adoption.adopted_at,
+    Adoption.retired_at,
+    Adoption.retire_reason,
+)
+
+
+def _out(row: dict[str, Any], warnings: list[str] | None = None) -> AdoptionOut:
+    return AdoptionOut(
+        **{
+            k: row[k]
+            for k in (
+                "id",
+                "asset",
+                "kind",
+                "version",
+                "pilot",
+                "origin_pilot",
+                "mode",
+                "note",
+                "adopted_by",
+                "retire_reason",
+            )
+        },
+        hours_saved=float(row["hours_saved"]),
+        adopted_at=utc(row["adopted_at"]),
+        retired_at=utc(row["retired_at"]) if row["retired_at"] else None,
+        active=row["retired_at"] is None,
+        warnings=warnings or [],
+    )
+
+
+async def _resolve_version(asset: dict[str, Any], wanted: str | None) -> dict[str, Any]:
+    """An exact version, a label, or (when empty) the latest version."""
+    slug = asset["slug"]
+    if not wanted:
+        if asset["latest_version"] is None:
+            raise Conflict(f"every version of {slug} is yanked; there is nothing to adopt", code="version-yanked")
+        wanted = asset["latest_version"]
+    try:
+        parse_version(wanted)
+        coordinate = f"{slug}@{wanted}"
+    except InvalidVersion:
+        label = (
+            await Label.select(Label.version.coordinate.as_alias("coordinate"))
+            .where(Label.key == f"{slug}:{wanted}")
+            .first()
+        )
+        if label is None:
+            raise InvalidInput(
+                f"{slug} has no version or label {wanted!r}",
+                [
+                    FieldProblem(
+                        "/version",
+                        f"{wanted!r} is neither a published version nor a label of {slug}",
+                        "give a version such as 1.2.0, a label, or leave it empty for the latest",
+                    )
+                ],
+            ) from None
+        coordinate = label["coordinate"]
+    row = (
+        await AssetVersion.select(
+            AssetVersion.id, AssetVersion.version, AssetVersion.yanked, AssetVersion.yanked_reason
+        )
+        .where(AssetVersion.coordinate == coordinate)
+        .first()
+    )
+    if row is None:
+        raise InvalidInput(
+            f"{slug} has no version {wanted!r}",
+            [FieldProblem("/version", f"{slug}@{wanted} was never published", "pick a published version")],
+        )
+    return dict(row)
+
+
+async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetime | None = None) -> AdoptionOut:
+    """Record that a pilot adopted an asset version; recording the same active adoption twice is a no-op."""
+    at = at or now()
+    async with write_transaction():
+        asset = (
+            await Asset.select(
+                Asset.id,
+                Asset.slug,
+                Asset.lifecycle,
+                Asset.successor,
+                Asset.latest_version,
+                Asset.origin_pilot.slug.as_alias("origin"),
+            )
+            .where(Asset.slug == request.asset)
+            .first()
+        )
+        if asset is None:
+            raise InvalidInput(
+                f"no asset is named {request.asset!r}",
+                [
+                    FieldProblem(
+                        "/asset", f"no asset is named {request.asset!r}", "check the slug with GET /api/v1/assets"
+                    )
+                ],
+            )
+        pilot = (
+            await Pilot.select(Pilot.id, Pilot.slug, Pilot.team, Pilot.status)
+            .where(Pilot.slug == request.pilot)
+            .first()
+        )
+        if pilot is None:
+            raise InvalidInput(
+                f"no pilot is named {request.pilot!r}",
+                [
+                    FieldProblem(
+                        "/pilot", f"no pilot is named {request.pilot!r}", "create the pilot first or fix the slug"
+                    )
+                ],
+            )
+        if not actor.may_act_for(pilot["team"]):
+            raise PermissionDenied(
+                f"pilot {request.pilot!r} belongs to team {pilot['team']!r}; your token is for team {actor.team!r}. "
+                "Record adoptions with a token of the adopting pilot's team"
+            )
+        if pilot["status"] == "killed":
+            raise Conflict(f"pilot {request.pilot!r} was killed; it cannot adopt assets", code="pilot-closed")
+        if asset["origin"] == request.pilot:
+            raise InvalidInput(
+                f"{request.asset} came from pilot {request.pilot}; a pilot using its own asset is not reuse",
+                [FieldProblem("/pilot", "is the asset's origin pilot", "record adoptions for other pilots only")],
+                code="self-adoption",
+            )
+        version = await _resolve_version(dict(asset), request.version)
+        if version["yanked"]:
+            raise Conflict(
+                f"{request.asset}@{version['version']} is yanked ({version['yanked_reason']}); adopt another version",
+                code="version-yanked",
+                title="Version yanked",
+            )
+        existing = (
+            await Adoption.select(*_COLUMNS)
+            .where(
+                (Adoption.version == version["id"]) & (Adoption.pilot == pilot["id"]) & Adoption.retired_at.is_null()
+            )
+            .first()
+        )
+        warnings = []
+        if asset["lifecycle"] == "deprecated":
+            warnings.append(
+                f"{request.asset} is deprecated"
+                + (f"; move to its successor {asset['successor']}" if asset["successor"] else "")
+            )
+        if existing is not None:
+            return _out(dict(existing), warnings)
+        new_id = (
+            await Adoption.insert(
+                Adoption(
+                    asset=asset["id"],
+                    version=version["id"],
+                    pilot=pilot["id"],
+                    mode=request.mode,
+                    hours_saved=request.hours_saved,
+                    note=request.note,
+                    adopted_by=request.adopted_by or actor.label,
+                    adopted_at=at,
+                )
+            )
+        )[0]["id"]
+        await record(
+            "adoption.record",
+            f"asset:{request.asset}@{version['version']}",
+            actor,
+            {"adoption": new_id, "pilot": request.pilot, "mode": request.mode, "hours_saved": request.hours_saved},
+            at,
+        )
+        await enqueue_search(request.asset, "adoption", at)
+    return await get_adoption(new_id, warnings)
+
+
+async def retire_adoption(
+    adoption_id: int, request: RetireRequest, actor: Actor, *, at: datetime | None = None
+) -> AdoptionOut:
+    """Mark an adoption as no longer in use; it stays in history and counts for the time it was active."""
+    at = at or now()
+    async with write_transaction():
+        row = (
+            await Adoption.select(*_COLUMNS, Adoption.pilot.team.as_alias("team"))
+            .where(Adoption.id == adoption_id)
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no adoption has id {adoption_id}", code="adoption-not-found")
+        if not actor.may_act_for(row["team"]):
+            raise PermissionDenied(
+                f"adoption {adoption_id} belongs to team {row['team']!r}; your token is for {actor.team!r}"
+            )
+        if row["retired_at"] is not None:
+            raise Conflict(f"adoption {adoption_id} was already retired", code="already-retired")
+        await Adoption.update(
+            {Adoption.retired_at: at, Adoption.retired_by: actor.label, Adoption.retire_reason: request.reason}
+        ).where(Adoption.id == adoption_id)
+        await record(
+            "adoption.retire",
+            f"asset:{row['asset']}@{row['version']}",
+            actor,
+            {"adoption": adoption_id, "reason": request.reason},
+            at,
+        )
+        await enqueue_search(row["asset"], "adoption", at)
+    return await get_adoption(adoption_id)
+
+
+async def get_adoption(adoption_id: int, warnings: list[str] | None = None) -> AdoptionOut:
+    row = await Adoption.select(*_COLUMNS).where(Adoption.id == adoption_id).first()
+    if row is None:
+        raise NotFound(f"no adoption has id {adoption_id}", code="adoption-not-found")
+    return _out(dict(row), warnings)
+
+
+async def list_adoptions(
+    *, asset: str | None = None, pilot: str | None = None, active: bool | None = None, limit: int = 100, offset: int = 0
+) -> AdoptionPage:
+    """Adoptions, oldest first, by asset and/or adopting pilot."""
+    conditions = []
+    if asset:
+        conditions.append(Adoption.asset.slug == asset)
+    if pilot:
+        conditions.append(Adoption.pilot.slug == pilot)
+    if active is True:
+        conditions.append(Adoption.retired_at.is_null())
+    elif active is False:
+        conditions.append(Adoption.retired_at.is_not_null())
+    query, count = Adoption.select(*_COLUMNS), Adoption.count()
+    for c in conditions:
+        query, count = query.where(c), count.where(c)
+    rows = await query.order_by(Adoption.adopted_at).order_by(Adoption.id).limit(limit).offset(offset)
+    return AdoptionPage(total=await count, items=[_out(dict(r)) for r in rows])

@@ -1,0 +1,181 @@
+"""Reading the catalog: assets with their versions, labels, origin pilot and reuse; one version in full."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.errors import NotFound
+from catalog.schemas import (
+    AssetOut,
+    AssetPage,
+    FileOut,
+    LabelOut,
+    PilotRef,
+    ResolvedDependency,
+    VersionOut,
+    VersionSummary,
+    utc,
+)
+from catalog.tables import Adoption, Asset, AssetFile, AssetVersion, Label
+from catalog.versions import sort_key
+
+__all__ = ["get_asset", "get_version", "list_assets"]
+
+_ASSET_COLUMNS = (
+    *Asset.all_columns(exclude=[Asset.origin_pilot]),
+    Asset.origin_pilot.slug.as_alias("origin_slug"),
+    Asset.origin_pilot.name.as_alias("origin_name"),
+    Asset.origin_pilot.team.as_alias("origin_team"),
+    Asset.origin_pilot.status.as_alias("origin_status"),
+)
+
+
+@dataclass
+class _Reuse:
+    pilots: list[str] = field(default_factory=list)
+    adoptions: int = 0
+
+
+async def _reuse(asset_ids: list[int]) -> dict[int, _Reuse]:
+    """Adopting pilots and active adoptions per asset (an origin pilot can never adopt its own asset)."""
+    out = {i: _Reuse() for i in asset_ids}
+    if not asset_ids:
+        return out
+    rows = (
+        await Adoption.select(Adoption.asset, Adoption.pilot.slug.as_alias("pilot"))
+        .where(Adoption.asset.is_in(asset_ids) & Adoption.retired_at.is_null())
+        .order_by(Adoption.adopted_at)
+        .order_by(Adoption.id)
+    )
+    for r in rows:
+        reuse = out[r["asset"]]
+        reuse.adoptions += 1
+        if r["pilot"] not in reuse.pilots:
+            reuse.pilots.append(r["pilot"])
+    return out
+
+
+def _asset_out(row: dict[str, Any], reuse: dict[int, _Reuse], **details: Any) -> AssetOut:
+    usage = reuse[row["id"]]
+    return AssetOut(
+        slug=row["slug"],
+        kind=row["kind"],
+        title=row["title"],
+        summary=row["summary"],
+        description=row["description"],
+        tags=list(row["tags"] or []),
+        owner=row["owner"],
+        origin_pilot=PilotRef(
+            slug=row["origin_slug"], name=row["origin_name"], team=row["origin_team"], status=row["origin_status"]
+        ),
+        lifecycle=row["lifecycle"],
+        successor=row["successor"],
+        deprecation_reason=row["deprecation_reason"],
+        latest_version=row["latest_version"],
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
+        reuse_count=len(usage.pilots),
+        adoptions=usage.adoptions,
+        adopting_pilots=usage.pilots,
+        **details,
+    )
+
+
+async def list_assets(
+    *,
+    kind: str | None = None,
+    tags: list[str] | None = None,
+    owner: str | None = None,
+    origin_pilot: str | None = None,
+    lifecycle: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> AssetPage:
+    """Assets by slug with exact filters (all given tags must be present); search is its own service."""
+    conditions = []
+    if kind:
+        conditions.append(Asset.kind == kind)
+    if owner:
+        conditions.append(Asset.owner == owner)
+    if origin_pilot:
+        conditions.append(Asset.origin_pilot.slug == origin_pilot)
+    if lifecycle:
+        conditions.append(Asset.lifecycle == lifecycle)
+    for tag in tags or []:
+        conditions.append(Asset.tags.any(tag.lower()))
+    query = Asset.select(*_ASSET_COLUMNS)
+    count = Asset.count()
+    for condition in conditions:
+        query = query.where(condition)
+        count = count.where(condition)
+    rows = await query.order_by(Asset.slug).limit(limit).offset(offset)
+    reuse = await _reuse([r["id"] for r in rows])
+    return AssetPage(total=await count, items=[_asset_out(r, reuse) for r in rows])
+
+
+async def get_asset(slug: str) -> AssetOut:
+    """One asset with every version (newest first), its labels and who reuses it."""
+    row = await Asset.select(*_ASSET_COLUMNS).where(Asset.slug == slug).first()
+    if row is None:
+        raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
+    versions = await AssetVersion.select(
+        AssetVersion.version,
+        AssetVersion.content_digest,
+        AssetVersion.published_by,
+        AssetVersion.published_at,
+        AssetVersion.changelog,
+        AssetVersion.yanked,
+        AssetVersion.yanked_reason,
+    ).where(AssetVersion.asset == row["id"])
+    versions.sort(key=lambda v: sort_key(v["version"]), reverse=True)
+    labels = (
+        await Label.select(Label.name, Label.version.version.as_alias("version"), Label.moved_by, Label.moved_at)
+        .where(Label.asset == row["id"])
+        .order_by(Label.name)
+    )
+    return _asset_out(
+        row,
+        await _reuse([row["id"]]),
+        versions=[VersionSummary.model_validate({**v, "published_at": utc(v["published_at"])}) for v in versions],
+        labels=[LabelOut.model_validate({**lb, "moved_at": utc(lb["moved_at"])}) for lb in labels],
+    )
+
+
+async def get_version(slug: str, version: str) -> VersionOut:
+    """One version with its spec, manifest, resolved dependencies and attached files."""
+    row = (
+        await AssetVersion.select(
+            *AssetVersion.all_columns(),
+            AssetVersion.asset.slug.as_alias("slug"),
+            AssetVersion.asset.kind.as_alias("kind"),
+        )
+        .where(AssetVersion.coordinate == f"{slug}@{version}")
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        if not await Asset.exists().where(Asset.slug == slug):
+            raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
+        raise NotFound(f"{slug} has no version {version!r}", code="version-not-found")
+    files = await AssetFile.select().where(AssetFile.version == row["id"]).order_by(AssetFile.path)
+    return VersionOut(
+        asset=row["slug"],
+        kind=row["kind"],
+        version=row["version"],
+        content_digest=row["content_digest"],
+        published_by=row["published_by"],
+        published_at=utc(row["published_at"]),
+        changelog=row["changelog"],
+        yanked=row["yanked"],
+        yanked_reason=row["yanked_reason"],
+        yanked_at=utc(row["yanked_at"]) if row["yanked_at"] else None,
+        spec=row["spec"],
+        manifest=row["manifest"],
+        source=row["source"],
+        depends_on=[ResolvedDependency.model_validate(d) for d in row["depends_on"]],
+        files=[
+            FileOut(path=f["path"], size=f["size"], sha256=f["sha256"], content=f["content"], encoding=f["encoding"])
+            for f in files
+        ],
+    )

@@ -1,0 +1,276 @@
+"""Pilots and their stage gates: the playbook's rules for committing, iterating, killing and graduating."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from catalog.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
+from catalog.schemas import (
+    GATE_EVIDENCE,
+    Actor,
+    AdoptedRef,
+    AssetRef,
+    GateOut,
+    GateRequest,
+    PilotOut,
+    PilotPage,
+    PilotRequest,
+    PilotUpdate,
+    problems_from,
+    utc,
+)
+from catalog.services.journal import now, record, write_transaction
+from catalog.tables import Adoption, Asset, GateDecision, Pilot
+
+__all__ = ["create_pilot", "decide_gate", "get_pilot", "list_pilots", "update_pilot"]
+
+STAGE_NAMES = {
+    1: "problem framing",
+    2: "thin vertical prototype",
+    3: "productionization",
+    4: "rollout and change management",
+    5: "scale and compound",
+}
+
+
+async def _pilot_row(slug: str) -> dict[str, Any]:
+    row = await Pilot.select().where(Pilot.slug == slug).output(load_json=True).first()
+    if row is None:
+        raise NotFound(f"no pilot is named {slug!r}", code="pilot-not-found")
+    return dict(row)
+
+
+def _check_team(actor: Actor, team: str, what: str) -> None:
+    if not actor.may_act_for(team):
+        raise PermissionDenied(
+            f"{what} belongs to team {team!r}; your token is for team {actor.team!r}. "
+            f"Use a token of team {team!r} or an admin token"
+        )
+
+
+async def create_pilot(request: PilotRequest, actor: Actor, *, at: datetime | None = None) -> PilotOut:
+    """Register a pilot at stage 1 (problem framing) for the actor's team."""
+    _check_team(actor, request.team, f"pilot {request.slug!r}")
+    at = at or now()
+    async with write_transaction():
+        if await Pilot.exists().where(Pilot.slug == request.slug):
+            raise Conflict(f"a pilot named {request.slug!r} already exists; pick another slug", code="pilot-exists")
+        await Pilot.insert(
+            Pilot(
+                slug=request.slug,
+                name=request.name,
+                team=request.team,
+                budget_owner=request.budget_owner,
+                problem=request.problem,
+                baseline=request.baseline.model_dump() if request.baseline else None,
+                target=request.target.model_dump() if request.target else None,
+                value_per_month=request.value_per_month.model_dump() if request.value_per_month else None,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        await record("pilot.create", f"pilot:{request.slug}", actor, request.model_dump(mode="json"), at)
+    return await get_pilot(request.slug)
+
+
+async def update_pilot(slug: str, update: PilotUpdate, actor: Actor, *, at: datetime | None = None) -> PilotOut:
+    """Fill in the business case (baseline, target, budget owner, value) while the pilot is active."""
+    at = at or now()
+    changes = update.model_dump(exclude_unset=True, mode="json")
+    async with write_transaction():
+        pilot = await _pilot_row(slug)
+        _check_team(actor, pilot["team"], f"pilot {slug!r}")
+        if pilot["status"] != "active":
+            raise Conflict(f"pilot {slug!r} is {pilot['status']}; its record is closed", code="pilot-closed")
+        if changes:
+            await Pilot.update({**changes, Pilot.updated_at: at}).where(Pilot.slug == slug)
+            await record("pilot.update", f"pilot:{slug}", actor, changes, at)
+    return await get_pilot(slug)
+
+
+def _missing_business_case(pilot: dict[str, Any]) -> list[FieldProblem]:
+    fixes = {
+        "baseline": "set the pilot's baseline {metric, value, unit} with PATCH /api/v1/pilots/{slug}",
+        "target": "set the pilot's target {metric, value, unit} with PATCH /api/v1/pilots/{slug}",
+        "budget_owner": "name the budget owner with PATCH /api/v1/pilots/{slug}",
+    }
+    return [
+        FieldProblem(f"/pilot/{field}", f"gate 1 needs the pilot's {field.replace('_', ' ')}", fix)
+        for field, fix in fixes.items()
+        if not pilot.get(field)
+    ]
+
+
+def _evidence_problems(stage: int, evidence: dict[str, Any]) -> tuple[list[FieldProblem], dict[str, Any]]:
+    model = GATE_EVIDENCE.get(stage)
+    if model is None:
+        return [], evidence
+    try:
+        return [], model.model_validate(evidence).model_dump()
+    except ValidationError as err:
+        problems = problems_from(err, prefix="/evidence", strip_tags=False)
+        for p in problems:
+            if p.fix == "add this field":
+                name = p.pointer.rsplit("/", 1)[-1]
+                description = (model.model_fields[name].description or "") if name in model.model_fields else ""
+                object.__setattr__(p, "detail", f"gate {stage} needs evidence `{name}` {description}".strip())
+        return problems, evidence
+
+
+async def decide_gate(slug: str, request: GateRequest, actor: Actor, *, at: datetime | None = None) -> PilotOut:
+    """Record a gate decision: `commit` advances a stage (gate 4 graduates), `kill` ends, `iterate` stays."""
+    at = at or now()
+    async with write_transaction():
+        pilot = await _pilot_row(slug)
+        _check_team(actor, pilot["team"], f"pilot {slug!r}")
+        if pilot["status"] != "active":
+            raise Conflict(
+                f"pilot {slug!r} is {pilot['status']}; gates are decided only for active pilots",
+                code="pilot-closed",
+            )
+        if request.stage != pilot["stage"]:
+            raise Conflict(
+                f"pilot {slug!r} is at stage {pilot['stage']} ({STAGE_NAMES[pilot['stage']]}); "
+                f"decide gate {pilot['stage']}, not gate {request.stage}",
+                code="wrong-gate",
+                current_stage=pilot["stage"],
+            )
+        evidence = request.evidence
+        if request.decision == "commit":
+            problems: list[FieldProblem] = []
+            if request.stage == 1:
+                problems = _missing_business_case(pilot)
+            else:
+                problems, evidence = _evidence_problems(request.stage, request.evidence)
+            if problems:
+                raise InvalidInput(
+                    f"gate {request.stage} ({STAGE_NAMES[request.stage]}) cannot commit without its evidence: "
+                    + ", ".join(p.pointer.rsplit("/", 1)[-1] for p in problems),
+                    problems,
+                    code="missing-evidence",
+                )
+        elif not request.notes.strip():
+            raise InvalidInput(
+                f"a {request.decision} decision needs notes saying why",
+                [FieldProblem("/notes", "notes are empty", f"say why the gate decided {request.decision}")],
+            )
+        await GateDecision.insert(
+            GateDecision(
+                pilot=pilot["id"],
+                stage=request.stage,
+                decision=request.decision,
+                decided_by=request.decided_by,
+                notes=request.notes,
+                evidence_url=request.evidence_url,
+                evidence=evidence,
+                decided_at=at,
+            )
+        )
+        changes: dict[Any, Any] = {Pilot.updated_at: at}
+        if request.decision == "commit":
+            changes[Pilot.stage] = request.stage + 1
+            if request.stage == 4:
+                changes[Pilot.status] = "graduated"
+                changes[Pilot.graduated_at] = at
+        elif request.decision == "kill":
+            changes[Pilot.status] = "killed"
+        await Pilot.update(changes).where(Pilot.id == pilot["id"])
+        await record(
+            "pilot.gate",
+            f"pilot:{slug}",
+            actor,
+            {"stage": request.stage, "decision": request.decision, "decided_by": request.decided_by},
+            at,
+        )
+    return await get_pilot(slug)
+
+
+async def get_pilot(slug: str) -> PilotOut:
+    """A pilot with its gate history, the assets it published and those it adopted."""
+    pilot = await _pilot_row(slug)
+    gates = (
+        await GateDecision.select()
+        .where(GateDecision.pilot == pilot["id"])
+        .order_by(GateDecision.decided_at)
+        .order_by(GateDecision.id)
+        .output(load_json=True)
+    )
+    published = (
+        await Asset.select(Asset.slug, Asset.kind, Asset.title, Asset.latest_version, Asset.lifecycle)
+        .where(Asset.origin_pilot == pilot["id"])
+        .order_by(Asset.slug)
+    )
+    adopted = (
+        await Adoption.select(
+            Adoption.id,
+            Adoption.asset.slug.as_alias("asset"),
+            Adoption.asset.kind.as_alias("kind"),
+            Adoption.version.version.as_alias("version"),
+            Adoption.mode,
+            Adoption.adopted_at,
+            Adoption.retired_at,
+        )
+        .where(Adoption.pilot == pilot["id"])
+        .order_by(Adoption.adopted_at)
+        .order_by(Adoption.id)
+    )
+    return _pilot_out(pilot, gates, published, adopted)
+
+
+def _pilot_out(
+    pilot: dict[str, Any],
+    gates: list[dict[str, Any]],
+    published: list[dict[str, Any]],
+    adopted: list[dict[str, Any]],
+) -> PilotOut:
+    return PilotOut.model_validate(
+        {
+            **pilot,
+            "created_at": utc(pilot["created_at"]),
+            "graduated_at": utc(pilot["graduated_at"]) if pilot["graduated_at"] else None,
+            "gates": [GateOut.model_validate({**g, "decided_at": utc(g["decided_at"])}) for g in gates],
+            "published_assets": [AssetRef.model_validate(a) for a in published],
+            "adopted_assets": [
+                AdoptedRef(
+                    adoption_id=a["id"],
+                    asset=a["asset"],
+                    kind=a["kind"],
+                    version=a["version"],
+                    mode=a["mode"],
+                    adopted_at=utc(a["adopted_at"]),
+                    active=a["retired_at"] is None,
+                )
+                for a in adopted
+            ],
+        }
+    )
+
+
+async def list_pilots(
+    *, status: str | None = None, team: str | None = None, limit: int = 50, offset: int = 0
+) -> PilotPage:
+    """Pilots, newest first, with their gates (assets are on the pilot's own page)."""
+    query = Pilot.select().output(load_json=True)
+    count = Pilot.count()
+    if status:
+        query = query.where(Pilot.status == status)
+        count = count.where(Pilot.status == status)
+    if team:
+        query = query.where(Pilot.team == team)
+        count = count.where(Pilot.team == team)
+    rows = await query.order_by(Pilot.created_at, ascending=False).order_by(Pilot.id).limit(limit).offset(offset)
+    ids = [r["id"] for r in rows]
+    gates: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if ids:
+        for g in (
+            await GateDecision.select()
+            .where(GateDecision.pilot.is_in(ids))
+            .order_by(GateDecision.decided_at)
+            .order_by(GateDecision.id)
+            .output(load_json=True)
+        ):
+            gates[g["pilot"]].append(g)
+    return PilotPage(total=await count, items=[_pilot_out(r, gates[r["id"]], [], []) for r in rows])

@@ -1,0 +1,283 @@
+"""Publishing: a graduated pilot's team records an immutable asset version, with its files and dependencies."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from catalog.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
+from catalog.schemas import Actor, Manifest, PublishResult
+from catalog.services.journal import enqueue_search, now, record, write_transaction
+from catalog.services.pilots import STAGE_NAMES
+from catalog.tables import Asset, AssetFile, AssetVersion, Pilot
+from catalog.versions import VersionRange, parse_version, sort_key
+
+__all__ = ["content_digest", "file_bytes", "latest_version", "publish_version"]
+
+_UNIQUE_VIOLATIONS = (sqlite3.IntegrityError, asyncpg.exceptions.UniqueViolationError)
+
+
+def file_bytes(content: str, encoding: str) -> bytes:
+    """The bytes of an attached file as sent (UTF-8 text, or base64 for binary)."""
+    if encoding == "base64":
+        return base64.b64decode(content, validate=True)
+    return content.encode("utf-8")
+
+
+def content_digest(manifest: Manifest) -> str:
+    """sha256 of the canonical manifest and attached files: equal content gives an equal digest."""
+    body = manifest.model_dump(mode="json", exclude={"files"})
+    body["files"] = sorted(
+        (f.path, hashlib.sha256(file_bytes(f.content, f.encoding)).hexdigest()) for f in manifest.files
+    )
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+async def latest_version(asset_id: int) -> str | None:
+    """The highest non-yanked version, releases preferred over pre-releases."""
+    rows = await AssetVersion.select(AssetVersion.version, AssetVersion.prerelease).where(
+        (AssetVersion.asset == asset_id) & AssetVersion.yanked.eq(False)
+    )
+    releases = [r["version"] for r in rows if not r["prerelease"]]
+    pool = releases or [r["version"] for r in rows]
+    return max(pool, key=sort_key) if pool else None
+
+
+def _check_files(manifest: Manifest) -> None:
+    problems = []
+    for i, f in enumerate(manifest.files):
+        try:
+            file_bytes(f.content, f.encoding)
+        except (binascii.Error, ValueError):
+            problems.append(
+                FieldProblem(f"/files/{i}/content", f"{f.path} is not valid base64", "encode the file with base64")
+            )
+    if problems:
+        raise InvalidInput("an attached file cannot be decoded", problems)
+
+
+async def _resolve_dependencies(manifest: Manifest) -> list[dict[str, str]]:
+    resolved, problems = [], []
+    for i, dep in enumerate(manifest.depends_on):
+        asset = await Asset.select(Asset.id).where(Asset.slug == dep.slug).first()
+        if asset is None:
+            problems.append(
+                FieldProblem(
+                    f"/depends_on/{i}/slug", f"no asset is named {dep.slug!r}", "publish it first or fix the slug"
+                )
+            )
+            continue
+        versions = await AssetVersion.select(AssetVersion.version).where(
+            (AssetVersion.asset == asset["id"]) & AssetVersion.yanked.eq(False)
+        )
+        best = VersionRange(dep.version).best(v["version"] for v in versions)
+        if best is None:
+            available = sorted((v["version"] for v in versions), key=sort_key)
+            problems.append(
+                FieldProblem(
+                    f"/depends_on/{i}/version",
+                    f"no non-yanked version of {dep.slug} matches {dep.version!r} (available: {available or 'none'})",
+                    "widen the range or publish a matching version",
+                )
+            )
+            continue
+        resolved.append({"slug": dep.slug, "range": dep.version, "resolved": best})
+    if problems:
+        raise InvalidInput(
+            "`depends_on` names versions that do not exist or are yanked", problems, code="unresolved-dependency"
+        )
+    return resolved
+
+
+async def _graduated_pilot(manifest: Manifest) -> dict[str, Any]:
+    pilot = (
+        await Pilot.select(Pilot.id, Pilot.slug, Pilot.status, Pilot.stage)
+        .where(Pilot.slug == manifest.origin_pilot)
+        .first()
+    )
+    if pilot is None:
+        raise InvalidInput(
+            f"the origin pilot {manifest.origin_pilot!r} does not exist",
+            [
+                FieldProblem(
+                    "/origin_pilot",
+                    f"no pilot is named {manifest.origin_pilot!r}",
+                    "create the pilot first or fix the slug",
+                )
+            ],
+            code="unknown-pilot",
+        )
+    if pilot["status"] != "graduated":
+        where = (
+            f"at stage {pilot['stage']} ({STAGE_NAMES[pilot['stage']]})" if pilot["status"] == "active" else "killed"
+        )
+        raise Conflict(
+            f"pilot {manifest.origin_pilot!r} is {where}; only a graduated pilot's assets can be published. "
+            "Take it through gate 4 (commit) first",
+            code="pilot-not-graduated",
+            title="Pilot not graduated",
+            pilot_status=pilot["status"],
+            pilot_stage=pilot["stage"],
+        )
+    return dict(pilot)
+
+
+async def _existing(manifest: Manifest, digest: str) -> PublishResult | None:
+    row = (
+        await AssetVersion.select(AssetVersion.content_digest)
+        .where(AssetVersion.coordinate == f"{manifest.slug}@{manifest.version}")
+        .first()
+    )
+    if row is None:
+        return None
+    if row["content_digest"] == digest:
+        return PublishResult(status="unchanged", asset=manifest.slug, version=manifest.version, content_digest=digest)
+    raise Conflict(
+        f"{manifest.slug}@{manifest.version} is already published with other content "
+        f"({row['content_digest'][:19]}..., this is {digest[:19]}...). Published versions are immutable: "
+        "publish the change under a new version",
+        code="version-exists",
+        title="Version already published",
+        published_digest=row["content_digest"],
+    )
+
+
+async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | None = None) -> PublishResult:
+    """Publish one version. Identical re-publish is a no-op; other content under a published version is a 409."""
+    if not actor.may_act_for(manifest.owner):
+        raise PermissionDenied(
+            f"asset {manifest.slug!r} is owned by team {manifest.owner!r}; your token is for team {actor.team!r}. "
+            f"Publish with a token of team {manifest.owner!r}"
+        )
+    _check_files(manifest)
+    digest = content_digest(manifest)
+    at = at or now()
+    try:
+        async with write_transaction():
+            result = await _publish(manifest, digest, actor, at)
+    except _UNIQUE_VIOLATIONS:
+        # Another publish of the same asset or version committed first; answer as if we had come second.
+        existing = await _existing(manifest, digest)
+        if existing is None:
+            raise Conflict(
+                f"{manifest.slug} was created by a concurrent publish; retry the publish", code="concurrent-publish"
+            ) from None
+        return existing
+    return result
+
+
+async def _publish(manifest: Manifest, digest: str, actor: Actor, at: datetime) -> PublishResult:
+    existing = await _existing(manifest, digest)
+    if existing is not None:
+        return existing
+    pilot = await _graduated_pilot(manifest)
+    asset = await Asset.select().where(Asset.slug == manifest.slug).first()
+    warnings = []
+    if asset is not None:
+        mismatched = {
+            field: (asset_value, new)
+            for field, asset_value, new in (
+                ("kind", asset["kind"], manifest.kind),
+                ("owner", asset["owner"], manifest.owner),
+                ("origin_pilot", asset["origin_pilot"], pilot["id"]),
+            )
+            if asset_value != new
+        }
+        if mismatched:
+            fields = ", ".join(mismatched)
+            raise Conflict(
+                f"{manifest.slug} already exists with another {fields}; an asset's kind, owner and origin pilot "
+                "never change. Publish under a new slug instead",
+                code="asset-identity-mismatch",
+                fields=sorted(mismatched),
+            )
+        if asset["lifecycle"] == "deprecated":
+            warnings.append(
+                f"{manifest.slug} is deprecated"
+                + (f"; its successor is {asset['successor']}" if asset["successor"] else "")
+            )
+    resolved = await _resolve_dependencies(manifest)
+    manifest_json = manifest.model_dump(mode="json", exclude={"files"})
+    manifest_json["files"] = [f.path for f in manifest.files]
+    descriptive = {
+        "title": manifest.title,
+        "summary": manifest.summary,
+        "description": manifest.description,
+        "tags": manifest.tags,
+    }
+    if asset is None:
+        asset_id = (
+            await Asset.insert(
+                Asset(
+                    slug=manifest.slug,
+                    kind=manifest.kind,
+                    owner=manifest.owner,
+                    origin_pilot=pilot["id"],
+                    created_at=at,
+                    updated_at=at,
+                    **descriptive,
+                )
+            )
+        )[0]["id"]
+    else:
+        asset_id = asset["id"]
+    v = parse_version(manifest.version)
+    version_id = (
+        await AssetVersion.insert(
+            AssetVersion(
+                asset=asset_id,
+                coordinate=f"{manifest.slug}@{manifest.version}",
+                version=manifest.version,
+                major=v.major,
+                minor=v.minor,
+                patch=v.patch,
+                prerelease=v.prerelease or "",
+                manifest=manifest_json,
+                spec=manifest.spec.model_dump(mode="json"),
+                content_digest=digest,
+                source=manifest.source.model_dump(mode="json") if manifest.source else None,
+                depends_on=resolved,
+                changelog=manifest.changelog,
+                published_by=actor.label,
+                published_at=at,
+            )
+        )
+    )[0]["id"]
+    if manifest.files:
+        await AssetFile.insert(
+            *[
+                AssetFile(
+                    version=version_id,
+                    path=f.path,
+                    content=f.content,
+                    encoding=f.encoding,
+                    size=len(file_bytes(f.content, f.encoding)),
+                    sha256=hashlib.sha256(file_bytes(f.content, f.encoding)).hexdigest(),
+                )
+                for f in manifest.files
+            ]
+        )
+    latest = await latest_version(asset_id)
+    update: dict[Any, Any] = {Asset.latest_version: latest, Asset.updated_at: at}
+    if latest == manifest.version:
+        update.update({getattr(Asset, k): val for k, val in descriptive.items()})
+    await Asset.update(update).where(Asset.id == asset_id)
+    await record(
+        "asset.publish",
+        f"asset:{manifest.slug}@{manifest.version}",
+        actor,
+        {"digest": digest, "kind": manifest.kind, "files": len(manifest.files), "depends_on": resolved},
+        at,
+    )
+    await enqueue_search(manifest.slug, "publish", at)
+    return PublishResult(
+        status="created", asset=manifest.slug, version=manifest.version, content_digest=digest, warnings=warnings
+    )

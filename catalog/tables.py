@@ -1,0 +1,208 @@
+"""Persistence of the catalog (Piccolo). Published rows are never edited except for their flags."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    Array,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    Serial,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+__all__ = [
+    "ALL_TABLES",
+    "Adoption",
+    "ApiToken",
+    "Asset",
+    "AssetFile",
+    "AssetVersion",
+    "GateDecision",
+    "JournalEntry",
+    "Label",
+    "Pilot",
+    "SearchOutbox",
+]
+
+
+class Pilot(Table):
+    """A pilot and where it stands in the stage-gate playbook (stage 1-5, active/graduated/killed)."""
+
+    id = Serial(primary_key=True)
+    slug = Varchar(length=63, unique=True)
+    name = Varchar(length=200)
+    team = Varchar(length=63, index=True)
+    budget_owner = Varchar(length=200, null=True, default=None)
+    problem = Text()
+    baseline = JSONB(null=True, default=None)
+    target = JSONB(null=True, default=None)
+    value_per_month = JSONB(null=True, default=None)
+    stage = SmallInt(default=1)
+    status = Varchar(length=16, default="active", index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    graduated_at = Timestamptz(null=True, default=None)
+
+
+class GateDecision(Table):
+    """One decision at a stage gate, with its evidence. Appended, never edited."""
+
+    id = Serial(primary_key=True)
+    pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict, index=True)
+    stage = SmallInt()
+    decision = Varchar(length=16)
+    decided_by = Varchar(length=200)
+    notes = Text(default="")
+    evidence_url = Varchar(length=2000, null=True, default=None)
+    evidence = JSONB(default={})
+    decided_at = Timestamptz(default=TimestamptzNow())
+
+
+class Asset(Table):
+    """A reusable asset; its descriptive fields follow its highest published version."""
+
+    id = Serial(primary_key=True)
+    slug = Varchar(length=63, unique=True)
+    kind = Varchar(length=32, index=True)
+    title = Varchar(length=200)
+    summary = Text()
+    description = Text(default="")
+    tags = Array(base_column=Varchar(length=50), default=list)
+    owner = Varchar(length=63, index=True)
+    origin_pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict, index=True)
+    lifecycle = Varchar(length=16, default="active", index=True)
+    successor = Varchar(length=63, null=True, default=None)
+    deprecation_reason = Text(null=True, default=None)
+    deprecated_at = Timestamptz(null=True, default=None)
+    latest_version = Varchar(length=100, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AssetVersion(Table):
+    """One published version: immutable content plus the yank flag, reason and time."""
+
+    id = Serial(primary_key=True)
+    asset = ForeignKey(references=Asset, null=False, on_delete=OnDelete.restrict, index=True)
+    # "slug@version": one row per version, enforced by the database even under concurrent publishes.
+    coordinate = Varchar(length=170, unique=True)
+    version = Varchar(length=100)
+    major = Integer()
+    minor = Integer()
+    patch = Integer()
+    prerelease = Varchar(length=100, default="")
+    manifest = JSONB()
+    spec = JSONB()
+    content_digest = Varchar(length=71)
+    source = JSONB(null=True, default=None)
+    depends_on = JSONB(default=[])
+    changelog = Text(default="")
+    published_by = Varchar(length=200)
+    published_at = Timestamptz(default=TimestamptzNow(), index=True)
+    yanked = Boolean(default=False)
+    yanked_reason = Text(null=True, default=None)
+    yanked_at = Timestamptz(null=True, default=None)
+    yanked_by = Varchar(length=200, null=True, default=None)
+
+
+class AssetFile(Table):
+    """A native-format file (promptfoo config, lm-eval task, Prometheus rules, ...) stored with a version."""
+
+    id = Serial(primary_key=True)
+    version = ForeignKey(references=AssetVersion, null=False, on_delete=OnDelete.restrict, index=True)
+    path = Varchar(length=500)
+    content = Text()
+    encoding = Varchar(length=8, default="utf-8")  # "utf-8" text, or "base64" for binary files
+    size = Integer()
+    sha256 = Varchar(length=64)
+
+
+class Label(Table):
+    """A movable name (`production`, `stable`) pointing at one version of an asset."""
+
+    id = Serial(primary_key=True)
+    asset = ForeignKey(references=Asset, null=False, on_delete=OnDelete.restrict, index=True)
+    key = Varchar(length=130, unique=True)  # "slug:label"
+    name = Varchar(length=63)
+    version = ForeignKey(references=AssetVersion, null=False, on_delete=OnDelete.restrict)
+    moved_by = Varchar(length=200)
+    moved_at = Timestamptz(default=TimestamptzNow())
+
+
+class Adoption(Table):
+    """Pilot P adopted asset A at version V; retiring it keeps the row as history."""
+
+    id = Serial(primary_key=True)
+    asset = ForeignKey(references=Asset, null=False, on_delete=OnDelete.restrict, index=True)
+    version = ForeignKey(references=AssetVersion, null=False, on_delete=OnDelete.restrict)
+    pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict, index=True)
+    mode = Varchar(length=16)
+    hours_saved = Float(default=0.0)
+    note = Text(default="")
+    adopted_by = Varchar(length=200)
+    adopted_at = Timestamptz(default=TimestamptzNow(), index=True)
+    retired_at = Timestamptz(null=True, default=None)
+    retired_by = Varchar(length=200, null=True, default=None)
+    retire_reason = Text(null=True, default=None)
+
+
+class JournalEntry(Table):
+    """Append-only record of every state change: who did what to which subject, when."""
+
+    id = Serial(primary_key=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    actor = Varchar(length=200)
+    action = Varchar(length=40, index=True)
+    subject = Varchar(length=200, index=True)
+    payload = JSONB(default={})
+
+
+class ApiToken(Table):
+    """An API token: only its SHA-256 is stored; the clear token is shown once at creation."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=100)
+    team = Varchar(length=63, index=True)
+    scopes = Array(base_column=Varchar(length=16), default=list)
+    token_hash = Varchar(length=64, unique=True)
+    prefix = Varchar(length=16)
+    created_at = Timestamptz(default=TimestamptzNow())
+    created_by = Varchar(length=200)
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SearchOutbox(Table):
+    """Changes search must see, written in the same transaction as the change, applied after commit."""
+
+    id = Serial(primary_key=True)
+    asset_slug = Varchar(length=63, index=True)
+    reason = Varchar(length=40)
+    created_at = Timestamptz(default=TimestamptzNow())
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    last_error = Text(null=True, default=None)
+    done_at = Timestamptz(null=True, default=None, index=True)
+
+
+ALL_TABLES: tuple[type[Table], ...] = (
+    Pilot,
+    GateDecision,
+    Asset,
+    AssetVersion,
+    AssetFile,
+    Label,
+    Adoption,
+    JournalEntry,
+    ApiToken,
+    SearchOutbox,
+)

@@ -1,0 +1,84 @@
+"""`create_app(settings)`: the Litestar application. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from piccolo.engine.postgres import PostgresEngine
+
+from catalog.db import make_engine, migrate
+from catalog.schemas import SYSTEM
+from catalog.seeding import seed_catalog
+from catalog.services.tokens import bootstrap_admin
+from registry.api.adoptions import AdoptionController
+from registry.api.assets import AssetController
+from registry.api.health import healthz, readyz
+from registry.api.pilots import PilotController
+from registry.auth import provide_actor, token_guard
+from registry.errors import exception_handlers
+from registry.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("registry")
+
+
+def _announce_admin_token(token: str) -> None:
+    """Shown once on the console, never logged: only its hash is stored."""
+    bar = "=" * 78
+    print(
+        f"\n{bar}\nA new admin token was created for this registry. It is shown only this once:\n\n"
+        f"    {token}\n\nUse it as REGISTRY_TOKEN for the CLI, or `Authorization: Bearer <token>` for the API.\n"
+        f"Create team tokens with: registry token create --team <team> --scope publish --name ci\n{bar}\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def create_app(settings: Settings | None = None, *, start_tasks: bool = True) -> Litestar:
+    """Build the app; on start it migrates, installs an admin token on a fresh catalog and seeds it if asked."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, settings.data_dir)
+        await migrate(engine)
+        if isinstance(engine, PostgresEngine) and settings.db_pool_size:
+            await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        try:
+            if start_tasks:
+                admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+                token = await bootstrap_admin(admin, SYSTEM)
+                if token:
+                    _announce_admin_token(token)
+                report = await seed_catalog(
+                    settings.seed_dir, only_if_empty=settings.seed is None, enabled=settings.seed
+                )
+                if report.loaded:
+                    log.warning("seeded the catalog: %s", report.summary())
+            yield
+        finally:
+            if isinstance(engine, PostgresEngine) and settings.db_pool_size:
+                await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=[PilotController, AssetController, AdoptionController, healthz, readyz],
+        dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
+        guards=[token_guard(settings.require_auth_for_reads)],
+        exception_handlers=exception_handlers,
+        lifespan=[database],
+        openapi_config=OpenAPIConfig(
+            title="Platform asset registry",
+            version="1.0.0",
+            description="Reusable AI platform assets from graduated pilots: publish, find, adopt, report reuse.",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        ),
+        state={"settings": settings},
+    )

@@ -1,0 +1,1 @@
+"""The `registry` command: client commands talk HTTP; admin commands act on the database."""

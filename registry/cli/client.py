@@ -1,0 +1,63 @@
+"""The HTTP client the CLI's client commands share: base URL and token from settings, problems made readable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import httpx
+
+from registry.settings import Settings
+
+__all__ = ["ApiError", "RegistryClient", "describe_problem"]
+
+
+class ApiError(click.ClickException):
+    """A problem details answer (or a transport failure), shown as one readable message."""
+
+    def __init__(self, message: str, status: int | None = None, body: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body or {}
+
+
+def describe_problem(body: dict[str, Any]) -> str:
+    """`detail` plus one indented line per field problem: pointer, what, how to fix."""
+    lines = [str(body.get("detail") or body.get("title") or "request failed")]
+    for err in body.get("errors") or []:
+        fix = f" ({err['fix']})" if err.get("fix") else ""
+        lines.append(f"    {err.get('pointer', '/')}: {err.get('detail', '')}{fix}")
+    return "\n".join(lines)
+
+
+class RegistryClient:
+    """Thin wrapper over httpx that raises ApiError with the server's problem details."""
+
+    def __init__(self, settings: Settings, *, timeout: float = 30.0) -> None:
+        headers = {"User-Agent": "registry-cli"}
+        if settings.token:
+            headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"
+        self.base = settings.url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base, headers=headers, timeout=timeout)
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as err:
+            raise ApiError(f"cannot reach the registry at {self.base}: {err} (set REGISTRY_URL)") from err
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"detail": response.text[:500] or response.reason_phrase}
+            raise ApiError(describe_problem(body), response.status_code, body)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()

@@ -1,0 +1,303 @@
+"""Entry point of the `registry` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import yaml
+from rich.console import Console
+
+from catalog.db import make_engine, migrate
+from catalog.errors import CatalogError
+from catalog.manifests import find_manifests, load_manifest, publish_order
+from catalog.schemas import SYSTEM, TokenRequest
+from registry.cli.client import ApiError, RegistryClient, describe_problem
+from registry.settings import Settings
+
+__all__ = ["cli"]
+
+T = TypeVar("T")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _on_database(settings: Settings, work: Awaitable[T]) -> T:
+    """Run an admin command against the configured database (migrated first, so it always has its tables)."""
+
+    async def run() -> T:
+        await migrate(make_engine(settings.database_url, settings.data_dir))
+        return await work
+
+    try:
+        return asyncio.run(run())
+    except CatalogError as error:
+        raise click.ClickException(
+            describe_problem({"detail": error.detail, "errors": [p.as_dict() for p in error.problems]})
+        ) from error
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="asset-registry")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Registry of reusable AI platform assets from graduated pilots.
+
+    Client commands (publish, pilot, adopt) talk HTTP to REGISTRY_URL with REGISTRY_TOKEN;
+    admin commands (serve, db, seed, token) act on the database in REGISTRY_DATABASE_URL or REGISTRY_DATA_DIR.
+    """
+    ctx.obj = Settings()
+
+
+@cli.command()
+@click.option("--host", help="interface to listen on (default: REGISTRY_HOST or 127.0.0.1)")
+@click.option("--port", type=int, help="port (default: REGISTRY_PORT or 8000)")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the service: migrate, install an admin token on first start, seed an empty catalog, serve HTTP."""
+    import uvicorn
+
+    from registry.app import create_app
+
+    settings = _settings(ctx)
+    app = create_app(settings)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@cli.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command("migrate")
+@click.pass_context
+def db_migrate(ctx: click.Context) -> None:
+    """Apply every migration that has not run yet (safe to run again)."""
+    settings = _settings(ctx)
+
+    async def nothing() -> None:
+        return None
+
+    _on_database(settings, nothing())
+    target = settings.database_url or str(settings.data_dir / "registry.sqlite")
+    out.print(f"database is up to date: {_redact(target)}")
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+@cli.command()
+@click.option("--dir", "seed_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="seed folder")
+@click.pass_context
+def seed(ctx: click.Context, seed_dir: Path | None) -> None:
+    """Load the seed pilots, assets and adoptions (idempotent: seeding twice changes nothing)."""
+    from catalog.seeding import seed_catalog
+
+    settings = _settings(ctx)
+    report = _on_database(settings, seed_catalog(seed_dir or settings.seed_dir, only_if_empty=False))
+    out.print(f"seeded: {report.summary()}" if report.loaded else "nothing to seed: the catalog already holds the seed")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def publish(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Publish assets: folders holding asset.yaml (searched recursively) or manifest files.
+
+    Prints one line per asset version; exits non-zero if any failed. Dependencies are published first.
+    """
+    settings = _settings(ctx)
+    manifests: list[dict[str, Any]] = []
+    failed = 0
+    for path in find_manifests(paths):
+        try:
+            data = load_manifest(path)
+            data["_path"] = str(path)
+            manifests.append(data)
+        except CatalogError as error:
+            failed += 1
+            out.print(f"failed     {path}: {describe_problem(error.as_problem())}")
+    with RegistryClient(settings) as client:
+        for data in publish_order(manifests):
+            where = data.pop("_path")
+            name = f"{data.get('slug', '?')}@{data.get('version', '?')}"
+            try:
+                result = client.json("POST", "/api/v1/assets", json=data)
+            except ApiError as error:
+                if error.status is None:
+                    raise
+                failed += 1
+                out.print(f"failed     {name} ({where}): {error.message}")
+                continue
+            out.print(f"{result['status']:<10} {name}  {result['content_digest'][:19]}")
+            for warning in result.get("warnings") or []:
+                out.print(f"           warning: {warning}")
+    total = len(manifests) + (failed if failed > len(manifests) else 0)
+    if failed:
+        err.print(f"{failed} of {total} failed")
+        sys.exit(1)
+
+
+@cli.group()
+def pilot() -> None:
+    """Pilots and their stage gates (client commands)."""
+
+
+@pilot.command("create")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def pilot_create(ctx: click.Context, file: Path) -> None:
+    """Register a pilot from a YAML or JSON file with slug, name, team, budget_owner, problem, baseline, target."""
+    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    data.pop("gates", None)
+    data.pop("created_at", None)
+    with RegistryClient(_settings(ctx)) as client:
+        result = client.json("POST", "/api/v1/pilots", json=data)
+    out.print(f"created pilot {result['slug']} (team {result['team']}, stage {result['stage']})")
+
+
+@pilot.command("gate")
+@click.argument("slug")
+@click.option("--stage", type=click.IntRange(1, 4), required=True, help="the gate decided: the pilot's current stage")
+@click.option("--decision", type=click.Choice(["commit", "iterate", "kill"]), required=True)
+@click.option("--decided-by", required=True, help="who decided (name or forum)")
+@click.option("--notes", default="", help="why; required for iterate and kill")
+@click.option("--evidence-url", help="link to the review document")
+@click.option("--evidence", "evidence_pairs", multiple=True, metavar="KEY=VALUE", help="one evidence item (repeatable)")
+@click.option(
+    "--evidence-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="YAML/JSON evidence"
+)
+@click.pass_context
+def pilot_gate(
+    ctx: click.Context,
+    slug: str,
+    stage: int,
+    decision: str,
+    decided_by: str,
+    notes: str,
+    evidence_url: str | None,
+    evidence_pairs: tuple[str, ...],
+    evidence_file: Path | None,
+) -> None:
+    """Record a gate decision for pilot SLUG; commit at gate 4 graduates it."""
+    evidence: dict[str, Any] = yaml.safe_load(evidence_file.read_text(encoding="utf-8")) if evidence_file else {}
+    for pair in evidence_pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--evidence")
+        evidence[key.strip()] = yaml.safe_load(value) if value.strip() else value
+    body = {"stage": stage, "decision": decision, "decided_by": decided_by, "notes": notes, "evidence": evidence}
+    if evidence_url:
+        body["evidence_url"] = evidence_url
+    with RegistryClient(_settings(ctx)) as client:
+        result = client.json("POST", f"/api/v1/pilots/{slug}/gates", json=body)
+    out.print(f"pilot {result['slug']}: gate {stage} {decision}; now stage {result['stage']}, {result['status']}")
+
+
+@cli.command()
+@click.argument("target", metavar="SLUG@VERSION")
+@click.option("--pilot", "pilot_slug", required=True, help="the adopting pilot")
+@click.option("--mode", type=click.Choice(["as_is", "adapted", "forked"]), default="as_is", show_default=True)
+@click.option("--hours-saved", type=click.FloatRange(min=0), default=0.0, help="estimated hours this saved")
+@click.option("--note", default="")
+@click.pass_context
+def adopt(ctx: click.Context, target: str, pilot_slug: str, mode: str, hours_saved: float, note: str) -> None:
+    """Record that a pilot adopted an asset. VERSION may be a label (production) or omitted for the latest."""
+    slug, _, version = target.partition("@")
+    body = {
+        "asset": slug,
+        "version": version or None,
+        "pilot": pilot_slug,
+        "mode": mode,
+        "hours_saved": hours_saved,
+        "note": note,
+    }
+    with RegistryClient(_settings(ctx)) as client:
+        result = client.json("POST", "/api/v1/adoptions", json=body)
+    out.print(
+        f"adoption {result['id']}: {result['pilot']} adopted {result['asset']}@{result['version']} ({result['mode']})"
+    )
+    for warning in result.get("warnings") or []:
+        out.print(f"warning: {warning}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens (admin commands on the database)."""
+
+
+@token.command("create")
+@click.option("--team", required=True, help="the team the token acts for")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["read", "publish", "adopt", "pilots", "admin"]),
+    help="repeatable",
+)
+@click.option("--name", required=True, help="what the token is for, e.g. ci-claims")
+@click.pass_context
+def token_create(ctx: click.Context, team: str, scopes: tuple[str, ...], name: str) -> None:
+    """Create a token and print it (only the token, on stdout; it is shown this once)."""
+    from catalog.services.tokens import create_token
+
+    request = TokenRequest.model_validate({"name": name, "team": team, "scopes": list(scopes)})
+    created = _on_database(_settings(ctx), create_token(request, SYSTEM))
+    err.print(f"token {created.id} for team {created.team} with scopes {', '.join(created.scopes)}; store it now:")
+    click.echo(created.token)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke token TOKEN_ID (see `registry token list`)."""
+    from catalog.services.tokens import revoke_token
+
+    revoked = _on_database(_settings(ctx), revoke_token(token_id, SYSTEM))
+    out.print(f"revoked token {revoked.id} ({revoked.name}, team {revoked.team})")
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def token_list(ctx: click.Context, as_json: bool) -> None:
+    """List tokens (never their values)."""
+    from rich.table import Table
+
+    from catalog.services.tokens import list_tokens
+
+    tokens = _on_database(_settings(ctx), list_tokens())
+    if as_json:
+        click.echo(json.dumps([t.model_dump(mode="json") for t in tokens], indent=2))
+        return
+    table = Table("id", "name", "team", "scopes", "prefix", "last used", "revoked")
+    for t in tokens:
+        table.add_row(
+            str(t.id),
+            t.name,
+            t.team,
+            ",".join(t.scopes),
+            t.prefix + "…",
+            f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+            f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "",
+        )
+    out.print(table)

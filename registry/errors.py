@@ -1,0 +1,108 @@
+"""The one place where errors become RFC 9457 problem details (`application/problem+json`)."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from catalog.errors import CatalogError
+from catalog.schemas import KINDS
+
+__all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("registry")
+
+_FIXES = {
+    "Field required": "add this field",
+    "Extra inputs are not permitted": "remove this field or check its spelling",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    """A problem details response; `code` is stable for scripts, `type` a URI built from it."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v not in (None, [], {})})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _catalog_error(request: Request[Any, Any, Any], exc: CatalogError) -> Response[dict[str, Any]]:
+    body = exc.as_problem() | {"instance": request.url.path}
+    return Response(body, status_code=exc.status, media_type=PROBLEM_JSON)
+
+
+def _pointer(key: str | None, source: str | None) -> str:
+    if not key:
+        return "/"
+    parts = key.split(".")
+    if parts[0] in KINDS:  # the manifest union's tag is not a field the user wrote
+        parts = parts[1:]
+    prefix = "" if source in (None, "body") else f"/{source}"
+    return prefix + "/" + "/".join(parts)
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", "")).removeprefix("Value error, ")
+        source = item.get("source")
+        entry = {"pointer": _pointer(item.get("key"), source), "detail": message}
+        if fix := _FIXES.get(message):
+            entry["fix"] = fix
+        if source and source != "body":
+            entry["in"] = source
+        errors.append(entry)
+    fields = ", ".join(e["pointer"] for e in errors[:5]) or "the request"
+    return problem(
+        422,
+        "invalid-input",
+        "Invalid input",
+        f"{len(errors) or 'some'} problem{'s' if len(errors) != 1 else ''} with {fields}; see `errors`",
+        request.url.path,
+        errors=errors,
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    phrase = HTTPStatus(exc.status_code).phrase
+    code = phrase.lower().replace(" ", "-").replace("'", "")
+    detail = exc.detail if exc.detail and exc.detail != phrase else phrase
+    if exc.status_code == 404 and detail == phrase:
+        detail = f"nothing is served at {request.method} {request.url.path}; see /schema/openapi.json"
+    return problem(exc.status_code, code, phrase, detail, request.url.path, headers=exc.headers or None)
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        500, "internal-error", "Internal Server Error", "the server failed; the error is logged", request.url.path
+    )
+
+
+exception_handlers: ExceptionHandlersMap = {
+    CatalogError: _catalog_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _internal_error,
+}

@@ -1,0 +1,37 @@
+"""Typed settings, read once from the environment (REGISTRY_*), then passed to whatever needs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed_assets"
+
+
+class Settings(BaseSettings):
+    """Everything the service and the CLI read from the environment; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="where the SQLite file and search index live")
+    database_url: str | None = Field(default=None, description="postgresql://user:pass@host:port/db")
+    db_pool_size: int = Field(default=10, ge=0, description="PostgreSQL connections per process (0: no pool)")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    search_backend: Literal["embedded", "meilisearch"] = "embedded"
+    meilisearch_url: str | None = Field(default=None, validation_alias=AliasChoices("MEILISEARCH_URL"))
+    meilisearch_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MEILISEARCH_API_KEY"))
+    admin_token: SecretStr | None = None
+    seed: bool | None = Field(
+        default=None, description="load seed_assets/ on start; default: when the catalog is empty"
+    )
+    seed_dir: Path = SEED_DIR
+    require_auth_for_reads: bool = False
+    # What the CLI's client commands talk to.
+    url: str = "http://127.0.0.1:8000"
+    token: SecretStr | None = None
