@@ -463,8 +463,8 @@ _FIXES = {
     "float_parsing": "give a number",
     "bool_parsing": "give true or false",
     "literal_error": "use one of the allowed values",
-    "union_tag_invalid": "use one of the allowed kinds",
-    "union_tag_not_found": "add `kind`: one of " + ", ".join(KINDS),
+    "union_tag_invalid": "set `kind` to the kind of asset this is",
+    "union_tag_not_found": "add `kind`",
     "string_pattern_mismatch": "match the pattern shown",
 }
 
@@ -476,8 +476,11 @@ def problems_from(err: ValidationError, *, prefix: str = "", strip_tags: bool = 
         loc = [str(p) for p in e["loc"]]
         if strip_tags and loc and loc[0] in KINDS:
             loc = loc[1:]
-        pointer = prefix + "/" + "/".join(loc) if loc else prefix or "/"
         message = e["msg"].removeprefix("Value error, ")
+        if e["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+            loc = [*loc, "kind"]
+            message = f"`kind` must be one of {', '.join(KINDS)}"
+        pointer = prefix + "/" + "/".join(loc) if loc else prefix or "/"
         out.append(FieldProblem(pointer=pointer, detail=message, fix=_FIXES.get(e["type"], "")))
     return out
 

@@ -66,7 +66,8 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", "")).removeprefix("Value error, ")
-        source = item.get("source")
+        raw_source = item.get("source")
+        source = str(getattr(raw_source, "value", raw_source)) if raw_source is not None else None
         entry = {"pointer": _pointer(item.get("key"), source), "detail": message}
         if fix := _FIXES.get(message):
             entry["fix"] = fix

@@ -71,7 +71,9 @@ async def _empty(engine: Engine) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, databases: dict[str, Database], tmp_path_factory: pytest.TempPathFactory) -> Database:
+def db(
+    request: pytest.FixtureRequest, databases: dict[str, Database], tmp_path_factory: pytest.TempPathFactory
+) -> Database:
     """An empty, migrated catalog on the parametrized backend; the catalog tables point at it."""
     database = _database(request.param, databases, tmp_path_factory.mktemp(request.param))
     use_engine(database.engine)
@@ -96,7 +98,7 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-def test_settings(database: Database, tmp: Path, **overrides: object) -> Settings:
+def settings_for(database: Database, tmp: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database.url,
         "data_dir": tmp,
@@ -124,7 +126,7 @@ async def make_tokens() -> dict[str, str]:
 @pytest.fixture
 def api(db: Database, tmp_path: Path) -> Iterator[Api]:
     tokens = asyncio.run(make_tokens())
-    app = create_app(test_settings(db, tmp_path), start_tasks=False)
+    app = create_app(settings_for(db, tmp_path), start_tasks=False)
     with TestClient(app=app) as client:
         yield Api(client, tokens, db)
     use_engine(db.engine)

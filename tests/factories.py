@@ -10,7 +10,12 @@ from catalog.services import pilots
 
 EVIDENCE: dict[int, dict[str, Any]] = {
     1: {},
-    2: {"metric": "minutes per claim", "before": 42, "after": 18, "workflow": "Triage of motor claims by the Leeds team"},
+    2: {
+        "metric": "minutes per claim",
+        "before": 42,
+        "after": 18,
+        "workflow": "Triage of motor claims by the Leeds team",
+    },
     3: {
         "slo": "p95 latency under 3 seconds and 99.5% availability during business hours",
         "data_lineage": "Claims text flows from the claims DB through the redaction service into the model",
@@ -65,7 +70,10 @@ SPECS: dict[str, dict[str, Any]] = {
         "model": {"provider": "openai", "name": "gpt-4o-mini", "parameters": {"temperature": 0}},
     },
     "eval_harness": {
-        "metrics": [{"name": "faithfulness", "threshold": 0.85}, {"name": "hallucination_rate", "threshold": 0.05, "higher_is_better": False}],
+        "metrics": [
+            {"name": "faithfulness", "threshold": 0.85},
+            {"name": "hallucination_rate", "threshold": 0.05, "higher_is_better": False},
+        ],
         "dataset": {"uri": "s3://evals/claims/golden-v3.jsonl", "rows": 420, "description": "Golden claims"},
         "targets": ["prompt"],
         "runner": {"type": "promptfoo", "entry": "promptfooconfig.yaml"},
@@ -112,7 +120,7 @@ def manifest(
         "owner": owner,
         "origin_pilot": origin_pilot,
         "source": {"repo": "https://git.example.com/claims/triage", "commit": "9f1c2e4", "path": "assets"},
-        "spec": copy.deepcopy(SPECS[kind]),
+        "spec": copy.deepcopy(SPECS.get(kind, {})),
     }
     body.update(overrides)
     return body

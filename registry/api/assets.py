@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import RootModel
 
 from catalog.schemas import (
@@ -43,20 +44,20 @@ class AssetController(Controller):
         summary="Publish a version (201; 200 when the identical version is already published)",
         responses={200: ResponseSpec(PublishResult, description="identical content was already published")},
     )
-    async def publish(self, data: PublishRequest, actor: Actor) -> Response[PublishResult]:
+    async def publish(self, data: JSONBody[PublishRequest], actor: NamedDependency[Actor]) -> Response[PublishResult]:
         result = await publishing.publish_version(data.root, actor)
         return Response(result, status_code=201 if result.status == "created" else 200)
 
     @get("/", summary="List assets with exact filters (all given tags must match)")
     async def list(
         self,
-        kind: Kind | None = None,
-        tag: list[str] | None = None,
-        owner: str | None = None,
-        origin_pilot: str | None = None,
-        lifecycle: Literal["active", "deprecated"] | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        kind: FromQuery[Kind | None] = None,
+        tag: FromQuery[list[str] | None] = None,
+        owner: FromQuery[str | None] = None,
+        origin_pilot: FromQuery[str | None] = None,
+        lifecycle: FromQuery[Literal["active", "deprecated"] | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> AssetPage:
         return await assets.list_assets(
             kind=kind,
@@ -69,27 +70,33 @@ class AssetController(Controller):
         )
 
     @get("/{slug:str}", summary="An asset with its versions, labels, origin pilot and reuse")
-    async def show(self, slug: str) -> AssetOut:
+    async def show(self, slug: FromPath[str]) -> AssetOut:
         return await assets.get_asset(slug)
 
     @get("/{slug:str}/versions/{version:str}", summary="One version with its spec and files")
-    async def version(self, slug: str, version: str) -> VersionOut:
+    async def version(self, slug: FromPath[str], version: FromPath[str]) -> VersionOut:
         return await assets.get_version(slug, version)
 
     @post(
         "/{slug:str}/versions/{version:str}/yank", opt={"scope": "publish"}, status_code=200, summary="Yank a version"
     )
-    async def yank(self, slug: str, version: str, data: YankRequest, actor: Actor) -> VersionOut:
+    async def yank(
+        self, slug: FromPath[str], version: FromPath[str], data: JSONBody[YankRequest], actor: NamedDependency[Actor]
+    ) -> VersionOut:
         return await curation.yank_version(slug, version, data, actor)
 
     @post("/{slug:str}/deprecate", opt={"scope": "publish"}, status_code=200, summary="Deprecate, naming a successor")
-    async def deprecate(self, slug: str, data: DeprecateRequest, actor: Actor) -> AssetOut:
+    async def deprecate(
+        self, slug: FromPath[str], data: JSONBody[DeprecateRequest], actor: NamedDependency[Actor]
+    ) -> AssetOut:
         return await curation.deprecate_asset(slug, data, actor)
 
     @put("/{slug:str}/labels/{label:str}", opt={"scope": "publish"}, summary="Point a label at a version")
-    async def move_label(self, slug: str, label: str, data: LabelRequest, actor: Actor) -> AssetOut:
+    async def move_label(
+        self, slug: FromPath[str], label: FromPath[str], data: JSONBody[LabelRequest], actor: NamedDependency[Actor]
+    ) -> AssetOut:
         return await curation.move_label(slug, label, data, actor)
 
     @delete("/{slug:str}/labels/{label:str}", opt={"scope": "publish"}, status_code=200, summary="Remove a label")
-    async def remove_label(self, slug: str, label: str, actor: Actor) -> AssetOut:
+    async def remove_label(self, slug: FromPath[str], label: FromPath[str], actor: NamedDependency[Actor]) -> AssetOut:
         return await curation.remove_label(slug, label, actor)

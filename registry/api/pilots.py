@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from catalog.schemas import Actor, GateRequest, PilotOut, PilotPage, PilotRequest, PilotUpdate
 from catalog.services import pilots
@@ -18,25 +19,25 @@ class PilotController(Controller):
     tags = ["pilots"]
 
     @post("/", opt={"scope": "pilots"}, summary="Register a pilot (stage 1, problem framing)")
-    async def create(self, data: PilotRequest, actor: Actor) -> PilotOut:
+    async def create(self, data: JSONBody[PilotRequest], actor: NamedDependency[Actor]) -> PilotOut:
         return await pilots.create_pilot(data, actor)
 
     @get("/", summary="List pilots, newest first")
     async def list(
         self,
-        status: Literal["active", "graduated", "killed"] | None = None,
-        team: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        status: FromQuery[Literal["active", "graduated", "killed"] | None] = None,
+        team: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> PilotPage:
         return await pilots.list_pilots(status=status, team=team, limit=limit, offset=offset)
 
     @get("/{slug:str}", summary="A pilot with its gates, published and adopted assets")
-    async def show(self, slug: str) -> PilotOut:
+    async def show(self, slug: FromPath[str]) -> PilotOut:
         return await pilots.get_pilot(slug)
 
     @patch("/{slug:str}", opt={"scope": "pilots"}, summary="Fill in the business case of an active pilot")
-    async def update(self, slug: str, data: PilotUpdate, actor: Actor) -> PilotOut:
+    async def update(self, slug: FromPath[str], data: JSONBody[PilotUpdate], actor: NamedDependency[Actor]) -> PilotOut:
         return await pilots.update_pilot(slug, data, actor)
 
     @post(
@@ -44,5 +45,7 @@ class PilotController(Controller):
         opt={"scope": "pilots"},
         summary="Decide a stage gate (commit advances, commit at gate 4 graduates, kill ends)",
     )
-    async def decide_gate(self, slug: str, data: GateRequest, actor: Actor) -> PilotOut:
+    async def decide_gate(
+        self, slug: FromPath[str], data: JSONBody[GateRequest], actor: NamedDependency[Actor]
+    ) -> PilotOut:
         return await pilots.decide_gate(slug, data, actor)

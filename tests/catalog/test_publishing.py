@@ -131,10 +131,16 @@ async def test_unresolvable_dependencies_are_422_naming_each(db: object) -> None
 
 async def test_files_are_stored_with_their_hashes(db: object) -> None:
     await graduated_pilot()
-    files = [{"path": "promptfooconfig.yaml", "content": "prompts: [prompt.txt]\n"}, {"path": "bin.dat", "content": "AAEC", "encoding": "base64"}]
+    files = [
+        {"path": "promptfooconfig.yaml", "content": "prompts: [prompt.txt]\n"},
+        {"path": "bin.dat", "content": "AAEC", "encoding": "base64"},
+    ]
     await publishing.publish_version(parse_manifest(manifest(files=files)), CLAIMS)
     version = await assets.get_version("claims-triage-prompt", "1.0.0")
-    assert [(f.path, f.size, f.encoding) for f in version.files] == [("bin.dat", 3, "base64"), ("promptfooconfig.yaml", 22, "utf-8")]
+    assert [(f.path, f.size, f.encoding) for f in version.files] == [
+        ("bin.dat", 3, "base64"),
+        ("promptfooconfig.yaml", 22, "utf-8"),
+    ]
     assert version.manifest["files"] == ["promptfooconfig.yaml", "bin.dat"]
     assert await AssetFile.count() == 2
     assert await AssetVersion.count() == 1
