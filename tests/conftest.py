@@ -21,6 +21,8 @@ from registry.app import create_app
 from registry.settings import Settings
 
 PG_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL")
+if os.environ.get("REGISTRY_TEST_REQUIRE_POSTGRES") and not PG_URL:
+    raise RuntimeError("REGISTRY_TEST_REQUIRE_POSTGRES is set but REGISTRY_TEST_POSTGRES_URL is not: PostgreSQL did not start")
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param(

@@ -301,3 +301,7 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
             f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "",
         )
     out.print(table)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite in one pytest session, with a throwaway PostgreSQL so the PostgreSQL tests run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PG_TEST_PORT=${PG_TEST_PORT:-$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+export PG_TEST_ROOT=${PG_TEST_ROOT:-$(mktemp -d /tmp/registry-test-pg.XXXXXX)}
+trap 'scripts/test-postgres.sh stop' EXIT
+eval "$(scripts/test-postgres.sh start)"
+export REGISTRY_TEST_REQUIRE_POSTGRES=1
+.venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -1,0 +1,188 @@
+"""The `registry` CLI against a live server (a real `registry serve` process), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import httpx
+import pytest
+import yaml
+
+from registry.settings import SEED_DIR
+from tests.conftest import Database
+
+ADMIN = "reg_test-admin-token-for-the-live-server"
+GRADUATED = ["claims-triage-assistant", "kyc-document-review", "clinical-coding-assistant", "it-support-copilot"]
+REGISTRY = [sys.executable, "-m", "registry.cli.main"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*REGISTRY, *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"registry {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def live(db: Database, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A `registry serve` process on an empty catalog; yields the environment the CLI needs to reach it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "REGISTRY_DATA_DIR": str(tmp_path),
+        "REGISTRY_PORT": str(port),
+        "REGISTRY_SEED": "false",
+        "REGISTRY_ADMIN_TOKEN": ADMIN,
+        "REGISTRY_URL": f"http://127.0.0.1:{port}",
+        "REGISTRY_TOKEN": ADMIN,
+    }
+    if db.name == "postgres":
+        env["REGISTRY_DATABASE_URL"] = db.url
+    else:
+        env.pop("REGISTRY_DATABASE_URL", None)
+        env["REGISTRY_DATA_DIR"] = str(Path(db.url.removeprefix("sqlite:///")).parent)
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen([*REGISTRY, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{env['REGISTRY_URL']}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("server did not start:\n" + (tmp_path / "server.log").read_text())
+            time.sleep(0.1)
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def graduate_with_cli(env: dict[str, str], slug: str, tmp_path: Path) -> None:
+    data = yaml.safe_load((SEED_DIR / "pilots" / f"{slug}.yaml").read_text())
+    run(env, "pilot", "create", str(SEED_DIR / "pilots" / f"{slug}.yaml"))
+    for i, gate in enumerate(data["gates"]):
+        evidence = tmp_path / f"{slug}-{i}.yaml"
+        evidence.write_text(yaml.safe_dump(gate.get("evidence", {})))
+        args = ["pilot", "gate", slug, "--stage", str(gate["stage"]), "--decision", gate["decision"]]
+        args += ["--decided-by", gate["decided_by"], "--notes", gate.get("notes", ""), "--evidence-file", str(evidence)]
+        run(env, *args)
+
+
+def graduate_over_http(env: dict[str, str], slug: str) -> None:
+    data = yaml.safe_load((SEED_DIR / "pilots" / f"{slug}.yaml").read_text())
+    gates = data.pop("gates")
+    data.pop("created_at")
+    headers = {"Authorization": f"Bearer {ADMIN}"}
+    with httpx.Client(base_url=env["REGISTRY_URL"], headers=headers) as client:
+        assert client.post("/api/v1/pilots", json=data).status_code == 201
+        for gate in gates:
+            gate.pop("decided_at")
+            assert client.post(f"/api/v1/pilots/{slug}/gates", json=gate).status_code == 201
+
+
+def test_publish_every_seed_asset_over_http(live: dict[str, str], tmp_path: Path) -> None:
+    for slug in GRADUATED:
+        graduate_over_http(live, slug)
+    manifests = sorted((SEED_DIR / "assets").rglob("asset.yaml"))
+    assert len(manifests) >= 24
+    result = run(live, "publish", str(SEED_DIR / "assets"))
+    lines = result.stdout.strip().splitlines()
+    created = [line for line in lines if line.startswith("created")]
+    assert len(created) == len(manifests), result.stdout
+    assert any("claims-triage-prompt@1.0.0" in line for line in created)
+    listed = httpx.get(f"{live['REGISTRY_URL']}/api/v1/assets", params={"limit": 100}).json()
+    kinds = {a["kind"] for a in listed["items"]}
+    assert kinds == {"prompt", "eval_harness", "retrieval_pipeline", "monitor"}
+    version = httpx.get(f"{live['REGISTRY_URL']}/api/v1/assets/claims-faithfulness-eval/versions/1.0.0").json()
+    native = (SEED_DIR / "assets" / "claims-faithfulness-eval" / "promptfooconfig.yaml").read_text()
+    assert version["files"][0]["content"] == native
+
+    again = run(live, "publish", str(SEED_DIR / "assets" / "claims-triage-prompt"))
+    assert again.stdout.startswith("unchanged  claims-triage-prompt@1.1.0")
+
+
+def test_publish_reports_each_failure_and_exits_non_zero(live: dict[str, str], tmp_path: Path) -> None:
+    graduate_over_http(live, "claims-triage-assistant")
+    good = SEED_DIR / "assets" / "pii-leak-monitor"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    manifest = yaml.safe_load((good / "asset.yaml").read_text())
+    manifest.update(slug="broken-monitor", files=[])
+    manifest["spec"]["condition"]["window"] = "soon"
+    (bad / "asset.yaml").write_text(yaml.safe_dump(manifest))
+    result = run(live, "publish", str(good), str(bad), check=False)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("created    pii-leak-monitor@1.0.0")
+    assert lines[1].startswith("failed     broken-monitor@1.0.0")
+    assert "/spec/condition" in result.stdout and "'5m'" in result.stdout
+    assert "1 of 2 failed" in result.stderr
+
+
+def test_tokens_scopes_and_adoption_from_the_cli(live: dict[str, str], tmp_path: Path) -> None:
+    graduate_with_cli(live, "claims-triage-assistant", tmp_path)
+    graduate_over_http(live, "it-support-copilot")
+    created = run(live, "token", "create", "--team", "claims-ai", "--scope", "publish", "--name", "ci-claims")
+    token = created.stdout.strip()
+    assert token.startswith("reg_") and "\n" not in token
+    claims = {**live, "REGISTRY_TOKEN": token}
+    run(claims, "publish", str(SEED_DIR / "assets" / "pii-leak-monitor"))
+    denied = run(claims, "publish", str(SEED_DIR / "assets" / "kb-article-retrieval"), check=False)
+    assert denied.returncode == 1 and "owned by team 'itops-ai'" in denied.stdout
+
+    no_scope = run(claims, "adopt", "pii-leak-monitor@1.0.0", "--pilot", "it-support-copilot", check=False)
+    assert no_scope.returncode == 1 and "`adopt` scope" in no_scope.stderr
+    adopted = run(live, "adopt", "pii-leak-monitor", "--pilot", "it-support-copilot", "--mode", "adapted", "--hours-saved", "16")
+    assert "it-support-copilot adopted pii-leak-monitor@1.0.0 (adapted)" in adopted.stdout
+
+    listing = run(live, "token", "list", "--json")
+    token_id = next(t["id"] for t in yaml.safe_load(listing.stdout) if t["name"] == "ci-claims")
+    assert token not in listing.stdout
+    run(live, "token", "revoke", str(token_id))
+    revoked = run(claims, "publish", str(SEED_DIR / "assets" / "pii-leak-monitor"), check=False)
+    assert revoked.returncode == 1 and "unknown or revoked" in revoked.stdout + revoked.stderr
+
+
+def test_client_commands_explain_an_unreachable_server(tmp_path: Path) -> None:
+    env = {**os.environ, "REGISTRY_URL": f"http://127.0.0.1:{free_port()}", "REGISTRY_TOKEN": "x"}
+    result = run(env, "adopt", "a@1.0.0", "--pilot", "p", check=False)
+    assert result.returncode == 1 and "cannot reach the registry" in result.stderr
+
+
+def test_every_command_has_help() -> None:
+    from click.testing import CliRunner
+
+    from registry.cli.main import cli
+
+    def walk(group: click.Group, path: list[str]) -> Iterator[list[str]]:
+        yield path
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from walk(command, [*path, name])
+            else:
+                yield [*path, name]
+
+    commands = list(walk(cli, []))
+    assert ["publish"] in commands and ["token", "revoke"] in commands and ["db", "migrate"] in commands
+    for args in commands:
+        result = CliRunner().invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, args
+        assert len(result.output.splitlines()) > 3, args
