@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from piccolo.engine.base import Engine
@@ -18,7 +19,7 @@ def sqlite_path(data_dir: Path) -> Path:
     return data_dir / "registry.sqlite"
 
 
-def make_engine(database_url: str | None, data_dir: Path) -> Engine:
+def make_engine(database_url: str | None, data_dir: Path) -> Engine[Any]:
     """Build the engine for a `postgresql://` URL, or the SQLite file under the data dir when there is none."""
     if not database_url:
         path = sqlite_path(data_dir).resolve()
@@ -42,23 +43,25 @@ def make_engine(database_url: str | None, data_dir: Path) -> Engine:
     )
 
 
-def engine_from_environment() -> Engine:
+def engine_from_environment() -> Engine[Any]:
     """The engine named by REGISTRY_DATABASE_URL / REGISTRY_DATA_DIR (used by Piccolo's own CLI)."""
     return make_engine(os.environ.get("REGISTRY_DATABASE_URL"), Path(os.environ.get("REGISTRY_DATA_DIR", "./var")))
 
 
-def use_engine(engine: Engine) -> None:
+def use_engine(engine: Engine[Any]) -> None:
     """Point every catalog table, and Piccolo's migration runner, at `engine`."""
     from piccolo.apps.migrations.tables import Migration
+    from piccolo.table import Table
 
     from catalog import piccolo_conf, tables
 
     piccolo_conf.DB = engine
-    for table in (*tables.ALL_TABLES, Migration):
+    bound: tuple[type[Table], ...] = (*tables.ALL_TABLES, Migration)
+    for table in bound:
         table._meta.db = engine
 
 
-async def migrate(engine: Engine, *, quiet: bool = True) -> None:
+async def migrate(engine: Engine[Any], *, quiet: bool = True) -> None:
     """Apply every committed migration that has not run yet on `engine` (idempotent)."""
     import contextlib
     import io

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import jinja2
 import jinja2.meta
@@ -33,6 +33,7 @@ __all__ = [
     "AttachedFile",
     "EvalHarnessSpec",
     "GateRequest",
+    "Kind",
     "Manifest",
     "MonitorSpec",
     "PilotRequest",
@@ -44,7 +45,8 @@ __all__ = [
     "template_variables",
 ]
 
-KINDS = ("eval_harness", "prompt", "retrieval_pipeline", "monitor")
+Kind = Literal["eval_harness", "prompt", "retrieval_pipeline", "monitor"]
+KINDS: tuple[str, ...] = get_args(Kind)
 SCOPES = ("read", "publish", "adopt", "pilots", "admin")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

@@ -100,13 +100,13 @@ async def seed_catalog(seed_dir: Path, *, only_if_empty: bool = True, enabled: b
         if not await AssetVersion.exists().where(
             (AssetVersion.coordinate == coordinate) & AssetVersion.yanked.eq(True)
         ):
-            request = YankRequest(reason=item["reason"])
-            await curation.yank_version(item["asset"], item["version"], request, SYSTEM, at=_when(item["at"]))
+            yank = YankRequest(reason=item["reason"])
+            await curation.yank_version(item["asset"], item["version"], yank, SYSTEM, at=_when(item["at"]))
             report.curations += 1
     for item in history.get("deprecations") or []:
         if not await Asset.exists().where((Asset.slug == item["asset"]) & (Asset.lifecycle == "deprecated")):
-            request = DeprecateRequest(reason=item["reason"], successor=item.get("successor"))
-            await curation.deprecate_asset(item["asset"], request, SYSTEM, at=_when(item["at"]))
+            deprecation = DeprecateRequest(reason=item["reason"], successor=item.get("successor"))
+            await curation.deprecate_asset(item["asset"], deprecation, SYSTEM, at=_when(item["at"]))
             report.curations += 1
     return report
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
                     settings.seed_dir, only_if_empty=settings.seed is None, enabled=settings.seed
                 )
                 if report.loaded:
-                    log.warning("seeded the catalog: %s", report.summary())
+                    log.info("seeded the catalog: %s", report.summary())
             yield
         finally:
             if isinstance(engine, PostgresEngine) and settings.db_pool_size:
@@ -80,5 +81,5 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             description="Reusable AI platform assets from graduated pilots: publish, find, adopt, report reuse.",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
-        state={"settings": settings},
+        state=State({"settings": settings}),
     )

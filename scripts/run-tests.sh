@@ -7,4 +7,8 @@ export PG_TEST_ROOT=${PG_TEST_ROOT:-$(mktemp -d /tmp/registry-test-pg.XXXXXX)}
 trap 'scripts/test-postgres.sh stop' EXIT
 eval "$(scripts/test-postgres.sh start)"
 export REGISTRY_TEST_REQUIRE_POSTGRES=1
+# Lint first: ruff and mypy are part of "the suite passes".
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

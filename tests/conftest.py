@@ -22,7 +22,9 @@ from registry.settings import Settings
 
 PG_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL")
 if os.environ.get("REGISTRY_TEST_REQUIRE_POSTGRES") and not PG_URL:
-    raise RuntimeError("REGISTRY_TEST_REQUIRE_POSTGRES is set but REGISTRY_TEST_POSTGRES_URL is not: PostgreSQL did not start")
+    raise RuntimeError(
+        "REGISTRY_TEST_REQUIRE_POSTGRES is set but REGISTRY_TEST_POSTGRES_URL is not: PostgreSQL did not start"
+    )
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param(
@@ -69,7 +71,7 @@ async def _empty(engine: Engine) -> None:
         await engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
     else:
         for name in names:
-            await engine.run_ddl(f"DELETE FROM {name}")
+            await engine.run_ddl(f"DELETE FROM {name}")  # noqa: S608 (our own table names)
 
 
 @pytest.fixture(params=BACKENDS)

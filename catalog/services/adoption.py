@@ -17,7 +17,7 @@ _COLUMNS = (
     Adoption.id,
     Adoption.asset.slug.as_alias("asset"),
     Adoption.asset.kind.as_alias("kind"),
-    Adoption.asset.origin_pilot.slug.as_alias("origin_pilot"),
+    Adoption.asset._.origin_pilot._.slug.as_alias("origin_pilot"),
     Adoption.version.version.as_alias("version"),
     Adoption.pilot.slug.as_alias("pilot"),
     Adoption.mode,

@@ -86,7 +86,8 @@ async def update_pilot(slug: str, update: PilotUpdate, actor: Actor, *, at: date
         if pilot["status"] != "active":
             raise Conflict(f"pilot {slug!r} is {pilot['status']}; its record is closed", code="pilot-closed")
         if changes:
-            await Pilot.update({**changes, Pilot.updated_at: at}).where(Pilot.slug == slug)
+            values: dict[Any, Any] = {**changes, Pilot.updated_at: at}
+            await Pilot.update(values).where(Pilot.slug == slug)
             await record("pilot.update", f"pilot:{slug}", actor, changes, at)
     return await get_pilot(slug)
 

@@ -221,9 +221,12 @@ async def _publish(manifest: Manifest, digest: str, actor: Actor, at: datetime) 
                     kind=manifest.kind,
                     owner=manifest.owner,
                     origin_pilot=pilot["id"],
+                    title=manifest.title,
+                    summary=manifest.summary,
+                    description=manifest.description,
+                    tags=manifest.tags,
                     created_at=at,
                     updated_at=at,
-                    **descriptive,
                 )
             )
         )[0]["id"]

@@ -51,7 +51,14 @@ async def _store(token: str, request: TokenRequest, actor: Actor, at: datetime) 
         {"name": request.name, "team": request.team, "scopes": row.scopes},
         at,
     )
-    return dict(await ApiToken.select().where(ApiToken.id == token_id).first())
+    return await _row(token_id)
+
+
+async def _row(token_id: int) -> dict[str, Any]:
+    row = await ApiToken.select().where(ApiToken.id == token_id).first()
+    if row is None:
+        raise NotFound(f"no token has id {token_id}", code="token-not-found")
+    return dict(row)
 
 
 async def create_token(request: TokenRequest, actor: Actor, *, at: datetime | None = None) -> NewToken:
@@ -79,15 +86,13 @@ async def revoke_token(token_id: int, actor: Actor, *, at: datetime | None = Non
     """Revoke a token; it stops working at once and stays listed for audit."""
     at = at or now()
     async with write_transaction():
-        row = await ApiToken.select().where(ApiToken.id == token_id).first()
-        if row is None:
-            raise NotFound(f"no token has id {token_id}", code="token-not-found")
+        row = await _row(token_id)
         if row["revoked_at"] is not None:
             raise Conflict(f"token {token_id} ({row['name']}) is already revoked", code="already-revoked")
         await ApiToken.update({ApiToken.revoked_at: at}).where(ApiToken.id == token_id)
         await record("token.revoke", f"token:{token_id}", actor, {"name": row["name"], "team": row["team"]}, at)
-        row = await ApiToken.select().where(ApiToken.id == token_id).first()
-    return TokenOut(**_out(dict(row)))
+        row = await _row(token_id)
+    return TokenOut(**_out(row))
 
 
 async def list_tokens(*, team: str | None = None) -> list[TokenOut]:

@@ -11,11 +11,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import RootModel
 
 from catalog.schemas import (
-    KINDS,
     Actor,
     AssetOut,
     AssetPage,
     DeprecateRequest,
+    Kind,
     LabelRequest,
     Manifest,
     PublishResult,
@@ -25,9 +25,6 @@ from catalog.schemas import (
 from catalog.services import assets, curation, publishing
 
 __all__ = ["AssetController", "PublishRequest"]
-
-Kind = Literal["eval_harness", "prompt", "retrieval_pipeline", "monitor"]
-assert set(KINDS) == set(Kind.__args__)  # the query enum follows the catalog's kinds
 
 
 class PublishRequest(RootModel[Manifest]):

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from litestar.testing import TestClient
 
 from catalog.schemas import SYSTEM
@@ -65,7 +64,7 @@ def test_pilot_to_publish_flow(api: Api) -> None:
     assert [e["pointer"] for e in body["errors"]] == ["/evidence/before", "/evidence/after", "/evidence/workflow"]
     for stage in (2, 3, 4):
         r = api.client.post(
-            f"/api/v1/pilots/claims-triage-assistant/gates", json=gate(stage), headers=api.auth("claims")
+            "/api/v1/pilots/claims-triage-assistant/gates", json=gate(stage), headers=api.auth("claims")
         )
         assert r.status_code == 201
     assert r.json()["status"] == "graduated"
@@ -106,7 +105,6 @@ def test_auth_errors(api: Api) -> None:
 
 def test_revoked_token_stops_working(api: Api) -> None:
     graduate(api)
-    tokens = api.client.app.state  # noqa: F841 (the app is live; revoke through the service)
 
     async def revoke() -> None:
         from catalog.tables import ApiToken
@@ -288,7 +286,7 @@ def test_openapi_documents_every_route_and_schema(api: Api) -> None:
     for path, methods in paths.items():
         for method, op in methods.items():
             if method in {"post", "put", "patch"} and "yank" not in path:
-                assert "requestBody" in op or path.endswith("labels/{label}") and method == "delete", (method, path)
+                assert "requestBody" in op or (path.endswith("labels/{label}") and method == "delete"), (method, path)
             assert any(code.startswith("2") and "content" in resp for code, resp in op["responses"].items()), (
                 method,
                 path,

@@ -33,7 +33,9 @@ def free_port() -> int:
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([*REGISTRY, *args], env=env, capture_output=True, text=True, timeout=120)
     if check and result.returncode != 0:
-        raise AssertionError(f"registry {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"registry {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -150,7 +152,9 @@ def test_tokens_scopes_and_adoption_from_the_cli(live: dict[str, str], tmp_path:
 
     no_scope = run(claims, "adopt", "pii-leak-monitor@1.0.0", "--pilot", "it-support-copilot", check=False)
     assert no_scope.returncode == 1 and "`adopt` scope" in no_scope.stderr
-    adopted = run(live, "adopt", "pii-leak-monitor", "--pilot", "it-support-copilot", "--mode", "adapted", "--hours-saved", "16")
+    adopted = run(
+        live, "adopt", "pii-leak-monitor", "--pilot", "it-support-copilot", "--mode", "adapted", "--hours-saved", "16"
+    )
     assert "it-support-copilot adopted pii-leak-monitor@1.0.0 (adapted)" in adopted.stdout
 
     listing = run(live, "token", "list", "--json")

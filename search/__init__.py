@@ -1,0 +1,1 @@
+"""Search over the catalog: one `SearchBackend` protocol, embedded (tantivy) and Meilisearch backends."""
