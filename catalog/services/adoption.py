@@ -7,7 +7,7 @@ from typing import Any
 
 from catalog.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from catalog.schemas import Actor, AdoptionOut, AdoptionPage, AdoptionRequest, RetireRequest, utc
-from catalog.services.journal import enqueue_search, now, record, write_transaction
+from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
 from catalog.tables import Adoption, Asset, AssetVersion, Label, Pilot
 from catalog.versions import InvalidVersion, parse_version
 
@@ -102,18 +102,15 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
     """Record that a pilot adopted an asset version; recording the same active adoption twice is a no-op."""
     at = at or now()
     async with write_transaction():
-        asset = (
-            await Asset.select(
-                Asset.id,
-                Asset.slug,
-                Asset.lifecycle,
-                Asset.successor,
-                Asset.latest_version,
-                Asset.origin_pilot.slug.as_alias("origin"),
-            )
-            .where(Asset.slug == request.asset)
-            .first()
-        )
+        query = Asset.select(
+            Asset.id,
+            Asset.slug,
+            Asset.lifecycle,
+            Asset.successor,
+            Asset.latest_version,
+            Asset.origin_pilot.slug.as_alias("origin"),
+        ).where(Asset.slug == request.asset)
+        asset = await for_update(query).first()
         if asset is None:
             raise InvalidInput(
                 f"no asset is named {request.asset!r}",

@@ -11,7 +11,7 @@ from typing import Any
 from catalog.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from catalog.schemas import Actor, AssetOut, DeprecateRequest, LabelRequest, VersionOut, YankRequest
 from catalog.services.assets import get_asset, get_version
-from catalog.services.journal import enqueue_search, now, record, write_transaction
+from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
 from catalog.services.publishing import latest_version
 from catalog.tables import Asset, AssetVersion, Label
 
@@ -22,7 +22,7 @@ _LABEL_NAME = r"^[a-z][a-z0-9-]{0,62}$"
 
 async def asset_row(slug: str, actor: Actor | None = None) -> dict[str, Any]:
     """The asset's row; with an actor, also check the actor may curate it."""
-    asset = await Asset.select().where(Asset.slug == slug).first()
+    asset = await for_update(Asset.select().where(Asset.slug == slug)).first()
     if asset is None:
         raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
     if actor is not None and not actor.may_act_for(asset["owner"]):

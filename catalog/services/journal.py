@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query.methods.select import Select
 
 from catalog.schemas import Actor
 from catalog.tables import JournalEntry, SearchOutbox
 
-__all__ = ["enqueue_search", "now", "record", "write_transaction"]
+__all__ = ["enqueue_search", "for_update", "now", "record", "write_transaction"]
+
+Q = TypeVar("Q", bound=Select)
 
 
 def now() -> datetime:
@@ -29,6 +33,16 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with engine.transaction():
             yield
+
+
+def for_update(query: Q) -> Q:
+    """Lock the selected rows until the transaction ends, so concurrent writers to one asset take turns.
+
+    PostgreSQL needs it (READ COMMITTED); SQLite's immediate transactions already serialize writers.
+    """
+    if isinstance(JournalEntry._meta.db, PostgresEngine):
+        return query.lock_rows(of=(query.table,))  # only the queried table, not its joined ones
+    return query
 
 
 async def record(action: str, subject: str, actor: Actor, payload: dict[str, Any], at: datetime) -> None:

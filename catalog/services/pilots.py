@@ -22,7 +22,7 @@ from catalog.schemas import (
     problems_from,
     utc,
 )
-from catalog.services.journal import now, record, write_transaction
+from catalog.services.journal import for_update, now, record, write_transaction
 from catalog.tables import Adoption, Asset, GateDecision, Pilot
 
 __all__ = ["create_pilot", "decide_gate", "get_pilot", "list_pilots", "update_pilot"]
@@ -36,8 +36,9 @@ STAGE_NAMES = {
 }
 
 
-async def _pilot_row(slug: str) -> dict[str, Any]:
-    row = await Pilot.select().where(Pilot.slug == slug).output(load_json=True).first()
+async def _pilot_row(slug: str, *, lock: bool = False) -> dict[str, Any]:
+    query = Pilot.select().where(Pilot.slug == slug).output(load_json=True)
+    row = await (for_update(query) if lock else query).first()
     if row is None:
         raise NotFound(f"no pilot is named {slug!r}", code="pilot-not-found")
     return dict(row)
@@ -81,7 +82,7 @@ async def update_pilot(slug: str, update: PilotUpdate, actor: Actor, *, at: date
     at = at or now()
     changes = update.model_dump(exclude_unset=True, mode="json")
     async with write_transaction():
-        pilot = await _pilot_row(slug)
+        pilot = await _pilot_row(slug, lock=True)
         _check_team(actor, pilot["team"], f"pilot {slug!r}")
         if pilot["status"] != "active":
             raise Conflict(f"pilot {slug!r} is {pilot['status']}; its record is closed", code="pilot-closed")
@@ -125,7 +126,7 @@ async def decide_gate(slug: str, request: GateRequest, actor: Actor, *, at: date
     """Record a gate decision: `commit` advances a stage (gate 4 graduates), `kill` ends, `iterate` stays."""
     at = at or now()
     async with write_transaction():
-        pilot = await _pilot_row(slug)
+        pilot = await _pilot_row(slug, lock=True)
         _check_team(actor, pilot["team"], f"pilot {slug!r}")
         if pilot["status"] != "active":
             raise Conflict(

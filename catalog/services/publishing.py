@@ -14,7 +14,7 @@ import asyncpg
 
 from catalog.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
 from catalog.schemas import Actor, Manifest, PublishResult
-from catalog.services.journal import enqueue_search, now, record, write_transaction
+from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
 from catalog.services.pilots import STAGE_NAMES
 from catalog.tables import Asset, AssetFile, AssetVersion, Pilot
 from catalog.versions import VersionRange, parse_version, sort_key
@@ -160,18 +160,15 @@ async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | No
     _check_files(manifest)
     digest = content_digest(manifest)
     at = at or now()
-    try:
-        async with write_transaction():
-            result = await _publish(manifest, digest, actor, at)
-    except _UNIQUE_VIOLATIONS:
-        # Another publish of the same asset or version committed first; answer as if we had come second.
-        existing = await _existing(manifest, digest)
-        if existing is None:
-            raise Conflict(
-                f"{manifest.slug} was created by a concurrent publish; retry the publish", code="concurrent-publish"
-            ) from None
-        return existing
-    return result
+    for _attempt in range(3):
+        try:
+            async with write_transaction():
+                return await _publish(manifest, digest, actor, at)
+        except _UNIQUE_VIOLATIONS:
+            # A concurrent publish of this asset committed first; the next attempt sees its rows and
+            # answers as if this request had come second (unchanged, conflict, or a new version).
+            continue
+    raise Conflict(f"{manifest.slug} is being published concurrently; retry the publish", code="concurrent-publish")
 
 
 async def _publish(manifest: Manifest, digest: str, actor: Actor, at: datetime) -> PublishResult:
@@ -179,7 +176,7 @@ async def _publish(manifest: Manifest, digest: str, actor: Actor, at: datetime) 
     if existing is not None:
         return existing
     pilot = await _graduated_pilot(manifest)
-    asset = await Asset.select().where(Asset.slug == manifest.slug).first()
+    asset = await for_update(Asset.select().where(Asset.slug == manifest.slug)).first()
     warnings = []
     if asset is not None:
         mismatched = {

@@ -132,3 +132,13 @@ async def test_adoption_rules(db: object) -> None:
     assert [(a.version, a.active) for a in page.items] == [("1.0.0", False)]
     pilot = await pilots.get_pilot("fraud-screening")
     assert [(a.asset, a.active) for a in pilot.adopted_assets] == [("claims-triage-prompt", False)]
+
+
+async def test_concurrent_identical_adoptions_record_one(db: object) -> None:
+    import asyncio
+
+    await catalog_with_two_versions()
+    request = AdoptionRequest(asset="claims-triage-prompt", version="1.0.0", pilot="fraud-screening")
+    results = await asyncio.gather(*[adoption.record_adoption(request, FRAUD) for _ in range(4)])
+    assert len({r.id for r in results}) == 1
+    assert await Adoption.count() == 1

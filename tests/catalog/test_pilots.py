@@ -130,3 +130,17 @@ async def test_list_filters_by_status(db: object) -> None:
     assert [p.slug for p in page.items] == ["claims-triage-assistant"]
     assert len(page.items[0].gates) == 4
     assert (await pilots.list_pilots()).total == 2
+
+
+async def test_concurrent_commits_of_one_gate_advance_once(db: object) -> None:
+    import asyncio
+
+    await pilots.create_pilot(PilotRequest.model_validate(pilot_request()), SYSTEM)
+    decisions = [
+        pilots.decide_gate("claims-triage-assistant", GateRequest.model_validate(gate(1)), SYSTEM) for _ in range(3)
+    ]
+    results = await asyncio.gather(*decisions, return_exceptions=True)
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
+    assert (await pilots.get_pilot("claims-triage-assistant")).stage == 2
+    assert await GateDecision.count() == 1

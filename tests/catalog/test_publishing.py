@@ -159,3 +159,17 @@ async def test_unknown_origin_pilot_is_422(db: object) -> None:
     with pytest.raises(InvalidInput) as err:
         await publishing.publish_version(parse_manifest(manifest(origin_pilot="ghost-pilot")), CLAIMS)
     assert err.value.problems[0].pointer == "/origin_pilot"
+
+
+async def test_concurrent_publishes_of_one_asset_all_succeed_once(db: object) -> None:
+    import asyncio
+
+    await graduated_pilot()
+    same = [publishing.publish_version(parse_manifest(manifest()), CLAIMS) for _ in range(4)]
+    others = [publishing.publish_version(parse_manifest(manifest(version=f"1.{i}.0")), CLAIMS) for i in range(1, 4)]
+    results = await asyncio.gather(*same, *others)
+    assert sorted(r.status for r in results[:4]) == ["created", "unchanged", "unchanged", "unchanged"]
+    assert all(r.status == "created" for r in results[4:])
+    assert await AssetVersion.count() == 4
+    assert await Asset.count() == 1
+    assert (await assets.get_asset("claims-triage-prompt")).latest_version == "1.3.0"

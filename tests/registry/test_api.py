@@ -322,3 +322,15 @@ def test_reads_can_require_a_token(db: Database, tmp_path: Path) -> None:
         assert client.get("/api/v1/assets", headers={"Authorization": f"Bearer {tokens['reader']}"}).status_code == 200
         assert client.get("/healthz").status_code == 200
         assert client.get("/schema/openapi.json").status_code == 200
+
+
+def test_readiness_fails_when_the_database_is_gone(api: Api, tmp_path: Path) -> None:
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from catalog.db import use_engine
+
+    use_engine(SQLiteEngine(path=str(tmp_path / "missing" / "gone.sqlite")))
+    r = api.client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["status"] == "not ready" and r.json()["checks"]["database"].startswith("failing:")
+    use_engine(api.db.engine)
