@@ -16,7 +16,7 @@ from catalog.tables import JournalEntry, SearchOutbox
 
 __all__ = ["enqueue_search", "for_update", "now", "record", "write_transaction"]
 
-Q = TypeVar("Q", bound=Select)
+Q = TypeVar("Q", bound=Select[Any])
 
 
 def now() -> datetime:
