@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 Kind = Literal["eval_harness", "prompt", "retrieval_pipeline", "monitor"]
-KINDS: tuple[str, ...] = get_args(Kind)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 SCOPES = ("read", "publish", "adopt", "pilots", "admin")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -800,3 +800,26 @@ class TokenOut(BaseModel):
 
 class NewToken(TokenOut):
     token: str = Field(description="shown once; only its hash is stored")
+
+
+# ------------------------------------------------------------------------------- what search is fed
+
+
+class AssetDocument(BaseModel):
+    """What the search index needs of one asset: its latest non-yanked version and its reuse."""
+
+    slug: str
+    kind: str
+    title: str
+    summary: str
+    description: str
+    tags: list[str]
+    owner: str
+    origin_pilot: str
+    origin_pilot_name: str
+    lifecycle: str
+    successor: str | None
+    latest_version: str
+    spec: dict[str, Any]
+    reuse_count: int
+    published_at: datetime

@@ -30,6 +30,7 @@ __all__ = [
     "JournalEntry",
     "Label",
     "Pilot",
+    "SearchLog",
     "SearchOutbox",
 ]
 
@@ -194,6 +195,19 @@ class SearchOutbox(Table):
     done_at = Timestamptz(null=True, default=None, index=True)
 
 
+class SearchLog(Table):
+    """One search as a user ran it: what they typed, how they filtered, how many hits (the demand report)."""
+
+    id = Serial(primary_key=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    query = Varchar(length=500)
+    normalized = Varchar(length=500, index=True)  # lower-cased, whitespace-collapsed: groups equal searches
+    filters = JSONB(default={})
+    hits = Integer()
+    took_ms = Float()
+    source = Varchar(length=16, default="api")
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Pilot,
     GateDecision,
@@ -205,4 +219,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     JournalEntry,
     ApiToken,
     SearchOutbox,
+    SearchLog,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -17,14 +18,20 @@ from piccolo.engine.postgres import PostgresEngine
 from catalog.db import make_engine, migrate
 from catalog.schemas import SYSTEM
 from catalog.seeding import seed_catalog
+from catalog.services.indexing import catalog_has_assets
 from catalog.services.tokens import bootstrap_admin
 from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
 from registry.api.health import healthz, readyz
 from registry.api.pilots import PilotController
+from registry.api.search import SearchController
 from registry.auth import provide_actor, token_guard
 from registry.errors import exception_handlers
+from registry.indexing import SearchSync, make_backend, reindex
+from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
+from search.errors import SearchError
+from search.interfaces import SearchBackend
 
 __all__ = ["create_app"]
 
@@ -43,38 +50,61 @@ def _announce_admin_token(token: str) -> None:
     )
 
 
+async def _first_start(settings: Settings, backend: SearchBackend) -> None:
+    """Admin token for a fresh catalog, the seed for an empty one, and an index for a catalog that has none."""
+    admin = settings.admin_token.get_secret_value() if settings.admin_token else None
+    token = await bootstrap_admin(admin, SYSTEM)
+    if token:
+        _announce_admin_token(token)
+    report = await seed_catalog(settings.seed_dir, only_if_empty=settings.seed is None, enabled=settings.seed)
+    if report.loaded:
+        log.info("seeded the catalog: %s", report.summary())
+    try:
+        if await backend.document_count() == 0 and await catalog_has_assets():
+            log.info("the search index is empty; rebuilding it from the database")
+            await reindex(backend)
+    except SearchError as err:
+        log.warning("search is not available yet (%s); publishing works, search catches up when it is back", err.detail)
+
+
 def create_app(settings: Settings | None = None, *, start_tasks: bool = True) -> Litestar:
     """Build the app; on start it migrates, installs an admin token on a fresh catalog and seeds it if asked."""
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def database(app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, settings.data_dir)
         await migrate(engine)
         if isinstance(engine, PostgresEngine) and settings.db_pool_size:
             await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        backend = make_backend(settings)
+        sync = SearchSync(backend)
+        search_log = SearchLogBuffer()
+        app.state.update(search=backend, search_sync=sync, search_log=search_log)
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
         try:
             if start_tasks:
-                admin = settings.admin_token.get_secret_value() if settings.admin_token else None
-                token = await bootstrap_admin(admin, SYSTEM)
-                if token:
-                    _announce_admin_token(token)
-                report = await seed_catalog(
-                    settings.seed_dir, only_if_empty=settings.seed is None, enabled=settings.seed
-                )
-                if report.loaded:
-                    log.info("seeded the catalog: %s", report.summary())
+                await _first_start(settings, backend)
+            in_app = settings.search_sync_in_app
+            if in_app or (in_app is None and settings.search_backend == "embedded"):
+                tasks.append(asyncio.create_task(sync.run_forever(stop), name="search-sync"))
+            tasks.append(asyncio.create_task(search_log.run_forever(stop), name="search-log"))
             yield
         finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await search_log.flush()
+            await backend.close()
             if isinstance(engine, PostgresEngine) and settings.db_pool_size:
                 await engine.close_connection_pool()
 
     return Litestar(
-        route_handlers=[PilotController, AssetController, AdoptionController, healthz, readyz],
+        route_handlers=[PilotController, AssetController, AdoptionController, SearchController, healthz, readyz],
         dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
         guards=[token_guard(settings.require_auth_for_reads)],
         exception_handlers=exception_handlers,
-        lifespan=[database],
+        lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Platform asset registry",
             version="1.0.0",

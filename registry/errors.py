@@ -12,6 +12,7 @@ from litestar.types import ExceptionHandlersMap
 
 from catalog.errors import CatalogError
 from catalog.schemas import KINDS
+from search.errors import SearchError, SearchUnavailable
 
 __all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]
 
@@ -94,6 +95,12 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem(exc.status_code, code, phrase, detail, request.url.path, headers=exc.headers or None)
 
 
+def _search_error(request: Request[Any, Any, Any], exc: SearchError) -> Response[dict[str, Any]]:
+    code = "search-unavailable" if isinstance(exc, SearchUnavailable) else "search-failed"
+    detail = f"{exc.detail}. The catalog itself works: list assets with GET /api/v1/assets meanwhile"
+    return problem(503, code, "Search unavailable", detail, request.url.path, headers={"Retry-After": "5"})
+
+
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -105,5 +112,6 @@ exception_handlers: ExceptionHandlersMap = {
     CatalogError: _catalog_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,
+    SearchError: _search_error,
     Exception: _internal_error,
 }

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     search_backend: Literal["embedded", "meilisearch"] = "embedded"
     meilisearch_url: str | None = Field(default=None, validation_alias=AliasChoices("MEILISEARCH_URL"))
     meilisearch_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MEILISEARCH_API_KEY"))
+    meilisearch_index: str = Field(default="assets", validation_alias=AliasChoices("MEILISEARCH_INDEX"))
+    search_sync_in_app: bool | None = Field(
+        default=None,
+        description="apply the search outbox inside the app (default: yes for embedded, no for meilisearch)",
+    )
     admin_token: SecretStr | None = None
     seed: bool | None = Field(
         default=None, description="load seed_assets/ on start; default: when the catalog is empty"

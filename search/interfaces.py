@@ -1,21 +1,95 @@
-"""The contract every search backend implements; the index is derived data, rebuilt from the catalog."""
+"""The contract every search backend implements. The index is derived data, rebuilt from the catalog."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Literal, Protocol
 
-__all__ = ["SearchBackend"]
+from pydantic import BaseModel, Field
+
+from catalog.schemas import AssetDocument, Kind
+
+__all__ = ["FACETS", "SearchBackend", "SearchHit", "SearchQuery", "SearchResult", "Sort"]
+
+Sort = Literal["relevance", "reuse", "newest"]
+FACETS = ("kind", "tags", "owner", "origin_pilot", "lifecycle")
+
+
+class SearchQuery(BaseModel):
+    """What a user asks: free text (typo-tolerant, the last word as a prefix), exact filters, sort, page."""
+
+    q: str = Field(default="", max_length=500)
+    kind: Kind | None = None
+    tags: list[str] = Field(default_factory=list, description="all must be present")
+    owner: str | None = None
+    origin_pilot: str | None = None
+    lifecycle: Literal["active", "deprecated"] | None = None
+    sort: Sort = "relevance"
+    limit: int = Field(default=20, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=10_000)
+
+    def filters(self) -> dict[str, object]:
+        """The filters that were set, as logged and echoed back."""
+        values = {
+            "kind": self.kind,
+            "tags": self.tags or None,
+            "owner": self.owner,
+            "origin_pilot": self.origin_pilot,
+            "lifecycle": self.lifecycle,
+        }
+        return {k: v for k, v in values.items() if v}
+
+
+class SearchHit(BaseModel):
+    slug: str
+    kind: str
+    title: str
+    summary: str
+    tags: list[str]
+    owner: str
+    origin_pilot: str
+    latest_version: str
+    reuse_count: int
+    lifecycle: str
+    successor: str | None = None
+    published_at: datetime
+    highlights: dict[str, str] = Field(
+        default_factory=dict, description="title, summary and a description snippet with matches in <mark>"
+    )
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]] = Field(
+        description="counts per value of kind, tags, owner, origin_pilot, lifecycle"
+    )
+    took_ms: float
 
 
 class SearchBackend(Protocol):
     """A search index of assets. Writes come from the outbox worker; nothing lives only in the index."""
 
-    async def upsert(self, documents: Sequence[dict[str, Any]]) -> None:
-        """Add or replace the documents of these assets."""
+    name: str
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        """Run a query (raises SearchUnavailable when the backend cannot answer)."""
+
+    async def upsert(self, documents: Sequence[AssetDocument]) -> None:
+        """Add or replace these assets' documents."""
 
     async def delete(self, slugs: Sequence[str]) -> None:
-        """Remove these assets from the index."""
+        """Remove these assets from the index (absent ones are ignored)."""
+
+    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]]) -> int:
+        """Build a fresh index from all documents, swap it in, and return how many it holds."""
 
     async def health(self) -> str | None:
         """None when the index answers, else why it does not."""
+
+    async def document_count(self) -> int:
+        """How many assets the live index holds."""
+
+    async def close(self) -> None:
+        """Release files, writers and connections."""

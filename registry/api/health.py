@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 
+from catalog.services import outbox
 from catalog.services.health import database_ready
 
 __all__ = ["healthz", "readyz"]
@@ -16,9 +17,23 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", opt={"public": True}, tags=["operations"], summary="Readiness: the database answers")
-async def readyz() -> Response[dict[str, Any]]:
+@get(
+    "/readyz",
+    opt={"public": True},
+    tags=["operations"],
+    summary="Readiness: 503 when the database fails; search trouble is reported but keeps the service ready",
+)
+async def readyz(request: Request) -> Response[dict[str, Any]]:  # type: ignore[type-arg]
     db_error = await database_ready()
-    checks = {"database": "ok" if db_error is None else f"failing: {db_error}"}
-    ready = db_error is None
-    return Response({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+    search_error = await request.app.state.search.health()
+    checks: dict[str, Any] = {
+        "database": "ok" if db_error is None else f"failing: {db_error}",
+        "search": "ok" if search_error is None else f"failing: {search_error}",
+    }
+    if db_error is None:
+        backlog = await outbox.status()
+        checks["search_backlog"] = backlog.backlog
+        if backlog.last_error:
+            checks["search_last_error"] = backlog.last_error
+    status = "not ready" if db_error else ("degraded" if search_error else "ready")
+    return Response({"status": status, "checks": checks}, status_code=503 if db_error else 200)

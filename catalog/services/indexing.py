@@ -1,0 +1,98 @@
+"""What search is fed: documents built from the database, which stays the source of truth."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from catalog.schemas import AssetDocument, utc
+from catalog.tables import Adoption, Asset, AssetVersion
+
+__all__ = ["all_asset_documents", "asset_documents", "catalog_has_assets"]
+
+
+async def _documents(rows: list[dict[str, Any]]) -> list[AssetDocument]:
+    if not rows:
+        return []
+    coordinates = [f"{r['slug']}@{r['latest_version']}" for r in rows]
+    versions = {
+        v["coordinate"]: v
+        for v in await AssetVersion.select(AssetVersion.coordinate, AssetVersion.spec, AssetVersion.published_at)
+        .where(AssetVersion.coordinate.is_in(coordinates))
+        .output(load_json=True)
+    }
+    adopters: dict[int, set[int]] = {r["id"]: set() for r in rows}
+    for a in await Adoption.select(Adoption.asset, Adoption.pilot).where(
+        Adoption.asset.is_in(list(adopters)) & Adoption.retired_at.is_null()
+    ):
+        adopters[a["asset"]].add(a["pilot"])
+    out = []
+    for r, coordinate in zip(rows, coordinates, strict=True):
+        version = versions[coordinate]
+        out.append(
+            AssetDocument(
+                slug=r["slug"],
+                kind=r["kind"],
+                title=r["title"],
+                summary=r["summary"],
+                description=r["description"],
+                tags=list(r["tags"] or []),
+                owner=r["owner"],
+                origin_pilot=r["origin_slug"],
+                origin_pilot_name=r["origin_name"],
+                lifecycle=r["lifecycle"],
+                successor=r["successor"],
+                latest_version=r["latest_version"],
+                spec=version["spec"],
+                reuse_count=len(adopters[r["id"]]),
+                published_at=utc(version["published_at"]),
+            )
+        )
+    return out
+
+
+_COLUMNS = (
+    Asset.id,
+    Asset.slug,
+    Asset.kind,
+    Asset.title,
+    Asset.summary,
+    Asset.description,
+    Asset.tags,
+    Asset.owner,
+    Asset.lifecycle,
+    Asset.successor,
+    Asset.latest_version,
+    Asset.origin_pilot.slug.as_alias("origin_slug"),
+    Asset.origin_pilot.name.as_alias("origin_name"),
+)
+
+
+async def asset_documents(slugs: Sequence[str]) -> tuple[list[AssetDocument], list[str]]:
+    """Documents for these assets, and the slugs that must leave the index (gone, or every version yanked)."""
+    unique = sorted(set(slugs))
+    rows = await Asset.select(*_COLUMNS).where(Asset.slug.is_in(unique) & Asset.latest_version.is_not_null())
+    documents = await _documents(rows)
+    present = {d.slug for d in documents}
+    return documents, [s for s in unique if s not in present]
+
+
+async def all_asset_documents(batch_size: int = 500) -> AsyncIterator[list[AssetDocument]]:
+    """Every indexable asset, in batches by id (for a full reindex)."""
+    last_id = 0
+    while True:
+        rows = (
+            await Asset.select(*_COLUMNS)
+            .where((Asset.id > last_id) & Asset.latest_version.is_not_null())
+            .order_by(Asset.id)
+            .limit(batch_size)
+        )
+        if not rows:
+            return
+        last_id = rows[-1]["id"]
+        yield await _documents(rows)
+
+
+async def catalog_has_assets() -> bool:
+    """Whether any asset has a version search should show."""
+    return bool(await Asset.exists().where(Asset.latest_version.is_not_null()))

@@ -1,0 +1,57 @@
+"""Search and the starter kit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, get
+from litestar.params import FromQuery, QueryParameter
+
+from catalog.schemas import Kind
+from search.interfaces import SearchQuery, SearchResult, Sort
+from search.starter_kit import StarterKit, starter_kit
+
+__all__ = ["SearchController"]
+
+
+class SearchController(Controller):
+    path = "/api/v1"
+    tags = ["search"]
+
+    @get("/search", summary="Search assets: typo-tolerant, as-you-type, with facets and filters")
+    async def search(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        q: Annotated[str, QueryParameter(max_length=500)] = "",
+        kind: FromQuery[Kind | None] = None,
+        tag: FromQuery[list[str] | None] = None,
+        owner: FromQuery[str | None] = None,
+        origin_pilot: FromQuery[str | None] = None,
+        lifecycle: FromQuery[Literal["active", "deprecated"] | None] = None,
+        sort: FromQuery[Sort] = "relevance",
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+    ) -> SearchResult:
+        query = SearchQuery(
+            q=q, kind=kind, tags=tag or [], owner=owner, origin_pilot=origin_pilot, lifecycle=lifecycle,
+            sort=sort, limit=limit, offset=offset,
+        )  # fmt: skip
+        result = await request.app.state.search.search(query)
+        request.app.state.search_log.add(query, result.total, result.took_ms, source=_source(request))
+        return result  # type: ignore[no-any-return]
+
+    @get("/starter-kit", summary="The best few assets of each kind for a new pilot's problem statement")
+    async def starter_kit(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        problem: Annotated[str, QueryParameter(min_length=3, max_length=2000)],
+        per_kind: Annotated[int, QueryParameter(ge=1, le=10)] = 3,
+    ) -> StarterKit:
+        kit = await starter_kit(request.app.state.search, problem, per_kind=per_kind)
+        found = sum(len(s.assets) for s in kit.sections)
+        request.app.state.search_log.add(SearchQuery(q=problem[:500]), found, 0.0, source="starter-kit")
+        return kit
+
+
+def _source(request: Request) -> str:  # type: ignore[type-arg]
+    return "web" if request.headers.get("hx-request") else "api"

@@ -1,0 +1,170 @@
+"""Text analysis shared by indexing, querying and highlighting, so all three see the same words.
+
+Words are split on non-alphanumerics, lower-cased and ASCII-folded (tantivy's own analyzers, so the
+query side matches the index exactly); a second analysis adds English stemming for recall.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tantivy
+from rapidfuzz.distance import OSA
+
+from search.synonyms import SYNONYM_GROUPS
+
+__all__ = ["STOPWORDS", "TermGroup", "highlight", "parse_query", "stem", "typo_budget", "words"]
+
+WORDS = "words"
+STEMS = "stems"
+
+
+def _analyzer(stemmed: bool) -> tantivy.TextAnalyzer:
+    builder = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+    )
+    if stemmed:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+WORD_ANALYZER = _analyzer(stemmed=False)
+STEM_ANALYZER = _analyzer(stemmed=True)
+
+# Words that carry no meaning in a search for assets ("what should a new pilot start with for ...").
+_STOPWORD_TEXT = """a an the and or of for to in on with by at from as is are be was were been that this these those
+    what which who how why when where should could would can do does did i we you our my me your their
+    its into about any some use using used need needs want find looking look start starting get make
+    new pilot pilots our team please help me something thing things"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def words(text: str) -> list[str]:
+    """The normalized words of a text, exactly as the index splits them."""
+    return list(WORD_ANALYZER.analyze(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    out = STEM_ANALYZER.analyze(word)
+    return out[0] if out else word
+
+
+@lru_cache(maxsize=65536)
+def _normal(raw: str) -> str:
+    out = WORD_ANALYZER.analyze(raw)
+    return out[0] if out else ""
+
+
+def typo_budget(word: str) -> int:
+    """Typos a word may have and still match, as Meilisearch allows: one from 5 letters, two from 9."""
+    if word.isdigit() or len(word) < 5:
+        return 0
+    return 1 if len(word) < 9 else 2
+
+
+Phrase = tuple[str, ...]
+
+
+def _synonym_index() -> dict[Phrase, frozenset[Phrase]]:
+    index: dict[Phrase, set[Phrase]] = {}
+    for group in SYNONYM_GROUPS:
+        phrases = {p for p in (tuple(w for w in words(term) if w not in STOPWORDS) for term in group) if p}
+        for phrase in phrases:
+            index.setdefault(phrase, set()).update(phrases - {phrase})
+    return {k: frozenset(v) for k, v in index.items()}
+
+
+SYNONYMS = _synonym_index()
+_LONGEST_SYNONYM = max(len(p) for p in SYNONYMS)
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    """One thing the user asked for: a word (or a phrase the synonym list knows) and what else it may match."""
+
+    tokens: Phrase
+    synonyms: frozenset[Phrase]
+    prefix: bool  # the last word while typing: also matches words that start with it
+
+
+def parse_query(text: str) -> list[TermGroup]:
+    """Split a query into term groups: stopwords out, synonym phrases recognized, the last word a prefix."""
+    all_words = words(text)
+    kept = [w for w in all_words if w not in STOPWORDS] or all_words
+    typing = bool(text) and not text[-1].isspace() and bool(all_words) and kept[-1] == all_words[-1]
+    groups: list[TermGroup] = []
+    i = 0
+    while i < len(kept):
+        for n in range(min(_LONGEST_SYNONYM, len(kept) - i), 0, -1):
+            phrase = tuple(kept[i : i + n])
+            if n == 1 or phrase in SYNONYMS:
+                groups.append(TermGroup(phrase, SYNONYMS.get(phrase, frozenset()), prefix=False))
+                i += n
+                break
+    if groups and typing and len(groups[-1].tokens) == 1:
+        last = groups[-1]
+        groups[-1] = TermGroup(last.tokens, last.synonyms, prefix=True)
+    return groups
+
+
+def _word_matches(word: str, groups: list[TermGroup]) -> bool:
+    for group in groups:
+        for phrase in (group.tokens, *group.synonyms):
+            if len(phrase) > 1:
+                if word in phrase:
+                    return True
+                continue
+            term = phrase[0]
+            if word == term or stem(word) == stem(term):
+                return True
+            budget = typo_budget(term)
+            if budget and OSA.distance(word, term, score_cutoff=budget) <= budget:
+                return True
+            if group.prefix and phrase is group.tokens and word.startswith(term):
+                return True
+            if (
+                group.prefix
+                and phrase is group.tokens
+                and len(term) >= 5
+                and OSA.distance(word[: len(term)], term) <= 1
+            ):
+                return True
+    return False
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def highlight(text: str, groups: list[TermGroup], *, crop: int | None = None) -> str:
+    """HTML-escaped text with every matching word in <mark>, typo and prefix matches included.
+
+    With `crop`, return about that many characters around the first match (or from the start).
+    """
+    spans = [m.span() for m in _TOKEN.finditer(text) if groups and _word_matches(_normal(m.group()), groups)]
+    start, end = 0, len(text)
+    if crop is not None and len(text) > crop:
+        first = spans[0][0] if spans else 0
+        start = max(0, first - crop // 4)
+        if start:
+            start = text.find(" ", start) + 1 or start
+        end = min(len(text), start + crop)
+        if end < len(text):
+            end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    out: list[str] = ["…" if start else ""]
+    cursor = start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(html.escape(text[cursor:a]))
+        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        cursor = b
+    out.append(html.escape(text[cursor:end]))
+    out.append("…" if end < len(text) else "")
+    return "".join(out)

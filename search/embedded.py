@@ -1,0 +1,376 @@
+"""The embedded search backend: a tantivy index on disk under the data dir, no server to run.
+
+Ranking works like Meilisearch's: documents matching more of the query's words come first (every
+word may match exactly, with typos, as a prefix while typing, by its stem or by a synonym), then text
+relevance with field weights (exact above fuzzy), then capped tie-breakers: reuse and freshness;
+deprecated assets sink. A reindex builds a fresh index directory and swaps a pointer file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import tantivy
+from tantivy import Occur, Query
+
+from catalog.schemas import AssetDocument
+from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS, TermGroup, highlight, parse_query, stem
+from search.analysis import typo_budget as budget
+from search.documents import index_fields
+from search.errors import SearchError, SearchUnavailable
+from search.interfaces import FACETS, SearchHit, SearchQuery, SearchResult
+
+__all__ = ["EmbeddedBackend"]
+
+# Field weights: title and tags above summary above description above spec text.
+WORD_FIELDS = {
+    "title": 4.0,
+    "tags_text": 4.0,
+    "slug_text": 3.0,
+    "summary": 2.0,
+    "people": 1.0,
+    "description": 1.0,
+    "spec_text": 0.5,
+}
+STEM_FIELDS = {"title_stem": 4.0, "tags_stem": 4.0, "summary_stem": 2.0, "description_stem": 1.0}
+FUZZY_FIELDS = ("title", "tags_text", "summary", "description")
+PREFIX_FIELDS = ("title", "tags_text", "slug_text", "summary")
+WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
+KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags")
+FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name in KEYWORDS:
+        sb.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+    for name in ("title", "summary", "description"):
+        sb.add_text_field(name, stored=True, tokenizer_name=WORDS)
+    for name in ("tags_text", "slug_text", "people", "spec_text"):
+        sb.add_text_field(name, tokenizer_name=WORDS)
+    for name in STEM_FIELDS:
+        sb.add_text_field(name, tokenizer_name=STEMS, index_option="freq")
+    for name in ("latest_version", "origin_pilot_name", "successor"):
+        sb.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field("reuse_count", stored=True, fast=True, indexed=True)
+    sb.add_integer_field("published_at", stored=True, fast=True, indexed=True)
+    sb.add_unsigned_field("deprecated", fast=True)
+    return sb.build()
+
+
+SCHEMA = _schema()
+
+
+def _document(doc: AssetDocument) -> tantivy.Document:
+    f = index_fields(doc)
+    text = {
+        **{k: f[k] for k in ("slug", "kind", "owner", "origin_pilot", "lifecycle", "title", "summary", "description")},
+        "tags": f["tags"],
+        "tags_text": " ".join(f["tags"]),
+        "slug_text": f["slug"].replace("-", " "),
+        "people": f"{f['owner']} {f['origin_pilot']} {f['origin_pilot_name']}",
+        "spec_text": f["spec_text"],
+        "title_stem": f["title"],
+        "tags_stem": " ".join(f["tags"]),
+        "summary_stem": f["summary"],
+        "description_stem": f["description"],
+        "latest_version": f["latest_version"],
+        "origin_pilot_name": f["origin_pilot_name"],
+        "successor": f["successor"] or "",
+        "reuse_count": f["reuse_count"],
+        "published_at": f["published_at"],
+        "deprecated": int(f["lifecycle"] == "deprecated"),
+    }
+    return tantivy.Document.from_dict(text, SCHEMA)
+
+
+def _group_query(group: TermGroup) -> Query:
+    alternatives: list[tuple[Occur, Query]] = []
+
+    def add(query: Query, boost: float) -> None:
+        alternatives.append((Occur.Should, Query.boost_query(query, boost)))
+
+    for phrase, weight in [(group.tokens, 1.0), *[(s, 0.8) for s in group.synonyms]]:
+        if len(phrase) > 1:
+            for field, w in WORD_FIELDS.items():
+                add(Query.phrase_query(SCHEMA, field, list(phrase), slop=3), 2 * w * weight)
+            continue
+        term = phrase[0]
+        for field, w in WORD_FIELDS.items():
+            add(Query.term_query(SCHEMA, field, term), 2 * w * weight)
+        for field, w in STEM_FIELDS.items():
+            add(Query.term_query(SCHEMA, field, stem(term)), 1.2 * w * weight)
+        if weight == 1.0 and (typos := budget(term)):
+            for field in FUZZY_FIELDS:
+                fuzzy = Query.fuzzy_term_query(SCHEMA, field, term, distance=typos, transposition_cost_one=True)
+                add(fuzzy, 0.7 * WORD_FIELDS[field])
+        if weight == 1.0 and group.prefix:
+            for field in PREFIX_FIELDS:
+                add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * WORD_FIELDS[field])
+                if len(term) >= 5:
+                    typo_prefix = Query.fuzzy_term_query(SCHEMA, field, term, distance=1, prefix=True)
+                    add(typo_prefix, 0.5 * WORD_FIELDS[field])
+    inner = Query.boolean_query(alternatives)
+    return Query.boolean_query([(Occur.Should, Query.const_score_query(inner, WORD_MATCH)), (Occur.Should, inner)])
+
+
+def _filters(query: SearchQuery) -> list[tuple[Occur, Query]]:
+    pairs = [
+        ("kind", query.kind),
+        ("owner", query.owner),
+        ("origin_pilot", query.origin_pilot),
+        ("lifecycle", query.lifecycle),
+    ]
+    pairs += [("tags", tag.lower()) for tag in query.tags]
+    return [(Occur.Must, Query.term_query(SCHEMA, field, value)) for field, value in pairs if value]
+
+
+def _tie_break(reuse: float, published_at: float, now: float) -> float:
+    """At most 3 points, far below one exact title match: reuse (log-scaled) and freshness (half-life 180 days)."""
+    age_days = max(0.0, (now - published_at) / 86400)
+    return float(min(math.log2(1 + reuse), 4.0) * 0.5 + 0.5 ** (age_days / 180))
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    return int(result.count or 0)  # type: ignore[attr-defined]  # tantivy's stub lacks `count`, the runtime has it
+
+
+class EmbeddedBackend:
+    """tantivy index in `<data dir>/search`; one writer (this process), readers reload after each commit."""
+
+    name = "embedded"
+
+    def __init__(self, root: Path, *, writer_heap: int = 64_000_000) -> None:
+        self.root = root
+        self.writer_heap = writer_heap
+        self._lock = threading.RLock()
+        self._index: tantivy.Index | None = None
+        self._writer: tantivy.IndexWriter | None = None
+        self._current: str | None = None
+        self._checked_at = 0.0
+
+    # -- index directories ------------------------------------------------------------------------
+
+    @property
+    def _pointer(self) -> Path:
+        return self.root / "current"
+
+    def _new_dir(self) -> Path:
+        path = self.root / f"index-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        path.mkdir(parents=True)
+        return path
+
+    @staticmethod
+    def _open_index(path: Path) -> tantivy.Index:
+        index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        index.register_tokenizer(WORDS, WORD_ANALYZER)
+        index.register_tokenizer(STEMS, STEM_ANALYZER)
+        return index
+
+    def _swap_to(self, name: str) -> None:
+        tmp = self.root / f"current.{uuid.uuid4().hex}"
+        tmp.write_text(name)
+        os.replace(tmp, self._pointer)
+
+    def _ensure_open(self) -> tantivy.Index:
+        """Open the index the pointer names; follow a swap made by a reindex in another process."""
+        now = time.monotonic()
+        if self._index is not None and now - self._checked_at < 0.5:
+            return self._index
+        self._checked_at = now
+        try:
+            current = self._pointer.read_text().strip() if self._pointer.exists() else None
+            if current is None:
+                self.root.mkdir(parents=True, exist_ok=True)
+                current = self._new_dir().name
+                self._swap_to(current)
+            if current != self._current or self._index is None:
+                self._writer = None
+                self._index = self._open_index(self.root / current)
+                previous, self._current = self._current, current
+                if previous is not None:
+                    self._collect_garbage()
+        except (OSError, ValueError) as err:
+            raise SearchUnavailable(f"the search index under {self.root} cannot be opened: {err}") from err
+        return self._index
+
+    def _collect_garbage(self) -> None:
+        for path in self.root.glob("index-*"):
+            if path.name != self._current:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _writer_for(self, index: tantivy.Index) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = index.writer(heap_size=self.writer_heap, num_threads=1)
+            except ValueError as err:
+                raise SearchUnavailable(
+                    f"the search index is being written by another process ({err}); with the embedded backend "
+                    "only the server writes it"
+                ) from err
+        return self._writer
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def _write(self, documents: Sequence[AssetDocument], deletions: Sequence[str]) -> None:
+        with self._lock:
+            index = self._ensure_open()
+            writer = self._writer_for(index)
+            try:
+                for slug in [*deletions, *(d.slug for d in documents)]:
+                    writer.delete_documents_by_term("slug", slug)
+                for doc in documents:
+                    writer.add_document(_document(doc))
+                writer.commit()
+            except ValueError as err:
+                self._writer = None
+                raise SearchError(f"writing the search index failed: {err}") from err
+            index.reload()
+
+    async def upsert(self, documents: Sequence[AssetDocument]) -> None:
+        if documents:
+            await anyio.to_thread.run_sync(self._write, documents, ())
+
+    async def delete(self, slugs: Sequence[str]) -> None:
+        if slugs:
+            await anyio.to_thread.run_sync(self._write, (), slugs)
+
+    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]]) -> int:
+        """Index everything into a new directory, then point `current` at it; readers follow."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self._new_dir()
+        index = self._open_index(path)
+        writer = index.writer(heap_size=self.writer_heap, num_threads=1)
+        count = 0
+
+        def add(batch: list[AssetDocument]) -> None:
+            for doc in batch:
+                writer.add_document(_document(doc))
+
+        async for batch in batches:
+            await anyio.to_thread.run_sync(add, batch)
+            count += len(batch)
+        await anyio.to_thread.run_sync(writer.commit)
+        await anyio.to_thread.run_sync(writer.wait_merging_threads)
+        with self._lock:
+            self._swap_to(path.name)
+            self._checked_at = 0.0
+            self._ensure_open()
+        return count
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def _search(self, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        with self._lock:
+            index = self._ensure_open()
+        searcher = index.searcher()
+        groups = parse_query(query.q)
+        filters = _filters(query)
+        wanted = query.offset + query.limit
+        if not groups:
+            chosen = Query.boolean_query(filters) if filters else Query.all_query()
+        else:
+            clauses = [_group_query(g) for g in groups]
+            chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
+            if len(groups) > 1 and _count(searcher.search(chosen, 1, count=True)) < wanted:
+                any_word = Query.boolean_query([(Occur.Should, c) for c in clauses])
+                chosen = Query.boolean_query([(Occur.Must, any_word), *filters])
+        if query.sort == "relevance" and groups:
+            result = searcher.search(chosen, wanted + 100, count=True)
+            addresses = [address for _, address in result.hits]
+            scores = [score for score, _ in result.hits]
+            reuse = searcher.fast_field_values("reuse_count", addresses)
+            published = searcher.fast_field_values("published_at", addresses)
+            deprecated = searcher.fast_field_values("deprecated", addresses)
+            now = time.time()
+            ranked = []
+            for score, address, r, p, dep in zip(scores, addresses, reuse, published, deprecated, strict=True):
+                words_matched, relevance = divmod(score, WORD_MATCH)
+                final = relevance * 0.5 if dep else relevance + _tie_break(r or 0, p or 0, now)
+                ranked.append((words_matched, final, address))
+            ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
+            page = [address for _, _, address in ranked[query.offset : wanted]]
+            total = _count(result)
+        else:
+            field = "published_at" if query.sort == "newest" else "reuse_count"
+            result = searcher.search(chosen, query.limit, count=True, order_by_field=field, offset=query.offset)
+            page = [address for _, address in result.hits]
+            total = _count(result)
+        facets = self._facets(searcher, chosen)
+        hits = [self._hit(searcher.doc(address).to_dict(), groups) for address in page]
+        return SearchResult(
+            total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2)
+        )
+
+    @staticmethod
+    def _facets(searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int]]:
+        spec = {name: {"terms": {"field": FACET_FIELD[name], "size": 100 if name == "tags" else 50}} for name in FACETS}
+        result = searcher.aggregate(query, spec)
+        return {
+            name: {str(b["key"]): int(b["doc_count"]) for b in result.get(name, {}).get("buckets", [])}
+            for name in FACETS
+        }
+
+    @staticmethod
+    def _hit(stored: dict[str, list[Any]], groups: list[TermGroup]) -> SearchHit:
+        def one(name: str, default: Any = "") -> Any:
+            values = stored.get(name) or [default]
+            return values[0]
+
+        title, summary, description = one("title"), one("summary"), one("description")
+        highlights = {"title": highlight(title, groups), "summary": highlight(summary, groups)}
+        if groups and description:
+            highlights["description"] = highlight(description, groups, crop=200)
+        return SearchHit(
+            slug=one("slug"),
+            kind=one("kind"),
+            title=title,
+            summary=summary,
+            tags=list(stored.get("tags") or []),
+            owner=one("owner"),
+            origin_pilot=one("origin_pilot"),
+            latest_version=one("latest_version"),
+            reuse_count=int(one("reuse_count", 0)),
+            lifecycle=one("lifecycle"),
+            successor=one("successor") or None,
+            published_at=datetime.fromtimestamp(int(one("published_at", 0)), UTC),
+            highlights=highlights,
+        )
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        try:
+            return await anyio.to_thread.run_sync(self._search, query)
+        except ValueError as err:
+            raise SearchError(f"the search failed: {err}") from err
+
+    async def health(self) -> str | None:
+        try:
+            await anyio.to_thread.run_sync(lambda: self._ensure_open().searcher().num_docs)
+        except SearchError as err:
+            return err.detail
+        return None
+
+    async def document_count(self) -> int:
+        def count() -> int:
+            with self._lock:
+                index = self._ensure_open()
+            return int(index.searcher().num_docs)
+
+        return await anyio.to_thread.run_sync(count)
+
+    async def close(self) -> None:
+        with self._lock:
+            self._writer = None
+            self._index = None
+            self._current = None
