@@ -817,6 +817,7 @@ class AssetDocument(BaseModel):
     owner: str
     origin_pilot: str
     origin_pilot_name: str
+    origin_pilot_problem: str = ""
     lifecycle: str
     successor: str | None
     latest_version: str

@@ -41,7 +41,8 @@ STEM_ANALYZER = _analyzer(stemmed=True)
 _STOPWORD_TEXT = """a an the and or of for to in on with by at from as is are be was were been that this these those
     what which who how why when where should could would can do does did i we you our my me your their
     its into about any some use using used need needs want find looking look start starting get make
-    new pilot pilots our team please help me something thing things"""
+    new pilot pilots our team please help me something thing things over goes go keep let like just
+    whether there here them they been have has had will shall may might must"""
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 

@@ -57,6 +57,7 @@ def index_fields(doc: AssetDocument) -> dict[str, Any]:
         "owner": doc.owner,
         "origin_pilot": doc.origin_pilot,
         "origin_pilot_name": doc.origin_pilot_name,
+        "origin_pilot_problem": doc.origin_pilot_problem,
         "lifecycle": doc.lifecycle,
         "successor": doc.successor,
         "latest_version": doc.latest_version,

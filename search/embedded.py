@@ -21,6 +21,8 @@ from typing import Any
 
 import anyio
 import tantivy
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
 
 from catalog.schemas import AssetDocument
@@ -56,7 +58,7 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
     for name in ("title", "summary", "description"):
         sb.add_text_field(name, stored=True, tokenizer_name=WORDS)
-    for name in ("tags_text", "slug_text", "people", "spec_text"):
+    for name in ("tags_text", "slug_text", "people", "spec_text", "context", "vocab"):
         sb.add_text_field(name, tokenizer_name=WORDS)
     for name in STEM_FIELDS:
         sb.add_text_field(name, tokenizer_name=STEMS, index_option="freq")
@@ -80,6 +82,9 @@ def _document(doc: AssetDocument) -> tantivy.Document:
         "slug_text": f["slug"].replace("-", " "),
         "people": f"{f['owner']} {f['origin_pilot']} {f['origin_pilot_name']}",
         "spec_text": f["spec_text"],
+        "context": f["origin_pilot_problem"],
+        # the dictionary typo corrections are looked up in
+        "vocab": " ".join([f["title"], *f["tags"], f["summary"], f["description"], f["origin_pilot_name"]]),
         "title_stem": f["title"],
         "tags_stem": " ".join(f["tags"]),
         "summary_stem": f["summary"],
@@ -94,7 +99,16 @@ def _document(doc: AssetDocument) -> tantivy.Document:
     return tantivy.Document.from_dict(text, SCHEMA)
 
 
-def _group_query(group: TermGroup) -> Query:
+def _corrections(searcher: tantivy.Searcher, term: str, typos: int) -> list[tuple[str, int]]:
+    """Words of the index within `typos` edits of a word the index does not hold, closest and commonest first."""
+    if len(term) < 5 or searcher.doc_freq("vocab", term):
+        return []
+    candidates = [t for t, _ in searcher.terms_with_prefix("vocab", term[:2])]
+    found = process.extract(term, candidates, scorer=OSA.distance, score_cutoff=typos, limit=3)
+    return [(word, int(distance)) for word, distance, _ in found]
+
+
+def _group_query(group: TermGroup, searcher: tantivy.Searcher) -> Query:
     alternatives: list[tuple[Occur, Query]] = []
 
     def add(query: Query, boost: float) -> None:
@@ -114,6 +128,10 @@ def _group_query(group: TermGroup) -> Query:
             for field in FUZZY_FIELDS:
                 fuzzy = Query.fuzzy_term_query(SCHEMA, field, term, distance=typos, transposition_cost_one=True)
                 add(fuzzy, 0.7 * WORD_FIELDS[field])
+            # Typo matches scored like real words (BM25), a little below exact ones.
+            for word, distance in _corrections(searcher, term, typos):
+                for field, w in WORD_FIELDS.items():
+                    add(Query.term_query(SCHEMA, field, word), (1.6 if distance == 1 else 1.2) * w)
         if weight == 1.0 and group.prefix:
             for field in PREFIX_FIELDS:
                 add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * WORD_FIELDS[field])
@@ -263,9 +281,13 @@ class EmbeddedBackend:
         await anyio.to_thread.run_sync(writer.commit)
         await anyio.to_thread.run_sync(writer.wait_merging_threads)
         with self._lock:
+            previous = self._pointer.read_text().strip() if self._pointer.exists() else None
             self._swap_to(path.name)
             self._checked_at = 0.0
             self._ensure_open()
+            for old in self.root.glob("index-*"):
+                if old.name not in {path.name, previous}:  # the previous one may still be open in the server
+                    shutil.rmtree(old, ignore_errors=True)
         return count
 
     # -- reads ------------------------------------------------------------------------------------
@@ -281,7 +303,7 @@ class EmbeddedBackend:
         if not groups:
             chosen = Query.boolean_query(filters) if filters else Query.all_query()
         else:
-            clauses = [_group_query(g) for g in groups]
+            clauses = [_group_query(g, searcher) for g in groups]
             chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
             if len(groups) > 1 and _count(searcher.search(chosen, 1, count=True)) < wanted:
                 any_word = Query.boolean_query([(Occur.Should, c) for c in clauses])

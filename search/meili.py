@@ -60,6 +60,7 @@ def index_settings() -> dict[str, Any]:
     return {
         "searchableAttributes": [
             "title", "tags", "slug", "summary", "origin_pilot_name", "owner", "description", "spec_text",
+            "origin_pilot_problem",
         ],
         "filterableAttributes": list(FACETS),
         "sortableAttributes": ["reuse_count", "published_at"],

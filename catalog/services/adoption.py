@@ -190,7 +190,7 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             {"adoption": new_id, "pilot": request.pilot, "mode": request.mode, "hours_saved": request.hours_saved},
             at,
         )
-        await enqueue_search(request.asset, "adoption", at)
+        await enqueue_search(request.asset, "adoption")
     return await get_adoption(new_id, warnings)
 
 
@@ -223,7 +223,7 @@ async def retire_adoption(
             {"adoption": adoption_id, "reason": request.reason},
             at,
         )
-        await enqueue_search(row["asset"], "adoption", at)
+        await enqueue_search(row["asset"], "adoption")
     return await get_adoption(adoption_id)
 
 

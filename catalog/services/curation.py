@@ -62,7 +62,7 @@ async def yank_version(
             Asset.id == asset["id"]
         )
         await record("version.yank", f"asset:{slug}@{version}", actor, {"reason": request.reason}, at)
-        await enqueue_search(slug, "yank", at)
+        await enqueue_search(slug, "yank")
     return await get_version(slug, version)
 
 
@@ -102,7 +102,7 @@ async def deprecate_asset(
             }
         ).where(Asset.id == asset["id"])
         await record("asset.deprecate", f"asset:{slug}", actor, request.model_dump(), at)
-        await enqueue_search(slug, "deprecate", at)
+        await enqueue_search(slug, "deprecate")
     return await get_asset(slug)
 
 
@@ -144,7 +144,7 @@ async def move_label(
             {"label": label, "from": current["version"] if current else None, "to": request.version},
             at,
         )
-        await enqueue_search(slug, "label", at)
+        await enqueue_search(slug, "label")
     return await get_asset(slug)
 
 
@@ -161,5 +161,5 @@ async def remove_label(slug: str, label: str, actor: Actor, *, at: datetime | No
             raise NotFound(f"{slug} has no label {label!r}", code="label-not-found")
         await Label.delete().where(Label.id == current["id"])
         await record("label.remove", f"asset:{slug}", actor, {"label": label, "from": current["version"]}, at)
-        await enqueue_search(slug, "label", at)
+        await enqueue_search(slug, "label")
     return await get_asset(asset["slug"])

@@ -40,6 +40,7 @@ async def _documents(rows: list[dict[str, Any]]) -> list[AssetDocument]:
                 owner=r["owner"],
                 origin_pilot=r["origin_slug"],
                 origin_pilot_name=r["origin_name"],
+                origin_pilot_problem=r["origin_problem"],
                 lifecycle=r["lifecycle"],
                 successor=r["successor"],
                 latest_version=r["latest_version"],
@@ -65,6 +66,7 @@ _COLUMNS = (
     Asset.latest_version,
     Asset.origin_pilot.slug.as_alias("origin_slug"),
     Asset.origin_pilot.name.as_alias("origin_name"),
+    Asset.origin_pilot.problem.as_alias("origin_problem"),
 )
 
 

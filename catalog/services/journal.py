@@ -50,6 +50,7 @@ async def record(action: str, subject: str, actor: Actor, payload: dict[str, Any
     await JournalEntry.insert(JournalEntry(at=at, actor=actor.label, action=action, subject=subject, payload=payload))
 
 
-async def enqueue_search(asset_slug: str, reason: str, at: datetime) -> None:
-    """Tell the search sync worker that this asset's document must be rebuilt."""
+async def enqueue_search(asset_slug: str, reason: str) -> None:
+    """Tell the search sync worker that this asset's document must be rebuilt (due at once, in real time)."""
+    at = now()
     await SearchOutbox.insert(SearchOutbox(asset_slug=asset_slug, reason=reason, created_at=at, next_attempt_at=at))

@@ -277,7 +277,7 @@ async def _publish(manifest: Manifest, digest: str, actor: Actor, at: datetime) 
         {"digest": digest, "kind": manifest.kind, "files": len(manifest.files), "depends_on": resolved},
         at,
     )
-    await enqueue_search(manifest.slug, "publish", at)
+    await enqueue_search(manifest.slug, "publish")
     return PublishResult(
         status="created", asset=manifest.slug, version=manifest.version, content_digest=digest, warnings=warnings
     )
