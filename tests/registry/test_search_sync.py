@@ -1,0 +1,130 @@
+"""The outbox keeps search in step with the catalog, on SQLite and PostgreSQL, through outages and reindexes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from catalog.schemas import SYSTEM, AdoptionRequest, PilotRequest, YankRequest, parse_manifest
+from catalog.services import adoption, curation, outbox, pilots, publishing
+from catalog.tables import SearchLog, SearchOutbox
+from registry.indexing import SearchSync, reindex
+from registry.searchlog import SearchLogBuffer
+from search.embedded import EmbeddedBackend
+from search.errors import SearchUnavailable
+from search.interfaces import SearchQuery
+from tests.conftest import Database
+from tests.factories import graduated_pilot, manifest, pilot_request
+from tests.search.conftest import doc
+
+pytestmark = pytest.mark.anyio
+
+
+async def hits(backend: EmbeddedBackend, q: str = "") -> list[str]:
+    return [h.slug for h in (await backend.search(SearchQuery(q=q))).hits]
+
+
+async def test_publish_yank_and_adoption_reach_the_index(db: Database, tmp_path: Path) -> None:
+    backend = EmbeddedBackend(tmp_path / "search")
+    sync = SearchSync(backend)
+    await graduated_pilot()
+    await pilots.create_pilot(PilotRequest.model_validate(pilot_request("fraud-screening", "fraud-ai")), SYSTEM)
+    await publishing.publish_version(parse_manifest(manifest()), SYSTEM)
+    await publishing.publish_version(parse_manifest(manifest("monitor", "claims-pii-monitor")), SYSTEM)
+    assert await hits(backend, "triage") == []
+    assert await sync.drain() == 2
+    assert set(await hits(backend, "triage")) == {"claims-triage-prompt", "claims-pii-monitor"}
+
+    await adoption.record_adoption(AdoptionRequest(asset="claims-triage-prompt", pilot="fraud-screening"), SYSTEM)
+    await sync.drain()
+    assert (await backend.search(SearchQuery(q="claims triage prompt"))).hits[0].reuse_count == 1
+
+    await curation.yank_version("claims-pii-monitor", "1.0.0", YankRequest(reason="wrong threshold"), SYSTEM)
+    await sync.drain()
+    assert "claims-pii-monitor" not in await hits(backend)
+    assert (await outbox.status()).backlog == 0
+
+
+async def test_search_outage_loses_nothing(db: Database, tmp_path: Path) -> None:
+    root = tmp_path / "search"
+    root.write_text("not a directory")  # the index cannot be opened: search is down
+    backend = EmbeddedBackend(root)
+    sync = SearchSync(backend)
+    await graduated_pilot()
+    result = await publishing.publish_version(parse_manifest(manifest()), SYSTEM)
+    assert result.status == "created"  # the publish does not depend on search
+    with pytest.raises(SearchUnavailable):
+        await sync.run_once()
+    state = await outbox.status()
+    assert (state.backlog, state.failing) == (1, 1)
+    assert "cannot be opened" in (state.last_error or "")
+    assert await sync.run_once() == 0  # backing off: not due yet
+
+    root.unlink()  # search is back
+    await asyncio.sleep(1.1)
+    assert await sync.drain() == 1
+    assert await hits(backend, "triage") == ["claims-triage-prompt"]  # the only asset published
+    assert (await outbox.status()).backlog == 0
+
+
+async def test_parallel_workers_never_claim_the_same_change(db: Database) -> None:
+    await graduated_pilot()
+    for i in range(12):
+        await publishing.publish_version(parse_manifest(manifest(slug=f"claims-prompt-{i}")), SYSTEM)
+    first, second = await asyncio.gather(outbox.claim(5), outbox.claim(5))
+    assert not set(first.ids) & set(second.ids)
+    rest = await outbox.claim(50)
+    assert len(first.ids) + len(second.ids) + len(rest.ids) == 12
+    assert (await outbox.claim(50)).ids == []  # all leased
+
+
+async def test_reindex_rebuilds_from_the_database_and_replays_later_changes(db: Database, tmp_path: Path) -> None:
+    backend = EmbeddedBackend(tmp_path / "search")
+    await backend.upsert([doc("stale-asset-not-in-the-catalog")])
+    await graduated_pilot()
+    await publishing.publish_version(parse_manifest(manifest()), SYSTEM)
+    assert await reindex(backend) == 1
+    assert await hits(backend) == ["claims-triage-prompt"]
+    assert len(list((tmp_path / "search").glob("index-*"))) <= 2
+    mark = await outbox.high_water_mark()
+    await outbox.complete((await outbox.claim(100)).ids)
+    await publishing.publish_version(parse_manifest(manifest(slug="claims-summary-prompt")), SYSTEM)
+    assert await outbox.requeue_after(mark) == 1
+    assert await SearchSync(backend).drain() == 1
+    assert set(await hits(backend)) == {"claims-triage-prompt", "claims-summary-prompt"}
+
+
+async def test_a_second_process_follows_a_reindex_swap(db: Database, tmp_path: Path) -> None:
+    server, other = EmbeddedBackend(tmp_path / "search"), EmbeddedBackend(tmp_path / "search")
+    await server.upsert([doc("old-asset")])
+    await graduated_pilot()
+    await publishing.publish_version(parse_manifest(manifest()), SYSTEM)
+    await reindex(other)  # as `registry search reindex` does beside a running server
+    await asyncio.sleep(0.6)
+    assert await hits(server) == ["claims-triage-prompt"]
+    await server.upsert([doc("written-after-the-swap")])
+    await asyncio.sleep(0.6)
+    assert "written-after-the-swap" in await hits(other)
+    shutil.rmtree(tmp_path / "search")
+
+
+async def test_search_log_is_written_in_batches(db: Database) -> None:
+    buffer = SearchLogBuffer()
+    buffer.add(SearchQuery(q="  PII   Monitor ", kind="monitor"), hits=2, took_ms=1.5)
+    buffer.add(SearchQuery(q="quantum widgets"), hits=0, took_ms=0.7, source="cli")
+    assert await SearchLog.count() == 0
+    assert await buffer.flush() == 2
+    rows = (
+        await SearchLog.select(SearchLog.normalized, SearchLog.hits, SearchLog.filters, SearchLog.source)
+        .order_by(SearchLog.id)
+        .output(load_json=True)
+    )
+    assert rows == [
+        {"normalized": "pii monitor", "hits": 2, "filters": {"kind": "monitor"}, "source": "api"},
+        {"normalized": "quantum widgets", "hits": 0, "filters": {}, "source": "cli"},
+    ]
+    assert await buffer.flush() == 0
+    assert await SearchOutbox.count() == 0
