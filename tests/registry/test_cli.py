@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -119,6 +120,15 @@ def test_publish_every_seed_asset_over_http(live: dict[str, str], tmp_path: Path
 
     again = run(live, "publish", str(SEED_DIR / "assets" / "claims-triage-prompt"))
     assert again.stdout.startswith("unchanged  claims-triage-prompt@1.1.0")
+
+    deadline = time.monotonic() + 20
+    while "pii-leak-monitor" not in (found := run(live, "search", "personal", "data")).stdout:
+        assert time.monotonic() < deadline, found.stdout
+        time.sleep(0.2)
+    as_json = json.loads(run(live, "search", "--kind", "monitor", "--json", "latncy").stdout)
+    assert as_json["hits"][0]["slug"] == "llm-latency-slo-monitor"
+    status = json.loads(run(live, "search", "status", "--json").stdout)
+    assert status["healthy"] and status["documents"] == len([p for p in (SEED_DIR / "assets").iterdir() if p.is_dir()])
 
 
 def test_publish_reports_each_failure_and_exits_non_zero(live: dict[str, str], tmp_path: Path) -> None:

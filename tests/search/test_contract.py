@@ -16,15 +16,16 @@ CATALOG = [
     doc("pii-leak-monitor", title="PII leak monitor", summary="Alerts when LLM responses contain personal data.",
         tags=["pii", "privacy", "monitoring"], reuse_count=3),
     doc("hallucination-rate-monitor", title="Hallucination rate monitor",
-        summary="Samples answers and grades unsupported claims.", tags=["hallucination", "quality"], owner="fincrime-ai",
-        origin_pilot="kyc-document-review"),
+        summary="Samples answers and grades unsupported claims.", tags=["hallucination", "quality"],
+        owner="fincrime-ai", origin_pilot="kyc-document-review"),
     doc("rag-answer-quality-eval", kind="eval_harness", title="RAG answer quality eval",
         summary="Scores retrieval recall and faithfulness of a RAG assistant.", tags=["rag", "eval", "faithfulness"]),
     doc("sanctions-screening-retrieval", kind="retrieval_pipeline", title="Sanctions screening retrieval",
         summary="Finds watchlist matches for names.", tags=["sanctions", "kyc", "hybrid-search"], owner="fincrime-ai",
         origin_pilot="kyc-document-review", description="Know your customer checks against sanctions lists."),
     doc("claims-triage-prompt", kind="prompt", title="Claims triage prompt",
-        summary="Routes insurance claims to the right queue.", tags=["claims", "triage", "classification"], reuse_count=5),
+        summary="Routes insurance claims to the right queue.", tags=["claims", "triage", "classification"],
+        reuse_count=5),
     doc("latency-slo-monitor", title="Latency SLO monitor", summary="Burn-rate alert on the latency objective.",
         tags=["latency", "slo"], lifecycle="deprecated", successor="llm-latency-monitor"),
 ]  # fmt: skip
@@ -40,8 +41,8 @@ async def slugs(backend: SearchBackend, q: str = "", **filters: object) -> list[
 
 
 @pytest.fixture
-async def catalog(backend: SearchBackend) -> AsyncIterator[SearchBackend]:
-    yield await indexed(backend)
+async def catalog(backend: SearchBackend) -> SearchBackend:
+    return await indexed(backend)
 
 
 async def test_finds_words_and_weighs_the_title_first(catalog: SearchBackend) -> None:

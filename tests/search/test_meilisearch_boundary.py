@@ -162,7 +162,9 @@ async def test_search_request_and_result_mapping(stub: tuple[str, dict[str, Any]
                 "tags": ["pii"], "owner": "claims-ai", "origin_pilot": "claims-triage-assistant",
                 "latest_version": "1.0.0", "reuse_count": 3, "lifecycle": "active", "published_at": 1_760_000_000,
                 "description": "Long text",
-                "_formatted": {"title": "\x02PII\x03 <leak> monitor", "summary": "Alerts.", "description": "…\x02text\x03…"},
+                "_formatted": {
+                    "title": "\x02PII\x03 <leak> monitor", "summary": "Alerts.", "description": "…\x02text\x03…",
+                },
             }
         ],
         "estimatedTotalHits": 41,
