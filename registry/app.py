@@ -27,7 +27,8 @@ from registry.api.pilots import PilotController
 from registry.api.search import SearchController
 from registry.auth import provide_actor, token_guard
 from registry.errors import exception_handlers
-from registry.indexing import SearchSync, make_backend, reindex
+from registry.indexing import SearchSync, make_backend, reindex, run_as_leader
+from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
 from search.errors import SearchError
@@ -85,10 +86,12 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
         tasks: list[asyncio.Task[None]] = []
         try:
             if start_tasks:
-                await _first_start(settings, backend)
+                with exclusive(settings.data_dir / ".first-start.lock"):  # workers of one server take turns
+                    await _first_start(settings, backend)
             in_app = settings.search_sync_in_app
             if in_app or (in_app is None and settings.search_backend == "embedded"):
-                tasks.append(asyncio.create_task(sync.run_forever(stop), name="search-sync"))
+                leader = ProcessLock(settings.data_dir / ".search-sync.lock")
+                tasks.append(asyncio.create_task(run_as_leader(sync, leader, stop), name="search-sync"))
             tasks.append(asyncio.create_task(search_log.run_forever(stop), name="search-log"))
             yield
         finally:

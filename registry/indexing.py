@@ -14,13 +14,14 @@ from datetime import datetime
 
 from catalog.services import indexing, outbox
 from catalog.services.journal import now
+from registry.process_locks import ProcessLock
 from registry.settings import Settings
 from search.embedded import EmbeddedBackend
 from search.errors import SearchError
 from search.interfaces import SearchBackend
 from search.meili import MeilisearchBackend
 
-__all__ = ["SearchSync", "make_backend", "reindex"]
+__all__ = ["SearchSync", "make_backend", "reindex", "run_as_leader"]
 
 log = logging.getLogger("registry.search")
 
@@ -90,6 +91,20 @@ class SearchSync:
             if not handled:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.idle_seconds)
+
+
+async def run_as_leader(sync: SearchSync, lock: ProcessLock, stop: asyncio.Event, retry_seconds: float = 5.0) -> None:
+    """Run the sync loop in exactly one of several server workers on this machine (the embedded index has one
+    writer); the others wait and take over if the leader's process ends."""
+    try:
+        while not lock.try_acquire():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), retry_seconds)
+            if stop.is_set():
+                return
+        await sync.run_forever(stop)
+    finally:
+        lock.release()
 
 
 async def reindex(backend: SearchBackend) -> int:

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=0, description="PostgreSQL connections per process (0: no pool)")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64, description="`registry serve` worker processes")
     search_backend: Literal["embedded", "meilisearch"] = "embedded"
     meilisearch_url: str | None = Field(default=None, validation_alias=AliasChoices("MEILISEARCH_URL"))
     meilisearch_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MEILISEARCH_API_KEY"))

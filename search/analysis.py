@@ -16,7 +16,7 @@ from rapidfuzz.distance import OSA
 
 from search.synonyms import SYNONYM_GROUPS
 
-__all__ = ["STOPWORDS", "TermGroup", "highlight", "parse_query", "stem", "typo_budget", "words"]
+__all__ = ["STOPWORDS", "Matcher", "TermGroup", "highlight", "parse_query", "stem", "typo_budget", "words"]
 
 WORDS = "words"
 STEMS = "stems"
@@ -115,40 +115,66 @@ def parse_query(text: str) -> list[TermGroup]:
     return groups
 
 
-def _word_matches(word: str, groups: list[TermGroup]) -> bool:
-    for group in groups:
-        for phrase in (group.tokens, *group.synonyms):
-            if len(phrase) > 1:
-                if word in phrase:
-                    return True
-                continue
-            term = phrase[0]
-            if word == term or stem(word) == stem(term):
-                return True
-            budget = typo_budget(term)
-            if budget and OSA.distance(word, term, score_cutoff=budget) <= budget:
-                return True
-            if group.prefix and phrase is group.tokens and word.startswith(term):
-                return True
-            if (
-                group.prefix
-                and phrase is group.tokens
-                and len(term) >= 5
-                and OSA.distance(word[: len(term)], term) <= 1
-            ):
-                return True
-    return False
+class Matcher:
+    """Decides whether a word of a document matches the query, the way the index matched it.
+
+    Built once per search; remembers its answers, since the same words recur across hits.
+    """
+
+    def __init__(self, groups: list[TermGroup]) -> None:
+        self.exact: set[str] = set()
+        self.phrase_words: set[str] = set()
+        self.fuzzy: list[tuple[str, int]] = []
+        self.prefixes: list[str] = []
+        for group in groups:
+            for phrase in (group.tokens, *group.synonyms):
+                if len(phrase) > 1:
+                    self.phrase_words.update(phrase)
+                else:
+                    self.exact.add(phrase[0])
+            if len(group.tokens) == 1:
+                term = group.tokens[0]
+                if typos := typo_budget(term):
+                    self.fuzzy.append((term, typos))
+                if group.prefix:
+                    self.prefixes.append(term)
+        self.stems = {stem(w) for w in self.exact}
+        self._seen: dict[str, bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.phrase_words)
+
+    def matches(self, raw: str) -> bool:
+        """Whether a word as written in a document (any case, accents) matches the query."""
+        known = self._seen.get(raw)
+        if known is None:
+            known = self._seen[raw] = self._decide(_normal(raw))
+        return known
+
+    def _decide(self, word: str) -> bool:
+        if word in self.exact or word in self.phrase_words or stem(word) in self.stems:
+            return True
+        if any(OSA.distance(word, term, score_cutoff=typos) <= typos for term, typos in self.fuzzy):
+            return True
+        return any(
+            word.startswith(term) or (len(term) >= 5 and OSA.distance(word[: len(term)], term, score_cutoff=1) <= 1)
+            for term in self.prefixes
+        )
 
 
 _TOKEN = re.compile(r"[^\W_]+")
 
 
-def highlight(text: str, groups: list[TermGroup], *, crop: int | None = None) -> str:
+def highlight(text: str, matcher: Matcher, *, crop: int | None = None) -> str:
     """HTML-escaped text with every matching word in <mark>, typo and prefix matches included.
 
     With `crop`, return about that many characters around the first match (or from the start).
     """
-    spans = [m.span() for m in _TOKEN.finditer(text) if groups and _word_matches(_normal(m.group()), groups)]
+    if crop is not None:
+        text = text[: crop * 4]  # a snippet never needs more
+    matches = matcher.matches
+    found = {w for w in set(_TOKEN.findall(text)) if matches(w)} if matcher else set()
+    spans = [m.span() for m in _TOKEN.finditer(text) if m.group() in found] if found else []
     start, end = 0, len(text)
     if crop is not None and len(text) > crop:
         first = spans[0][0] if spans else 0

@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
 
 from catalog.schemas import AssetDocument
-from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS, TermGroup, highlight, parse_query, stem
+from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS, Matcher, TermGroup, highlight, parse_query, stem
 from search.analysis import typo_budget as budget
 from search.documents import index_fields
 from search.errors import SearchError, SearchUnavailable
@@ -43,10 +44,14 @@ WORD_FIELDS = {
     "people": 1.0,
     "description": 1.0,
     "spec_text": 0.5,
+    "context": 0.5,  # the origin pilot's problem statement: what the asset was built to solve
 }
 STEM_FIELDS = {"title_stem": 4.0, "tags_stem": 4.0, "summary_stem": 2.0, "description_stem": 1.0}
-FUZZY_FIELDS = ("title", "tags_text", "summary", "description")
-PREFIX_FIELDS = ("title", "tags_text", "slug_text", "summary")
+# Typo and prefix matching (automata: the costly part of a query) run on the title and on `vocab`, one field
+# holding the words of title, tags, summary and description.
+LOOSE_FIELDS = {"title": 4.0, "vocab": 2.0}
+PHRASE_FIELDS = ("title", "tags_text", "summary", "description", "context")
+CACHE_SIZE = 4096  # results of recent searches, dropped whenever the index changes (as-you-type repeats a lot)
 WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
 KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags")
 FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
@@ -84,7 +89,7 @@ def _document(doc: AssetDocument) -> tantivy.Document:
         "spec_text": f["spec_text"],
         "context": f["origin_pilot_problem"],
         # the dictionary typo corrections are looked up in
-        "vocab": " ".join([f["title"], *f["tags"], f["summary"], f["description"], f["origin_pilot_name"]]),
+        "vocab": " ".join([f["title"], *f["tags"], f["slug"], f["summary"], f["description"], f["origin_pilot_name"]]),
         "title_stem": f["title"],
         "tags_stem": " ".join(f["tags"]),
         "summary_stem": f["summary"],
@@ -116,8 +121,8 @@ def _group_query(group: TermGroup, searcher: tantivy.Searcher) -> Query:
 
     for phrase, weight in [(group.tokens, 1.0), *[(s, 0.8) for s in group.synonyms]]:
         if len(phrase) > 1:
-            for field, w in WORD_FIELDS.items():
-                add(Query.phrase_query(SCHEMA, field, list(phrase), slop=3), 2 * w * weight)
+            for field in PHRASE_FIELDS:
+                add(Query.phrase_query(SCHEMA, field, list(phrase), slop=3), 2 * WORD_FIELDS[field] * weight)
             continue
         term = phrase[0]
         for field, w in WORD_FIELDS.items():
@@ -125,19 +130,18 @@ def _group_query(group: TermGroup, searcher: tantivy.Searcher) -> Query:
         for field, w in STEM_FIELDS.items():
             add(Query.term_query(SCHEMA, field, stem(term)), 1.2 * w * weight)
         if weight == 1.0 and (typos := budget(term)):
-            for field in FUZZY_FIELDS:
+            for field, w in LOOSE_FIELDS.items():
                 fuzzy = Query.fuzzy_term_query(SCHEMA, field, term, distance=typos, transposition_cost_one=True)
-                add(fuzzy, 0.7 * WORD_FIELDS[field])
+                add(fuzzy, 0.7 * w)
             # Typo matches scored like real words (BM25), a little below exact ones.
             for word, distance in _corrections(searcher, term, typos):
                 for field, w in WORD_FIELDS.items():
                     add(Query.term_query(SCHEMA, field, word), (1.6 if distance == 1 else 1.2) * w)
         if weight == 1.0 and group.prefix:
-            for field in PREFIX_FIELDS:
-                add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * WORD_FIELDS[field])
-                if len(term) >= 5:
-                    typo_prefix = Query.fuzzy_term_query(SCHEMA, field, term, distance=1, prefix=True)
-                    add(typo_prefix, 0.5 * WORD_FIELDS[field])
+            for field, w in LOOSE_FIELDS.items():
+                add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * w)
+            if len(term) >= 5:
+                add(Query.fuzzy_term_query(SCHEMA, "vocab", term, distance=1, prefix=True), 0.5 * LOOSE_FIELDS["vocab"])
     inner = Query.boolean_query(alternatives)
     return Query.boolean_query([(Occur.Should, Query.const_score_query(inner, WORD_MATCH)), (Occur.Should, inner)])
 
@@ -176,6 +180,10 @@ class EmbeddedBackend:
         self._writer: tantivy.IndexWriter | None = None
         self._current: str | None = None
         self._checked_at = 0.0
+        self._meta_mtime = 0
+        self._generation = 0  # changes whenever what a search sees may have changed
+        self._cache: OrderedDict[str, tuple[int, SearchResult]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # -- index directories ------------------------------------------------------------------------
 
@@ -201,7 +209,8 @@ class EmbeddedBackend:
         os.replace(tmp, self._pointer)
 
     def _ensure_open(self) -> tantivy.Index:
-        """Open the index the pointer names; follow a swap made by a reindex in another process."""
+        """Open the index the pointer names, and at most every half second notice what other processes did:
+        a reindex that swapped the pointer, or commits by the process that writes (then reload)."""
         now = time.monotonic()
         if self._index is not None and now - self._checked_at < 0.5:
             return self._index
@@ -216,11 +225,24 @@ class EmbeddedBackend:
                 self._writer = None
                 self._index = self._open_index(self.root / current)
                 previous, self._current = self._current, current
+                self._meta_mtime = self._meta_changed_at()
+                self._generation += 1
                 if previous is not None:
                     self._collect_garbage()
+            elif (changed := self._meta_changed_at()) != self._meta_mtime:
+                self._index.reload()
+                self._meta_mtime = changed
+                self._generation += 1
         except (OSError, ValueError) as err:
             raise SearchUnavailable(f"the search index under {self.root} cannot be opened: {err}") from err
         return self._index
+
+    def _meta_changed_at(self) -> int:
+        """tantivy rewrites meta.json on every commit: its mtime tells that the index changed."""
+        try:
+            return (self.root / str(self._current) / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return 0
 
     def _collect_garbage(self) -> None:
         for path in self.root.glob("index-*"):
@@ -254,6 +276,8 @@ class EmbeddedBackend:
                 self._writer = None
                 raise SearchError(f"writing the search index failed: {err}") from err
             index.reload()
+            self._meta_mtime = self._meta_changed_at()
+            self._generation += 1
 
     async def upsert(self, documents: Sequence[AssetDocument]) -> None:
         if documents:
@@ -296,7 +320,22 @@ class EmbeddedBackend:
         started = time.perf_counter()
         with self._lock:
             index = self._ensure_open()
-        searcher = index.searcher()
+            generation = self._generation
+        key = query.model_dump_json()
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None and cached[0] == generation:
+                self._cache.move_to_end(key)
+                took = round((time.perf_counter() - started) * 1000, 2)
+                return cached[1].model_copy(update={"took_ms": took})
+        result = self._run(index.searcher(), query, started)
+        with self._cache_lock:
+            self._cache[key] = (generation, result)
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return result
+
+    def _run(self, searcher: tantivy.Searcher, query: SearchQuery, started: float) -> SearchResult:
         groups = parse_query(query.q)
         filters = _filters(query)
         wanted = query.offset + query.limit
@@ -330,7 +369,8 @@ class EmbeddedBackend:
             page = [address for _, address in result.hits]
             total = _count(result)
         facets = self._facets(searcher, chosen)
-        hits = [self._hit(searcher.doc(address).to_dict(), groups) for address in page]
+        matcher = Matcher(groups)
+        hits = [self._hit(searcher.doc(address).to_dict(), matcher) for address in page]
         return SearchResult(
             total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2)
         )
@@ -345,15 +385,15 @@ class EmbeddedBackend:
         }
 
     @staticmethod
-    def _hit(stored: dict[str, list[Any]], groups: list[TermGroup]) -> SearchHit:
+    def _hit(stored: dict[str, list[Any]], matcher: Matcher) -> SearchHit:
         def one(name: str, default: Any = "") -> Any:
             values = stored.get(name) or [default]
             return values[0]
 
         title, summary, description = one("title"), one("summary"), one("description")
-        highlights = {"title": highlight(title, groups), "summary": highlight(summary, groups)}
-        if groups and description:
-            highlights["description"] = highlight(description, groups, crop=200)
+        highlights = {"title": highlight(title, matcher), "summary": highlight(summary, matcher)}
+        if matcher and description:
+            highlights["description"] = highlight(description, matcher, crop=200)
         return SearchHit(
             slug=one("slug"),
             kind=one("kind"),

@@ -63,16 +63,21 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--host", help="interface to listen on (default: REGISTRY_HOST or 127.0.0.1)")
 @click.option("--port", type=int, help="port (default: REGISTRY_PORT or 8000)")
+@click.option("--workers", type=click.IntRange(1, 64), help="worker processes (default: REGISTRY_WORKERS or 1)")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the service: migrate, install an admin token on first start, seed an empty catalog, serve HTTP."""
     import uvicorn
 
-    from registry.app import create_app
-
     settings = _settings(ctx)
-    app = create_app(settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    workers = workers or settings.workers
+    options: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    if workers > 1:  # each worker process builds its app from the same environment
+        uvicorn.run("registry.app:create_app", factory=True, workers=workers, **options)
+    else:
+        from registry.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
 
 
 @cli.group()
