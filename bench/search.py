@@ -38,7 +38,37 @@ from search.interfaces import SearchQuery
 
 CLIENTS = 32
 WORKERS = 2
-WORDS = ["invoice", "shipment", "contract", "meter", "booking", "essay", "campaign", "supplier", "monitor", "summary", "extraction", "classification", "translation", "quality", "regression", "index", "error", "queue", "token", "returns", "customs", "tender", "outage", "tariff", "roaming", "inspection", "itinerary", "visa", "permit"]
+WORDS = [
+    "invoice",
+    "shipment",
+    "contract",
+    "meter",
+    "booking",
+    "essay",
+    "campaign",
+    "supplier",
+    "monitor",
+    "summary",
+    "extraction",
+    "classification",
+    "translation",
+    "quality",
+    "regression",
+    "index",
+    "error",
+    "queue",
+    "token",
+    "returns",
+    "customs",
+    "tender",
+    "outage",
+    "tariff",
+    "roaming",
+    "inspection",
+    "itinerary",
+    "visa",
+    "permit",
+]
 
 
 async def load_catalog(documents: list[AssetDocument]) -> None:
