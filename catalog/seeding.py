@@ -5,7 +5,7 @@ Seeding is idempotent: what exists is left alone, so seeding twice changes nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from catalog.schemas import (
     parse_manifest,
 )
 from catalog.services import adoption, curation, pilots, publishing
-from catalog.tables import Adoption, Asset, AssetVersion, Label, Pilot
+from catalog.services.searchlog import record_searches
+from catalog.tables import Adoption, Asset, AssetVersion, Label, Pilot, SearchLog
 
 __all__ = ["SeedReport", "seed_catalog"]
 
@@ -36,16 +37,16 @@ class SeedReport:
     versions: int = 0
     adoptions: int = 0
     curations: int = 0
-    skipped: list[str] = field(default_factory=list)
+    searches: int = 0
 
     @property
     def loaded(self) -> bool:
-        return bool(self.pilots or self.versions or self.adoptions or self.curations)
+        return bool(self.pilots or self.versions or self.adoptions or self.curations or self.searches)
 
     def summary(self) -> str:
         return (
             f"{self.pilots} pilots, {self.versions} asset versions, {self.adoptions} adoptions, "
-            f"{self.curations} curation steps"
+            f"{self.curations} curation steps, {self.searches} logged searches"
         )
 
 
@@ -103,6 +104,14 @@ async def seed_catalog(seed_dir: Path, *, only_if_empty: bool = True, enabled: b
             yank = YankRequest(reason=item["reason"])
             await curation.yank_version(item["asset"], item["version"], yank, SYSTEM, at=_when(item["at"]))
             report.curations += 1
+    if history.get("searches") and not await SearchLog.exists().where(SearchLog.source == "seed"):
+        await record_searches(
+            [
+                {"at": _when(s["at"]), "query": s["q"], "hits": s["hits"], "took_ms": 1.0, "source": "seed"}
+                for s in history["searches"]
+            ]
+        )
+        report.searches = len(history["searches"])
     for item in history.get("deprecations") or []:
         if not await Asset.exists().where((Asset.slug == item["asset"]) & (Asset.lifecycle == "deprecated")):
             deprecation = DeprecateRequest(reason=item["reason"], successor=item.get("successor"))

@@ -151,6 +151,9 @@ class Adoption(Table):
     note = Text(default="")
     adopted_by = Varchar(length=200)
     adopted_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # True on the first adoption of this asset by this pilot: reuse counts once per pilot and asset,
+    # whatever versions it adopts later (see docs/metrics.md).
+    first_for_pilot = Boolean(default=False)
     retired_at = Timestamptz(null=True, default=None)
     retired_by = Varchar(length=200, null=True, default=None)
     retire_reason = Text(null=True, default=None)

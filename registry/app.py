@@ -24,6 +24,7 @@ from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
 from registry.api.health import healthz, readyz
 from registry.api.pilots import PilotController
+from registry.api.reports import ReportController
 from registry.api.search import SearchController
 from registry.auth import provide_actor, token_guard
 from registry.errors import exception_handlers
@@ -103,7 +104,15 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
                 await engine.close_connection_pool()
 
     return Litestar(
-        route_handlers=[PilotController, AssetController, AdoptionController, SearchController, healthz, readyz],
+        route_handlers=[
+            PilotController,
+            AssetController,
+            AdoptionController,
+            SearchController,
+            ReportController,
+            healthz,
+            readyz,
+        ],
         dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
         guards=[token_guard(settings.require_auth_for_reads)],
         exception_handlers=exception_handlers,

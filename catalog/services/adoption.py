@@ -169,9 +169,11 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             )
         if existing is not None:
             return _out(dict(existing), warnings)
+        seen_before = await Adoption.exists().where((Adoption.asset == asset["id"]) & (Adoption.pilot == pilot["id"]))
         new_id = (
             await Adoption.insert(
                 Adoption(
+                    first_for_pilot=not seen_before,
                     asset=asset["id"],
                     version=version["id"],
                     pilot=pilot["id"],

@@ -13,6 +13,7 @@ from catalog.schemas import (
     Actor,
     AdoptedRef,
     AssetRef,
+    DownstreamReuse,
     GateOut,
     GateRequest,
     PilotOut,
@@ -219,7 +220,21 @@ async def get_pilot(slug: str) -> PilotOut:
         .order_by(Adoption.adopted_at)
         .order_by(Adoption.id)
     )
-    return _pilot_out(pilot, gates, published, adopted)
+    out = _pilot_out(pilot, gates, published, adopted)
+    out.downstream = await _downstream(pilot["id"])
+    return out
+
+
+async def _downstream(pilot_id: int) -> DownstreamReuse:
+    rows = await Adoption.select(
+        Adoption.asset, Adoption.pilot.slug.as_alias("pilot"), Adoption.hours_saved, Adoption.first_for_pilot
+    ).where((Adoption.asset.origin_pilot == pilot_id) & Adoption.retired_at.is_null())
+    return DownstreamReuse(
+        assets_reused=len({r["asset"] for r in rows}),
+        adopting_pilots=sorted({r["pilot"] for r in rows}),
+        active_adoptions=len(rows),
+        hours_saved=float(sum(r["hours_saved"] for r in rows if r["first_for_pilot"])),
+    )
 
 
 def _pilot_out(

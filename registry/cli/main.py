@@ -394,6 +394,51 @@ def search_status(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.group()
+def report() -> None:
+    """Reports (client commands over HTTP)."""
+
+
+@report.command("reuse")
+@click.option("--since", help="start of the period, YYYY-MM-DD (default: a year before --until)")
+@click.option("--until", help="end of the period, exclusive, YYYY-MM-DD (default: now)")
+@click.option("--top", type=click.IntRange(1, 100), default=10, show_default=True, help="rows in top lists")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_context
+def report_reuse(ctx: click.Context, since: str | None, until: str | None, top: int, fmt: str) -> None:
+    """The reuse report: what compounds, what it saved, what is stale, at risk, or missing."""
+    params: dict[str, Any] = {"top": top, **{k: v for k, v in {"since": since, "until": until}.items() if v}}
+    with RegistryClient(_settings(ctx)) as client:
+        if fmt == "csv":
+            click.echo(
+                client.request("GET", "/api/v1/reports/reuse", params={**params, "format": "csv"}).text, nl=False
+            )
+            return
+        body = client.json("GET", "/api/v1/reports/reuse", params=params)
+    if fmt == "json":
+        click.echo(json.dumps(body, indent=2))
+        return
+    from rich.table import Table
+
+    from catalog.schemas import ReuseReport
+    from registry.reporting import report_tables
+
+    wide = out if out.is_terminal else Console(highlight=False, width=220)  # piped: don't squeeze the columns
+    for name, (headers, rows) in report_tables(ReuseReport.model_validate(body)).items():
+        table = Table(*headers, title=name.replace("_", " "), title_justify="left", title_style="bold")
+        for row in rows:
+            table.add_row(*[_show(v) for v in row])
+        if not rows:
+            table.add_row(*["-" for _ in headers])
+        wide.print(table)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    return str(value)
+
+
+@cli.group()
 def token() -> None:
     """API tokens (admin commands on the database)."""
 

@@ -200,3 +200,19 @@ def test_every_command_has_help() -> None:
         result = CliRunner().invoke(cli, [*args, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, args
         assert len(result.output.splitlines()) > 3, args
+
+
+def test_report_formats_agree(live: dict[str, str]) -> None:
+    run(live, "seed")  # an admin command on the server's database
+    period = ["--since", "2025-11-25", "--until", "2026-11-25"]
+    as_json = json.loads(run(live, "report", "reuse", *period, "--format", "json").stdout)
+    csv_text = run(live, "report", "reuse", *period, "--format", "csv").stdout
+    table = run(live, "report", "reuse", *period).stdout
+    from registry.reporting import parse_csv
+
+    figures = {r["figure"]: r["value"] for r in parse_csv(csv_text)["summary"]}
+    assert int(figures["adoptions"]) == as_json["summary"]["adoptions"] > 0
+    assert f"│ adoptions                  │ {as_json['summary']['adoptions']}" in table
+    for title in ("by kind", "by origin pilot", "stale", "at risk", "demand"):
+        assert title in table
+    assert "contract clause extraction" in table
