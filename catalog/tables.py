@@ -154,6 +154,9 @@ class Adoption(Table):
     # True on the first adoption of this asset by this pilot: reuse counts once per pilot and asset,
     # whatever versions it adopts later (see docs/metrics.md).
     first_for_pilot = Boolean(default=False)
+    # On the first record of a pilot and asset only: when the pilot stopped using the asset altogether
+    # (every record of the pair retired); empty while any is active. Lets the report count without DISTINCT.
+    pair_retired_at = Timestamptz(null=True, default=None)
     retired_at = Timestamptz(null=True, default=None)
     retired_by = Varchar(length=200, null=True, default=None)
     retire_reason = Text(null=True, default=None)

@@ -169,7 +169,10 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             )
         if existing is not None:
             return _out(dict(existing), warnings)
-        seen_before = await Adoption.exists().where((Adoption.asset == asset["id"]) & (Adoption.pilot == pilot["id"]))
+        pair = (Adoption.asset == asset["id"]) & (Adoption.pilot == pilot["id"])
+        seen_before = await Adoption.exists().where(pair)
+        if seen_before:  # the pilot uses the asset (again)
+            await Adoption.update({Adoption.pair_retired_at: None}).where(pair & Adoption.first_for_pilot.eq(True))
         new_id = (
             await Adoption.insert(
                 Adoption(
@@ -203,7 +206,12 @@ async def retire_adoption(
     at = at or now()
     async with write_transaction():
         row = (
-            await Adoption.select(*_COLUMNS, Adoption.pilot.team.as_alias("team"))
+            await Adoption.select(
+                *_COLUMNS,
+                Adoption.pilot.team.as_alias("team"),
+                Adoption.asset.as_alias("asset_id"),
+                Adoption.pilot.as_alias("pilot_id"),
+            )
             .where(Adoption.id == adoption_id)
             .first()
         )
@@ -218,6 +226,9 @@ async def retire_adoption(
         await Adoption.update(
             {Adoption.retired_at: at, Adoption.retired_by: actor.label, Adoption.retire_reason: request.reason}
         ).where(Adoption.id == adoption_id)
+        pair = (Adoption.asset == row["asset_id"]) & (Adoption.pilot == row["pilot_id"])
+        if not await Adoption.exists().where(pair & Adoption.retired_at.is_null()):  # the pilot stopped using it
+            await Adoption.update({Adoption.pair_retired_at: at}).where(pair & Adoption.first_for_pilot.eq(True))
         await record(
             "adoption.retire",
             f"asset:{row['asset']}@{row['version']}",

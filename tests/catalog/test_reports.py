@@ -174,3 +174,18 @@ async def test_defaults_and_empty_catalog(db: object) -> None:
     assert report.by_kind == [] and report.demand == [] and len(report.adoptions_per_month) in (12, 13)
     with pytest.raises(InvalidInput):
         await reuse_report(UNTIL, SINCE)
+
+
+async def test_moving_to_a_new_version_is_not_stopping(db: object) -> None:
+    await origin("pilot-a", "team-a")
+    await adopter("pilot-c", "team-c", "2026-02-01")
+    await publish("prompt", "a1", "pilot-a", "team-a", "2025-07-01")
+    await publish("prompt", "a1", "pilot-a", "team-a", "2026-02-01", version="1.1.0")
+    first = await adopt("a1", "1.0.0", "pilot-c", 10, "2026-02-05")
+    second = await adopt("a1", "1.1.0", "pilot-c", 2, "2026-03-01")
+    await adoption.retire_adoption(first, RetireRequest(reason="moved to 1.1.0"), SYSTEM, at=day("2026-03-02"))
+    later = datetime(2026, 9, 1, tzinfo=UTC)
+    assert (await reuse_report(datetime(2026, 6, 1, tzinfo=UTC), later)).summary.assets_reused == 1
+    await adoption.retire_adoption(second, RetireRequest(reason="dropped"), SYSTEM, at=day("2026-04-01"))
+    assert (await reuse_report(datetime(2026, 6, 1, tzinfo=UTC), later)).summary.assets_reused == 0
+    assert (await reuse_report(datetime(2026, 3, 15, tzinfo=UTC), later)).summary.assets_reused == 1
