@@ -33,6 +33,8 @@ def make_engine(database_url: str | None, data_dir: Path) -> Engine[Any]:
             "user": unquote(url.username or ""),
             "password": unquote(url.password or ""),
             "database": url.path.lstrip("/"),
+            # Reports aggregate ~100k assets: let hash aggregates stay in memory (the default is 4 MB).
+            "server_settings": {"work_mem": "32MB"},
         }
         return PostgresEngine(config=config)
     if url.scheme == "sqlite":

@@ -6,6 +6,7 @@ catalog with a million adoptions; Python only shapes the rows.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -183,14 +184,7 @@ def default_period(until: datetime | None = None) -> ReportPeriod:
 
 async def reuse_report(since: datetime | None = None, until: datetime | None = None, *, top: int = 10) -> ReuseReport:
     """The reuse report for [since, until): summary, breakdowns, stale, at risk and unmet demand."""
-    if not _postgres():
-        return await _report(since, until, top)
-    engine = Adoption._meta.db
-    async with engine.transaction():
-        # An analytical read: enough memory to aggregate 100k assets in hash tables rather than by index order.
-        await engine.run_ddl("SET LOCAL work_mem = '64MB'")
-        await engine.run_ddl("SET TRANSACTION READ ONLY")
-        return await _report(since, until, top)
+    return await _report(since, until, top)
 
 
 async def _report(since: datetime | None, until: datetime | None, top: int) -> ReuseReport:
@@ -202,16 +196,26 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
             [FieldProblem("/query/since", f"since ({since:%Y-%m-%d}) is not before until ({until:%Y-%m-%d})",
                           "give a `since` earlier than `until`")],
         )  # fmt: skip
-    sections = await _rows(_SECTIONS, since=since, until=until, top=top)
-    downstream = {int(r["origin"]): int(r["pilots"]) for r in await _rows(_DOWNSTREAM, since=since, until=until)}
-    adopters = await _rows(_ADOPTERS, since=since, until=until)
     month_expr = "to_char(adopted_at AT TIME ZONE 'UTC', 'YYYY-MM')" if _postgres() else "substr(adopted_at, 1, 7)"
-    months = {r["month"]: r for r in await _rows(_MONTHS.format(month=month_expr), since=since, until=until)}
-    new_pilots = await _rows(_NEW_PILOTS, since=since, until=until)
     stale_before = until - timedelta(days=STALE_AFTER_DAYS)
-    stale = await _rows(_STALE, until=until, stale_before=stale_before, limit=LIST_LIMIT)
-    at_risk = await _rows(_AT_RISK, until=until, limit=LIST_LIMIT)
-    demand = await _rows(_DEMAND, since=since, until=until, top=top)
+    # Independent reads: on PostgreSQL they run side by side on their own connections.
+    queries: list[tuple[str, dict[str, Any]]] = [
+        (_SECTIONS, {"since": since, "until": until, "top": top}),
+        (_DOWNSTREAM, {"since": since, "until": until}),
+        (_ADOPTERS, {"since": since, "until": until}),
+        (_MONTHS.format(month=month_expr), {"since": since, "until": until}),
+        (_NEW_PILOTS, {"since": since, "until": until}),
+        (_STALE, {"until": until, "stale_before": stale_before, "limit": LIST_LIMIT}),
+        (_AT_RISK, {"until": until, "limit": LIST_LIMIT}),
+        (_DEMAND, {"since": since, "until": until, "top": top}),
+    ]
+    if _postgres():
+        results = await asyncio.gather(*(_rows(sql, **params) for sql, params in queries))
+    else:
+        results = [await _rows(sql, **params) for sql, params in queries]
+    sections, downstream_rows, adopters, month_rows, new_pilots, stale, at_risk, demand = results
+    downstream = {int(r["origin"]): int(r["pilots"]) for r in downstream_rows}
+    months = {r["month"]: r for r in month_rows}
 
     by_section: dict[str, list[dict[str, Any]]] = {}
     for row in sections:
