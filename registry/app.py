@@ -13,6 +13,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
 from catalog.db import make_engine, migrate
@@ -32,6 +35,7 @@ from registry.indexing import SearchSync, make_backend, reindex, run_as_leader
 from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
+from registry.web.pages import STATIC, TEMPLATES, WebController
 from search.errors import SearchError
 from search.interfaces import SearchBackend
 
@@ -110,10 +114,13 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             AdoptionController,
             SearchController,
             ReportController,
+            WebController,
+            create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
             healthz,
             readyz,
         ],
         dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         guards=[token_guard(settings.require_auth_for_reads)],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],

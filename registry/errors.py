@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -86,7 +87,20 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     )
 
 
-def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def _page_error(status: int, detail: str) -> Response[Any]:
+    """Browsers asking for a page get a page, not JSON."""
+    phrase = html.escape(HTTPStatus(status).phrase)
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{phrase} · Platform asset registry</title>'
+        f'<link rel="stylesheet" href="/static/site.css"></head><body><main><h1>{phrase}</h1>'
+        f'<p>{html.escape(detail)}</p><p><a href="/">Search the catalog</a></p></main></body></html>'
+    )
+    return Response(body, status_code=status, media_type="text/html")
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if not request.url.path.startswith(("/api/", "/schema")) and "text/html" in request.headers.get("accept", ""):
+        return _page_error(exc.status_code, str(exc.detail))
     phrase = HTTPStatus(exc.status_code).phrase
     code = phrase.lower().replace(" ", "-").replace("'", "")
     detail = exc.detail if exc.detail and exc.detail != phrase else phrase

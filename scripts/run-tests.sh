@@ -2,6 +2,15 @@
 # The whole test suite in one pytest session, with a throwaway PostgreSQL so the PostgreSQL tests run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/chromium ]; then  # the browser tests drive Debian's Chromium headless
+  if [ "$(id -u)" = 0 ]; then
+    echo "[test] installing Chromium via apt" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "[test] Chromium is missing and this is not root: apt-get install chromium" >&2
+  fi
+fi
 export PG_TEST_PORT=${PG_TEST_PORT:-$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 export PG_TEST_ROOT=${PG_TEST_ROOT:-$(mktemp -d /tmp/registry-test-pg.XXXXXX)}
 trap 'scripts/test-postgres.sh stop' EXIT

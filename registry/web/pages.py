@@ -1,0 +1,228 @@
+"""Server-rendered pages (Jinja + htmx). Each handler reads through the same services as the API."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Template
+from markupsafe import Markup
+
+from catalog.errors import NotFound
+from catalog.schemas import Kind, template_variables
+from catalog.services import adoption, assets, pilots
+from catalog.services.pilots import STAGE_NAMES
+from catalog.services.reports import reuse_report
+from registry.api.reports import parse_instant
+from search.errors import SearchError
+from search.interfaces import SearchQuery, SearchResult, Sort
+from search.starter_kit import starter_kit
+
+__all__ = ["STATIC", "TEMPLATES", "WebController", "marked_template"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+FACET_NAMES = [
+    ("kind", "Kind"),
+    ("tags", "Tags"),
+    ("owner", "Owner"),
+    ("origin_pilot", "Origin pilot"),
+    ("lifecycle", "Lifecycle"),
+]
+PAGE = 20
+
+
+def _url(params: dict[str, Any], **changes: Any) -> str:
+    merged = {**params, **changes}
+    pairs = [(k, v) for k, v in merged.items() if v not in (None, "", [], 0)]
+    query = urlencode([(k, item) for k, v in pairs for item in (v if isinstance(v, list) else [v])])
+    return "/" + (f"?{query}" if query else "")
+
+
+def _hidden(params: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The filters as hidden form fields, so typing a new query keeps them."""
+    return [
+        (key, value)
+        for key, values in params.items()
+        if key not in ("q", "sort", "offset")
+        for value in (values if isinstance(values, list) else [values])
+        if value
+    ]
+
+
+def _toggle(params: dict[str, Any], name: str, value: str) -> str:
+    key = "tag" if name == "tags" else name
+    if key == "tag":
+        tags = list(params.get("tag") or [])
+        tags = [t for t in tags if t != value] if value in tags else [*tags, value]
+        return _url(params, tag=tags, offset=None)
+    return _url(params, **{key: None if params.get(key) == value else value, "offset": None})
+
+
+_VARIABLE = {
+    "mustache": r"\{\{\{?\s*[#^/&]?\s*([A-Za-z_][\w.]*)\s*\}?\}\}",
+    "jinja2": r"\{\{\s*([A-Za-z_][\w.]*)[^}]*\}\}|\{%[^%]*%\}",
+    "f-string": r"(?<!\{)\{([A-Za-z_]\w*)[^{}]*\}(?!\})",
+}
+
+
+def marked_template(text: str, template_format: str) -> Markup:
+    """The template HTML-escaped, its variables marked, so readers see at once what to fill in."""
+    pattern = re.compile(_VARIABLE.get(template_format, _VARIABLE["mustache"]))
+    out, cursor = [], 0
+    for m in pattern.finditer(text):
+        out.append(html.escape(text[cursor : m.start()]))
+        out.append(f'<mark class="var">{html.escape(m.group(0))}</mark>')
+        cursor = m.end()
+    out.append(html.escape(text[cursor:]))
+    return Markup("".join(out))  # noqa: S704 (every piece is escaped above)
+
+
+class WebController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", name="search-page")
+    async def search_page(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        q: Annotated[str, QueryParameter(max_length=500)] = "",
+        kind: FromQuery[Kind | None] = None,
+        tag: FromQuery[list[str] | None] = None,
+        owner: FromQuery[str | None] = None,
+        origin_pilot: FromQuery[str | None] = None,
+        lifecycle: FromQuery[Literal["active", "deprecated"] | None] = None,
+        sort: FromQuery[Sort] = "relevance",
+        offset: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+    ) -> Template:
+        query = SearchQuery(
+            q=q, kind=kind, tags=tag or [], owner=owner, origin_pilot=origin_pilot, lifecycle=lifecycle,
+            sort=sort, limit=PAGE, offset=offset,
+        )  # fmt: skip
+        params: dict[str, Any] = {
+            "q": q, "kind": kind, "tag": tag or [], "owner": owner, "origin_pilot": origin_pilot,
+            "lifecycle": lifecycle, "sort": None if sort == "relevance" else sort, "offset": offset or None,
+        }  # fmt: skip
+        backend = request.app.state.search
+        search_error = None
+        try:
+            result = await backend.search(query)
+        except SearchError as err:
+            result, search_error = SearchResult(total=0, hits=[], facets={}, took_ms=0.0), err.detail
+        request.app.state.search_log.add(query, result.total, result.took_ms, source="web")
+        other_kinds, suggestions = [], []
+        if not result.hits and not search_error and (q or query.filters()):
+            wider = await backend.search(SearchQuery(q=q, limit=5))
+            other_kinds = [
+                (k, n, _url(params, kind=k, tag=[], offset=None))
+                for k, n in wider.facets.get("kind", {}).items()
+                if k != kind
+            ]
+            if not wider.hits and q:
+                suggestions = (await backend.search(SearchQuery(q=" ".join(q.split()[:1]) + " ", limit=3))).hits
+        single = {"kind": kind, "owner": owner, "origin_pilot": origin_pilot, "lifecycle": lifecycle}
+        selected = {"tags": tag or [], **{name: [value] if value else [] for name, value in single.items()}}
+        facet_urls = {
+            name: {value: _toggle(params, name, value) for value in result.facets.get(name, {})}
+            for name, _ in FACET_NAMES
+        }
+        context = {
+            "section": "search", "query": query, "result": result, "search_error": search_error,
+            "facet_names": FACET_NAMES, "facet_urls": facet_urls, "selected": selected,
+            "active_filters": bool(query.filters()), "clear_url": _url({"q": q, "sort": params["sort"]}),
+            "hidden": _hidden(params),
+            "prev_url": _url(params, offset=max(offset - PAGE, 0) or None) if offset else None,
+            "next_url": _url(params, offset=offset + PAGE) if offset + PAGE < result.total else None,
+            "other_kinds": other_kinds, "suggestions": suggestions,
+        }  # fmt: skip
+        if request.headers.get("hx-request") and request.headers.get("hx-target") == "results":
+            # The address bar shows the same canonical, shareable URL a full page load would have.
+            return Template(template_name="_results.html", context=context, headers={"HX-Push-Url": _url(params)})
+        return Template(template_name="search.html", context=context)
+
+    @get("/start", name="starter-kit-page")
+    async def start_page(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        problem: Annotated[str, QueryParameter(max_length=2000)] = "",
+    ) -> Template:
+        kit = await starter_kit(request.app.state.search, problem) if len(problem.strip()) >= 3 else None
+        return Template(template_name="start.html", context={"section": "start", "problem": problem, "kit": kit})
+
+    @get("/assets/{slug:str}", name="asset-page")
+    async def asset_page(self, slug: FromPath[str]) -> Template:
+        try:
+            asset = await assets.get_asset(slug)
+        except NotFound as err:
+            raise NotFoundException(detail=err.detail) from err
+        shown = asset.latest_version or (asset.versions[0].version if asset.versions else None)
+        version = await assets.get_version(slug, shown) if shown else None
+        history = (await adoption.list_adoptions(asset=slug, limit=1000)).items
+        by_month = Counter(a.adopted_at.strftime("%Y-%m") for a in history)
+        months = sorted(by_month.items())
+        spec = version.spec if version else {}
+        variables: set[str] = set()
+        template_html = None
+        if asset.kind == "prompt" and spec.get("template"):
+            template_html = marked_template(spec["template"], spec.get("template_format", "mustache"))
+            variables = template_variables(spec["template"], spec.get("template_format", "mustache"))
+        messages = [
+            {"role": m["role"], "html": marked_template(m["content"], spec.get("template_format", "mustache"))}
+            for m in spec.get("messages") or []
+        ]
+        return Template(
+            template_name="asset.html",
+            context={
+                "section": "search",
+                "asset": asset,
+                "version": version,
+                "spec": spec,
+                "history": history,
+                "months": months,
+                "template_html": template_html,
+                "messages": messages,
+                "variables": sorted(variables),
+            },
+        )
+
+    @get("/pilots", name="pilots-page")
+    async def pilots_page(self, status: FromQuery[Literal["active", "graduated", "killed"] | None] = None) -> Template:
+        page = await pilots.list_pilots(status=status, limit=500)
+        return Template(
+            template_name="pilots.html",
+            context={"section": "pilots", "pilots": page.items, "status": status, "stages": STAGE_NAMES},
+        )
+
+    @get("/pilots/{slug:str}", name="pilot-page")
+    async def pilot_page(self, slug: FromPath[str]) -> Template:
+        try:
+            pilot = await pilots.get_pilot(slug)
+        except NotFound as err:
+            raise NotFoundException(detail=err.detail) from err
+        return Template(
+            template_name="pilot.html", context={"section": "pilots", "pilot": pilot, "stages": STAGE_NAMES}
+        )
+
+    @get("/reports/reuse", name="report-page")
+    async def report_page(self, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> Template:
+        report = await reuse_report(parse_instant(since, "since"), parse_instant(until, "until"))
+        csv_url = "/api/v1/reports/reuse?" + urlencode(
+            {"format": "csv", "since": report.period.since.date().isoformat(), "until": report.period.until.isoformat()}
+        )
+        charts = {
+            "months": [(m.month, m.adoptions) for m in report.adoptions_per_month],
+            "kinds": [(k.kind.replace("_", " "), k.assets_reused) for k in report.by_kind],
+            "assets": [(a.slug, a.adoptions) for a in report.by_asset],
+            "origins": [(o.name, o.downstream_pilots) for o in report.by_origin_pilot],
+        }
+        return Template(
+            template_name="report.html",
+            context={"section": "report", "report": report, "csv_url": csv_url, "charts": charts},
+        )

@@ -1,0 +1,103 @@
+"""Every page in a real browser (headless Chromium) against a live server on the seed catalog."""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import Page, expect
+
+
+def test_typing_a_query_with_a_typo_finds_the_asset_as_you_type(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/")
+    expect(page).to_have_title("Search · Platform asset registry")
+    page.locator("#q").press_sequentially("halucination mon", delay=30)
+    first = page.locator("#results .hit").first
+    expect(first).to_contain_text("Hallucination rate monitor")
+    expect(first.locator("mark").first).to_be_visible()
+    expect(page).to_have_url(live_url + "/?q=halucination+mon")
+
+
+def test_a_facet_click_narrows_results_and_the_url(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/?q=claims")
+    before = int(page.locator("#summary").inner_text().split()[0])
+    page.locator('.facets a[data-facet="kind"][data-value="eval_harness"]').click()
+    expect(page).to_have_url(f"{live_url}/?q=claims&kind=eval_harness")
+    after = int(page.locator("#summary").inner_text().split()[0])
+    assert 0 < after < before
+    kinds = page.locator("#results .hit .badge.kind").all_inner_texts()
+    assert kinds and set(kinds) == {"eval harness"}
+    page.locator('.facets a[data-facet="tags"][data-value="promptfoo"]').click()
+    assert parse_qs(urlparse(page.url).query) == {"q": ["claims"], "kind": ["eval_harness"], "tag": ["promptfoo"]}
+
+
+def test_an_empty_result_points_somewhere_useful(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/?q=sanctions&kind=monitor")
+    expect(page.locator(".empty")).to_contain_text("Found in other kinds")
+    page.locator(".empty a", has_text="retrieval pipeline").click()
+    expect(page.locator("#results .hit").first).to_contain_text("Sanctions")
+
+
+def test_the_asset_page_shows_versions_lineage_spec_and_a_chart(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/assets/claims-triage-prompt")
+    expect(page).to_have_title("Claims triage classification prompt · Platform asset registry")
+    versions = page.locator("#versions tbody tr")
+    expect(versions).to_have_count(2)
+    expect(page.locator("#lineage")).to_contain_text("Claims triage assistant")
+    expect(page.locator("#lineage")).to_contain_text("motor-fnol-intake")
+    expect(page.locator("#adoptions-chart svg rect.bar")).to_have_count(1)
+    expect(page.locator("#spec mark.var").first).to_be_visible()
+    expect(page.locator("text=registry adopt claims-triage-prompt@1.1.0")).to_be_visible()
+    page.goto(live_url + "/assets/rag-groundedness-eval")
+    expect(page.locator(".banner")).to_contain_text("rag-answer-quality-eval")
+    page.goto(live_url + "/assets/kyc-entity-extraction-prompt")
+    expect(page.locator("#versions .badge.yanked")).to_have_count(1)
+
+
+def test_the_pilot_page_shows_stages_business_case_and_gates(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/pilots")
+    page.get_by_role("link", name="KYC document review").click()
+    expect(page.locator(".steps li.done")).to_have_count(5)
+    gates = page.locator("#gates .gate")
+    expect(gates).to_have_count(5)
+    expect(gates.nth(1)).to_contain_text("iterate")
+    expect(page.locator("#gates")).to_contain_text("rollback plan")
+    expect(page.locator("text=Its work is reused by")).to_be_visible()
+
+
+def test_the_report_page_shows_charts_and_downloads_csv(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/reports/reuse?since=2025-11-25&until=2026-11-25")
+    expect(page.locator("#headline .figure")).to_have_count(5)
+    expect(page.locator("svg.chart")).to_have_count(4)
+    expect(page.locator("#at-risk tbody tr")).to_have_count(2)
+    expect(page.locator("#demand")).to_contain_text("contract clause extraction")
+    with page.expect_download() as download_info:
+        page.locator("#csv-download").click()
+    text = download_info.value.path().read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["[summary]"] and any(r[:1] == ["adoptions"] for r in rows)
+
+
+def test_the_starter_kit_suggests_assets_per_kind_with_reasons(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/start")
+    page.locator("#problem").fill("We screen new business customers against sanctions lists and news")
+    page.get_by_role("button", name="Suggest a starter kit").click()
+    pipelines = page.locator('.kit-section[data-kind="retrieval_pipeline"]')
+    expect(pipelines).to_contain_text("Sanctions and watchlist hybrid retrieval")
+    expect(pipelines.locator(".why li").first).to_be_visible()
+
+
+def test_basic_search_works_without_javascript(no_js_page: Page, live_url: str) -> None:
+    no_js_page.goto(live_url + "/")
+    no_js_page.locator("#q").fill("personal data")
+    no_js_page.get_by_role("button", name="Search").click()
+    assert parse_qs(urlparse(no_js_page.url).query) == {"q": ["personal data"], "sort": ["relevance"]}
+    assert "PII leak monitor" in no_js_page.locator("#results").inner_text()
+
+
+def test_a_missing_page_is_a_page(page: Page, live_url: str) -> None:
+    response = page.goto(live_url + "/assets/no-such-asset")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Not Found")
+    expect(page.get_by_role("link", name="Search the catalog")).to_be_visible()
