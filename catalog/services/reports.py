@@ -52,10 +52,14 @@ WITH per_asset AS MATERIALIZED (
   FROM adoption ad WHERE ad.first_for_pilot AND ad.adopted_at < :until GROUP BY ad.asset
 ), assets AS MATERIALIZED (
   SELECT a.id, a.slug, a.kind, a.owner, a.origin_pilot,
-    CASE WHEN __AVAILABLE__ THEN 1 ELSE 0 END AS available,
+    CASE WHEN av.asset IS NULL THEN 0 ELSE 1 END AS available,
     CASE WHEN a.created_at >= :since THEN 1 ELSE 0 END AS published,
     COALESCE(p.adoptions, 0) AS adoptions, COALESCE(p.hours, 0) AS hours, COALESCE(p.active_pilots, 0) AS active_pilots
   FROM asset a LEFT JOIN per_asset p ON p.asset_id = a.id
+    LEFT JOIN (
+      SELECT v.asset FROM asset_version v
+      WHERE v.published_at < :until AND (v.yanked_at IS NULL OR v.yanked_at >= :until) GROUP BY v.asset
+    ) av ON av.asset = a.id
   WHERE a.created_at < :until
 )
 SELECT 'kind' AS section, kind AS key, SUM(available) AS available, SUM(published) AS published,
@@ -78,8 +82,6 @@ SELECT * FROM (
   LIMIT :top
 ) top_assets
 """
-
-_SECTIONS = _SECTIONS.replace("__AVAILABLE__", _AVAILABLE)
 
 _DOWNSTREAM = """
 SELECT origin, COUNT(*) AS pilots FROM (
