@@ -5,37 +5,49 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 
 from catalog.schemas import Kind
 from search.interfaces import SearchQuery, SearchResult, Sort
 from search.starter_kit import StarterKit, starter_kit
 
-__all__ = ["SearchController"]
+__all__ = ["SearchController", "provide_search_query"]
+
+
+def provide_search_query(
+    q: Annotated[str, QueryParameter(max_length=500)] = "",
+    kind: FromQuery[Kind | None] = None,
+    tag: FromQuery[list[str] | None] = None,
+    owner: FromQuery[str | None] = None,
+    origin_pilot: FromQuery[str | None] = None,
+    lifecycle: FromQuery[Literal["active", "deprecated"] | None] = None,
+    sort: FromQuery[Sort] = "relevance",
+    limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    offset: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+) -> SearchQuery:
+    """The search query of the request's parameters; the API and the search page read the same ones."""
+    return SearchQuery(
+        q=q, kind=kind, tags=tag or [], owner=owner, origin_pilot=origin_pilot, lifecycle=lifecycle,
+        sort=sort, limit=limit, offset=offset,
+    )  # fmt: skip
 
 
 class SearchController(Controller):
     path = "/api/v1"
     tags = ["search"]
 
-    @get("/search", summary="Search assets: typo-tolerant, as-you-type, with facets and filters")
+    @get(
+        "/search",
+        summary="Search assets: typo-tolerant, as-you-type, with facets and filters",
+        dependencies={"search_query": Provide(provide_search_query, sync_to_thread=False)},
+    )
     async def search(
         self,
         request: Request,  # type: ignore[type-arg]
-        q: Annotated[str, QueryParameter(max_length=500)] = "",
-        kind: FromQuery[Kind | None] = None,
-        tag: FromQuery[list[str] | None] = None,
-        owner: FromQuery[str | None] = None,
-        origin_pilot: FromQuery[str | None] = None,
-        lifecycle: FromQuery[Literal["active", "deprecated"] | None] = None,
-        sort: FromQuery[Sort] = "relevance",
-        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+        search_query: NamedDependency[SearchQuery],
     ) -> SearchResult:
-        query = SearchQuery(
-            q=q, kind=kind, tags=tag or [], owner=owner, origin_pilot=origin_pilot, lifecycle=lifecycle,
-            sort=sort, limit=limit, offset=offset,
-        )  # fmt: skip
+        query = search_query
         result = await request.app.state.search.search(query)
         request.app.state.search_log.add(query, result.total, result.took_ms, source=_source(request))
         return result  # type: ignore[no-any-return]

@@ -10,19 +10,21 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 from markupsafe import Markup
 
 from catalog.errors import NotFound
-from catalog.schemas import Kind, template_variables
+from catalog.schemas import template_variables
 from catalog.services import adoption, assets, pilots
 from catalog.services.pilots import STAGE_NAMES
 from catalog.services.reports import reuse_report
 from registry.api.reports import parse_instant
+from registry.api.search import provide_search_query
 from search.errors import SearchError
-from search.interfaces import SearchQuery, SearchResult, Sort
+from search.interfaces import SearchQuery, SearchResult
 from search.starter_kit import starter_kit
 
 __all__ = ["STATIC", "TEMPLATES", "WebController", "marked_template"]
@@ -36,7 +38,6 @@ FACET_NAMES = [
     ("origin_pilot", "Origin pilot"),
     ("lifecycle", "Lifecycle"),
 ]
-PAGE = 20
 
 
 def _url(params: dict[str, Any], **changes: Any) -> str:
@@ -89,26 +90,18 @@ class WebController(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/", name="search-page")
+    @get("/", name="search-page", dependencies={"search_query": Provide(provide_search_query, sync_to_thread=False)})
     async def search_page(
         self,
         request: Request,  # type: ignore[type-arg]
-        q: Annotated[str, QueryParameter(max_length=500)] = "",
-        kind: FromQuery[Kind | None] = None,
-        tag: FromQuery[list[str] | None] = None,
-        owner: FromQuery[str | None] = None,
-        origin_pilot: FromQuery[str | None] = None,
-        lifecycle: FromQuery[Literal["active", "deprecated"] | None] = None,
-        sort: FromQuery[Sort] = "relevance",
-        offset: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+        search_query: NamedDependency[SearchQuery],
     ) -> Template:
-        query = SearchQuery(
-            q=q, kind=kind, tags=tag or [], owner=owner, origin_pilot=origin_pilot, lifecycle=lifecycle,
-            sort=sort, limit=PAGE, offset=offset,
-        )  # fmt: skip
+        query = search_query
+        q, kind, tag, offset = query.q, query.kind, query.tags, query.offset
         params: dict[str, Any] = {
-            "q": q, "kind": kind, "tag": tag or [], "owner": owner, "origin_pilot": origin_pilot,
-            "lifecycle": lifecycle, "sort": None if sort == "relevance" else sort, "offset": offset or None,
+            "q": q, "kind": kind, "tag": tag, "owner": query.owner, "origin_pilot": query.origin_pilot,
+            "lifecycle": query.lifecycle, "sort": None if query.sort == "relevance" else query.sort,
+            "offset": offset or None,
         }  # fmt: skip
         backend = request.app.state.search
         search_error = None
@@ -127,7 +120,7 @@ class WebController(Controller):
             ]
             if not wider.hits and q:
                 suggestions = (await backend.search(SearchQuery(q=" ".join(q.split()[:1]) + " ", limit=3))).hits
-        single = {"kind": kind, "owner": owner, "origin_pilot": origin_pilot, "lifecycle": lifecycle}
+        single = {"kind": kind, "owner": query.owner, "origin_pilot": query.origin_pilot, "lifecycle": query.lifecycle}
         selected = {"tags": tag or [], **{name: [value] if value else [] for name, value in single.items()}}
         facet_urls = {
             name: {value: _toggle(params, name, value) for value in result.facets.get(name, {})}
@@ -138,8 +131,8 @@ class WebController(Controller):
             "facet_names": FACET_NAMES, "facet_urls": facet_urls, "selected": selected,
             "active_filters": bool(query.filters()), "clear_url": _url({"q": q, "sort": params["sort"]}),
             "hidden": _hidden(params),
-            "prev_url": _url(params, offset=max(offset - PAGE, 0) or None) if offset else None,
-            "next_url": _url(params, offset=offset + PAGE) if offset + PAGE < result.total else None,
+            "prev_url": _url(params, offset=max(offset - query.limit, 0) or None) if offset else None,
+            "next_url": _url(params, offset=offset + query.limit) if offset + query.limit < result.total else None,
             "other_kinds": other_kinds, "suggestions": suggestions,
         }  # fmt: skip
         if request.headers.get("hx-request") and request.headers.get("hx-target") == "results":
