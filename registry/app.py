@@ -25,7 +25,7 @@ from catalog.services.indexing import catalog_has_assets
 from catalog.services.tokens import bootstrap_admin
 from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
-from registry.api.health import healthz, readyz
+from registry.api.health import MetricsController, healthz, metrics_config, readyz
 from registry.api.pilots import PilotController
 from registry.api.reports import ReportController
 from registry.api.search import SearchController
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             if isinstance(engine, PostgresEngine) and settings.db_pool_size:
                 await engine.close_connection_pool()
 
+    metrics = metrics_config()
     return Litestar(
         route_handlers=[
             PilotController,
@@ -118,7 +119,9 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
             healthz,
             readyz,
+            MetricsController,
         ],
+        middleware=[metrics.middleware],
         dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         guards=[token_guard(settings.require_auth_for_reads)],

@@ -5,11 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from catalog.services import outbox
 from catalog.services.health import database_ready
 
-__all__ = ["healthz", "readyz"]
+__all__ = ["MetricsController", "healthz", "metrics_config", "readyz"]
+
+
+def metrics_config() -> PrometheusConfig:
+    """Request counts and latency histograms per route, for Prometheus (`/metrics`)."""
+    return PrometheusConfig(app_name="registry", prefix="registry", group_path=True, exclude=["/metrics", "/static"])
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+    opt = {"public": True}
 
 
 @get("/healthz", opt={"public": True}, tags=["operations"], summary="Liveness: the process answers")

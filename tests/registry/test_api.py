@@ -306,6 +306,12 @@ def test_openapi_documents_every_route_and_schema(api: Api) -> None:
         assert name in schemas, name
 
 
+def test_metrics_for_prometheus(api: Api) -> None:
+    api.client.get("/api/v1/assets")
+    text = api.client.get("/metrics").text
+    assert "registry_requests_total" in text and 'path="/api/v1/assets"' in text
+
+
 def test_health_and_readiness(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     r = api.client.get("/readyz")
