@@ -28,6 +28,7 @@ from catalog.versions import InvalidVersion, VersionRange, parse_version
 
 __all__ = [
     "KINDS",
+    "SCOPES",
     "Actor",
     "AdoptionRequest",
     "AttachedFile",
@@ -47,7 +48,8 @@ __all__ = [
 
 Kind = Literal["eval_harness", "prompt", "retrieval_pipeline", "monitor"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
-SCOPES = ("read", "publish", "adopt", "pilots", "admin")
+Scope = Literal["read", "publish", "adopt", "pilots", "admin"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]{0,49}$")
@@ -615,7 +617,7 @@ class LabelRequest(_Model):
 class TokenRequest(_Model):
     name: Name
     team: Slug
-    scopes: list[Literal["read", "publish", "adopt", "pilots", "admin"]] = Field(min_length=1)
+    scopes: list[Scope] = Field(min_length=1)
 
 
 def utc(dt: datetime) -> datetime:

@@ -103,6 +103,3 @@ class VersionRange:
         """The highest version that satisfies the range, or None."""
         fitting = [v for v in versions if self.matches(v)]
         return max(fitting, key=sort_key) if fitting else None
-
-    def __str__(self) -> str:
-        return self.text

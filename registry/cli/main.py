@@ -16,7 +16,7 @@ from rich.console import Console
 from catalog.db import make_engine, migrate
 from catalog.errors import CatalogError
 from catalog.manifests import find_manifests, load_manifest, publish_order
-from catalog.schemas import KINDS, SYSTEM, TokenRequest
+from catalog.schemas import KINDS, SCOPES, SYSTEM, TokenRequest
 from registry.cli.client import ApiError, RegistryClient, describe_problem
 from registry.settings import Settings
 from search.errors import SearchError
@@ -450,7 +450,7 @@ def token() -> None:
     "scopes",
     multiple=True,
     required=True,
-    type=click.Choice(["read", "publish", "adopt", "pilots", "admin"]),
+    type=click.Choice(SCOPES),
     help="repeatable",
 )
 @click.option("--name", required=True, help="what the token is for, e.g. ci-claims")
