@@ -358,7 +358,10 @@ class EmbeddedBackend:
             ranked = []
             for score, address, r, p, dep in zip(scores, addresses, reuse, published, deprecated, strict=True):
                 words_matched, relevance = divmod(score, WORD_MATCH)
-                final = relevance * 0.5 if dep else relevance + _tie_break(r or 0, p or 0, now)
+                if dep:  # deprecated assets sink: below active ones that match one word less
+                    words_matched, final = max(words_matched - 1, 1), relevance * 0.5
+                else:
+                    final = relevance + _tie_break(r or 0, p or 0, now)
                 ranked.append((words_matched, final, address))
             ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
             page = [address for _, _, address in ranked[query.offset : wanted]]
