@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -83,7 +82,3 @@ def no_js_page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    shutil.rmtree(ARTIFACTS / "stale", ignore_errors=True)
