@@ -76,6 +76,8 @@ async def seed_catalog(seed_dir: Path, *, only_if_empty: bool = True, enabled: b
     report = SeedReport()
     if enabled is False or (only_if_empty and await Pilot.exists()):
         return report
+    if not (seed_dir / "history.yaml").is_file():  # an installed package without the seed folder
+        return report
     for path in sorted((seed_dir / "pilots").glob("*.yaml")):
         await _seed_pilot(yaml.safe_load(path.read_text(encoding="utf-8")), report)
     history = yaml.safe_load((seed_dir / "history.yaml").read_text(encoding="utf-8"))

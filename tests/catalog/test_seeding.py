@@ -44,6 +44,9 @@ async def test_seed_loads_pilots_assets_and_reuse_once(db: object) -> None:
     assert not (await seed_catalog(SEED_DIR)).loaded
 
 
-async def test_seed_can_be_switched_off(db: object) -> None:
+async def test_seed_can_be_switched_off(db: object, tmp_path: object) -> None:
+    from pathlib import Path
+
     assert not (await seed_catalog(SEED_DIR, enabled=False)).loaded
+    assert not (await seed_catalog(Path(str(tmp_path)) / "no-seed-here")).loaded
     assert (await pilots.list_pilots()).total == 0
