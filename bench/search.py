@@ -107,18 +107,7 @@ def query_mix(n: int, seed: int = 3) -> list[SearchQuery]:
     """Judged queries plus typo, prefix and filtered variants: what people type."""
     rng = random.Random(seed)
     base = [j.query(limit=20) for j in load_queries()]
-    words = [
-        "invoice",
-        "shipment",
-        "contract",
-        "meter",
-        "booking",
-        "essay",
-        "campaign",
-        "supplier",
-        "monitor",
-        "summary",
-    ]
+    words = WORDS[:10]
     out = []
     for i in range(n):
         roll = i % 4

@@ -47,9 +47,8 @@ class SearchController(Controller):
         request: Request,  # type: ignore[type-arg]
         search_query: NamedDependency[SearchQuery],
     ) -> SearchResult:
-        query = search_query
-        result = await request.app.state.search.search(query)
-        request.app.state.search_log.add(query, result.total, result.took_ms, source=_source(request))
+        result = await request.app.state.search.search(search_query)
+        request.app.state.search_log.add(search_query, result.total, result.took_ms, source="api")
         return result  # type: ignore[no-any-return]
 
     @get("/starter-kit", summary="The best few assets of each kind for a new pilot's problem statement")
@@ -63,7 +62,3 @@ class SearchController(Controller):
         found = sum(len(s.assets) for s in kit.sections)
         request.app.state.search_log.add(SearchQuery(q=problem[:500]), found, 0.0, source="starter-kit")
         return kit
-
-
-def _source(request: Request) -> str:  # type: ignore[type-arg]
-    return "web" if request.headers.get("hx-request") else "api"
