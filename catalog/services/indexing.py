@@ -73,7 +73,12 @@ _COLUMNS = (
 async def asset_documents(slugs: Sequence[str]) -> tuple[list[AssetDocument], list[str]]:
     """Documents for these assets, and the slugs that must leave the index (gone, or every version yanked)."""
     unique = sorted(set(slugs))
-    rows = await Asset.select(*_COLUMNS).where(Asset.slug.is_in(unique) & Asset.latest_version.is_not_null())
+    # In id order, as a full reindex writes them: equal sort keys then rank the same either way.
+    rows = (
+        await Asset.select(*_COLUMNS)
+        .where(Asset.slug.is_in(unique) & Asset.latest_version.is_not_null())
+        .order_by(Asset.id)
+    )
     documents = await _documents(rows)
     present = {d.slug for d in documents}
     return documents, [s for s in unique if s not in present]
