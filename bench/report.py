@@ -22,6 +22,7 @@ from pathlib import Path
 from piccolo.engine.postgres import PostgresEngine
 
 from catalog.db import make_engine, migrate
+from catalog.piccolo_migrations import catalog_2026_11_25t02_24_00_000000 as report_state
 from catalog.services.reports import reuse_report
 from catalog.tables import Adoption
 
@@ -48,12 +49,23 @@ STATEMENTS = [
     SELECT i, 'asset-' || i || '@1.0.0', '1.0.0', 1, 0, 0, '', '{{}}', '{{}}', 'sha256:bench', '[]', '', 'bench',
       {ts_published}, {false_}, CASE WHEN i % 97 = 0 THEN {ts_yanked} ELSE NULL END
     FROM {series_assets}""",
-    """INSERT INTO adoption (asset, version, pilot, mode, hours_saved, note, adopted_by, adopted_at, first_for_pilot,
-      retired_at, pair_retired_at)
-    SELECT (i * 7919) % {assets} + 1, (i * 7919) % {assets} + 1, {origins} + 1 + (i * 104729) % ({pilots} - {origins}),
-      'as_is', (i % 40), '', 'bench', {ts_adopted}, {first}, CASE WHEN i % 10 = 0 THEN {ts_retired} ELSE NULL END,
-      CASE WHEN i % 10 = 0 THEN {ts_retired} ELSE NULL END
-    FROM {series_adoptions}""",
+    # Record j is pilot p adopting asset a; one record in ten (i % 10 = 3) is the same pilot taking a newer
+    # version of the asset it adopted in the record before, ten days later.
+    """INSERT INTO adoption (asset, version, pilot, mode, hours_saved, note, adopted_by, adopted_at, retired_at,
+      origin_pilot)
+    SELECT (j * 7919) % {assets} + 1, (j * 7919) % {assets} + 1,
+      {origins} + 1 + (j * 104729 + (j / {assets}) * 1511) % ({pilots} - {origins}),
+      'as_is', (i % 40), '', 'bench', {ts_adopted}, CASE WHEN i % 10 = 0 THEN {ts_retired} ELSE NULL END,
+      ((j * 7919) % {assets} + 1) % {origins} + 1
+    FROM (SELECT i, i - CASE WHEN i % 10 = 3 THEN 1 ELSE 0 END AS j FROM {series_adoptions}) r
+    ORDER BY 8""",  # ids in time order, as recorded
+    # The state record_adoption and retire_adoption keep, derived set-based: the first record of each pilot and
+    # asset, when the pilot stopped using it; the rest as the migration that added it backfills it.
+    """UPDATE adoption SET first_for_pilot = {true} WHERE id IN (SELECT id FROM (SELECT id,
+      ROW_NUMBER() OVER (PARTITION BY asset, pilot ORDER BY adopted_at, id) AS n FROM adoption) f WHERE n = 1)""",
+    """UPDATE adoption SET pair_retired_at = r.last FROM (SELECT asset, pilot, MAX(retired_at) AS last FROM adoption
+      GROUP BY asset, pilot HAVING COUNT(*) = COUNT(retired_at)) r
+    WHERE adoption.first_for_pilot AND adoption.asset = r.asset AND adoption.pilot = r.pilot""",
     """INSERT INTO search_log (at, query, normalized, filters, hits, took_ms, source)
     SELECT {ts_searched}, 'query ' || (i % 5000), 'query ' || (i % 5000), '{{}}', CASE WHEN i % 5 = 0 THEN 0 ELSE 3 END,
       1.0, 'api'
@@ -84,12 +96,13 @@ def dialect(postgres: bool, sizes: dict[str, int]) -> dict[str, str]:
         "ts_published": ts(f"(i * 6007) % {three_years}"),
         "ts_deprecated": ts(f"{three_years} - (i % 1000) * 3600"),
         "ts_yanked": ts(f"{three_years} - (i % 500) * 7200"),
-        "ts_adopted": ts(f"{three_years // 3} + (i * 8191) % {2 * three_years // 3}"),
-        "ts_retired": ts(f"{three_years - 86400 * 30} + (i % 100) * 3600"),
+        "ts_adopted": ts(f"{three_years // 3} + (j * 8191) % {2 * three_years // 3} + (i - j) * 864000"),
+        # Retired 30 to 330 days after adoption (some of them later than the report's period).
+        "ts_retired": ts(f"{three_years // 3} + (j * 8191) % {2 * three_years // 3} + (30 + i % 300) * 86400"),
         "ts_searched": ts(f"{three_years // 3} + (i * 7127) % {2 * three_years // 3}"),
         "empty_tags": "'{}'" if postgres else "'[]'",
         "false_": "false" if postgres else "0",
-        "first": "(i % 10 <> 3)",
+        "true": "true" if postgres else "1",
     }
 
 
@@ -109,8 +122,14 @@ async def main(target: str, divisor: int) -> int:
         values = dialect(postgres, sizes)
         for sql in STATEMENTS:
             await engine.run_ddl(sql.format(**values))
-        if postgres:
-            await engine.run_ddl("ANALYZE")
+        for sql in report_state.BACKFILL:
+            await engine.run_ddl(sql)
+        for table, keys in report_state.USES:
+            far = report_state.FAR["postgres" if postgres else "sqlite"]
+            await engine.run_ddl(report_state.STRETCHES.format(table=table, keys=keys, far=far))
+        if isinstance(engine, PostgresEngine):
+            await engine.run_ddl("VACUUM ANALYZE")  # what autovacuum does after a bulk load: statistics, visibility
+            await engine.start_connection_pool(min_size=1, max_size=10)  # as `registry serve` does
         load_s = time.perf_counter() - started
         since = UNTIL - timedelta(days=365)
         timings = []
@@ -129,6 +148,8 @@ async def main(target: str, divisor: int) -> int:
         print(
             f"(report: {s.adoptions:,} adoptions, {s.assets_reused:,} of {s.assets_available:,} assets reused, {lists})"
         )
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
     return 0
 
 

@@ -33,8 +33,15 @@ def make_engine(database_url: str | None, data_dir: Path) -> Engine[Any]:
             "user": unquote(url.username or ""),
             "password": unquote(url.password or ""),
             "database": url.path.lstrip("/"),
-            # Reports aggregate ~100k assets: let hash aggregates stay in memory (the default is 4 MB).
-            "server_settings": {"work_mem": "32MB"},
+            "server_settings": {
+                # Reports aggregate ~100k assets: let hash aggregates stay in memory (the default is 4 MB).
+                "work_mem": "32MB",
+                # The catalog's working set is cached or on SSD: index-only scans of the report's covering
+                # indexes are cheaper than the default 4.0 assumes (spinning disks).
+                "random_page_cost": "1.1",
+                # JIT compiling spends 50+ ms per report query to save less; the catalog's queries are short.
+                "jit": "off",
+            },
         }
         return PostgresEngine(config=config)
     if url.scheme == "sqlite":

@@ -25,10 +25,12 @@ __all__ = [
     "ApiToken",
     "Asset",
     "AssetFile",
+    "AssetUse",
     "AssetVersion",
     "GateDecision",
     "JournalEntry",
     "Label",
+    "OriginReach",
     "Pilot",
     "SearchLog",
     "SearchOutbox",
@@ -85,6 +87,9 @@ class Asset(Table):
     deprecation_reason = Text(null=True, default=None)
     deprecated_at = Timestamptz(null=True, default=None)
     latest_version = Varchar(length=100, null=True, default=None)
+    # Earliest adoption record of this asset (kept on each adoption): "never adopted before T" and
+    # "used before T" without reading the adoptions.
+    first_adopted_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -157,9 +162,36 @@ class Adoption(Table):
     # On the first record of a pilot and asset only: when the pilot stopped using the asset altogether
     # (every record of the pair retired); empty while any is active. Lets the report count without DISTINCT.
     pair_retired_at = Timestamptz(null=True, default=None)
+    # The asset's origin pilot (it never changes), and True on the first record of this pilot adopting any
+    # asset of that origin: how far each pilot's work reached, counted without DISTINCT over all adoptions.
+    origin_pilot = Integer(null=True, default=None)
+    first_for_origin = Boolean(default=False)
     retired_at = Timestamptz(null=True, default=None)
     retired_by = Varchar(length=200, null=True, default=None)
     retire_reason = Text(null=True, default=None)
+
+
+class AssetUse(Table):
+    """A stretch of time in which some pilot used an asset (at least one adoption record was active).
+
+    Kept on each adoption and retirement, so "was it used at any time in a period" is exact for past periods
+    too, and the report reads a few stopped stretches instead of every adoption.
+    """
+
+    id = Serial(primary_key=True)
+    asset = ForeignKey(references=Asset, null=False, on_delete=OnDelete.restrict, index=True)
+    started_at = Timestamptz()
+    stopped_at = Timestamptz(null=True, default=None, index=True)  # empty while in use
+
+
+class OriginReach(Table):
+    """A stretch of time in which a pilot used some asset that came from another (origin) pilot."""
+
+    id = Serial(primary_key=True)
+    origin_pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict, index=True)
+    pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict)
+    started_at = Timestamptz()
+    stopped_at = Timestamptz(null=True, default=None, index=True)  # empty while in use
 
 
 class JournalEntry(Table):
@@ -222,6 +254,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     AssetFile,
     Label,
     Adoption,
+    AssetUse,
+    OriginReach,
     JournalEntry,
     ApiToken,
     SearchOutbox,

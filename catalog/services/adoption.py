@@ -8,7 +8,7 @@ from typing import Any
 from catalog.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from catalog.schemas import Actor, AdoptionOut, AdoptionPage, AdoptionRequest, RetireRequest, utc
 from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
-from catalog.tables import Adoption, Asset, AssetVersion, Label, Pilot
+from catalog.tables import Adoption, Asset, AssetUse, AssetVersion, Label, OriginReach, Pilot
 from catalog.versions import InvalidVersion, parse_version
 
 __all__ = ["get_adoption", "list_adoptions", "record_adoption", "retire_adoption"]
@@ -108,6 +108,7 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             Asset.lifecycle,
             Asset.successor,
             Asset.latest_version,
+            Asset.origin_pilot.as_alias("origin_id"),
             Asset.origin_pilot.slug.as_alias("origin"),
         ).where(Asset.slug == request.asset)
         asset = await for_update(query).first()
@@ -120,11 +121,10 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
                     )
                 ],
             )
-        pilot = (
-            await Pilot.select(Pilot.id, Pilot.slug, Pilot.team, Pilot.status)
-            .where(Pilot.slug == request.pilot)
-            .first()
-        )
+        # Locked too: "first adoption of this origin's work by this pilot" spans several assets.
+        pilot = await for_update(
+            Pilot.select(Pilot.id, Pilot.slug, Pilot.team, Pilot.status).where(Pilot.slug == request.pilot)
+        ).first()
         if pilot is None:
             raise InvalidInput(
                 f"no pilot is named {request.pilot!r}",
@@ -173,10 +173,22 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
         seen_before = await Adoption.exists().where(pair)
         if seen_before:  # the pilot uses the asset (again)
             await Adoption.update({Adoption.pair_retired_at: None}).where(pair & Adoption.first_for_pilot.eq(True))
+        reach = (Adoption.origin_pilot == asset["origin_id"]) & (Adoption.pilot == pilot["id"])
+        reached_before = await Adoption.exists().where(reach)
+        await Asset.update({Asset.first_adopted_at: at}).where(
+            (Asset.id == asset["id"]) & (Asset.first_adopted_at.is_null() | (Asset.first_adopted_at > at))
+        )
+        # A stretch of use starts when nothing was in use (the asset; this pilot with the origin's work).
+        if not await Adoption.exists().where((Adoption.asset == asset["id"]) & Adoption.retired_at.is_null()):
+            await AssetUse.insert(AssetUse(asset=asset["id"], started_at=at))
+        if not await Adoption.exists().where(reach & Adoption.retired_at.is_null()):
+            await OriginReach.insert(OriginReach(origin_pilot=asset["origin_id"], pilot=pilot["id"], started_at=at))
         new_id = (
             await Adoption.insert(
                 Adoption(
                     first_for_pilot=not seen_before,
+                    origin_pilot=asset["origin_id"],
+                    first_for_origin=not reached_before,
                     asset=asset["id"],
                     version=version["id"],
                     pilot=pilot["id"],
@@ -205,18 +217,24 @@ async def retire_adoption(
     """Mark an adoption as no longer in use; it stays in history and counts for the time it was active."""
     at = at or now()
     async with write_transaction():
-        row = (
-            await Adoption.select(
+        owners = await Adoption.select(Adoption.asset, Adoption.pilot).where(Adoption.id == adoption_id).first()
+        if owners is None:
+            raise _not_found(adoption_id)
+        # Locks in record_adoption's order (asset, pilot, then adoption rows): "is anything of it still in
+        # use" must not race a new adoption, and the two must not deadlock.
+        await for_update(Asset.select(Asset.id).where(Asset.id == owners["asset"])).first()
+        await for_update(Pilot.select(Pilot.id).where(Pilot.id == owners["pilot"])).first()
+        row = await for_update(
+            Adoption.select(
                 *_COLUMNS,
                 Adoption.pilot.team.as_alias("team"),
                 Adoption.asset.as_alias("asset_id"),
                 Adoption.pilot.as_alias("pilot_id"),
-            )
-            .where(Adoption.id == adoption_id)
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no adoption has id {adoption_id}", code="adoption-not-found")
+                Adoption.origin_pilot.as_alias("origin_id"),
+            ).where(Adoption.id == adoption_id)
+        ).first()
+        if row is None:  # adoptions are never deleted; typed for the checker
+            raise _not_found(adoption_id)
         if not actor.may_act_for(row["team"]):
             raise PermissionDenied(
                 f"adoption {adoption_id} belongs to team {row['team']!r}; your token is for {actor.team!r}"
@@ -229,6 +247,7 @@ async def retire_adoption(
         pair = (Adoption.asset == row["asset_id"]) & (Adoption.pilot == row["pilot_id"])
         if not await Adoption.exists().where(pair & Adoption.retired_at.is_null()):  # the pilot stopped using it
             await Adoption.update({Adoption.pair_retired_at: at}).where(pair & Adoption.first_for_pilot.eq(True))
+        await _stop_stretches(row, at)
         await record(
             "adoption.retire",
             f"asset:{row['asset']}@{row['version']}",
@@ -240,10 +259,30 @@ async def retire_adoption(
     return await get_adoption(adoption_id)
 
 
+def _not_found(adoption_id: int) -> NotFound:
+    return NotFound(f"no adoption has id {adoption_id}", code="adoption-not-found")
+
+
+async def _stop_stretches(row: dict[str, Any], at: datetime) -> None:
+    """End the stretches of use that this retirement ends: nothing of the asset, or of its origin's work for
+    this pilot, is in use any more."""
+    if not await Adoption.exists().where((Adoption.asset == row["asset_id"]) & Adoption.retired_at.is_null()):
+        await AssetUse.update({AssetUse.stopped_at: at}).where(
+            (AssetUse.asset == row["asset_id"]) & AssetUse.stopped_at.is_null()
+        )
+    reach = (Adoption.origin_pilot == row["origin_id"]) & (Adoption.pilot == row["pilot_id"])
+    if not await Adoption.exists().where(reach & Adoption.retired_at.is_null()):
+        await OriginReach.update({OriginReach.stopped_at: at}).where(
+            (OriginReach.origin_pilot == row["origin_id"])
+            & (OriginReach.pilot == row["pilot_id"])
+            & OriginReach.stopped_at.is_null()
+        )
+
+
 async def get_adoption(adoption_id: int, warnings: list[str] | None = None) -> AdoptionOut:
     row = await Adoption.select(*_COLUMNS).where(Adoption.id == adoption_id).first()
     if row is None:
-        raise NotFound(f"no adoption has id {adoption_id}", code="adoption-not-found")
+        raise _not_found(adoption_id)
     return _out(dict(row), warnings)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -30,7 +30,7 @@ from catalog.schemas import (
     utc,
 )
 from catalog.services.journal import now
-from catalog.tables import Adoption, Pilot
+from catalog.tables import Adoption
 
 __all__ = ["STALE_AFTER_DAYS", "STARTED_WITHIN_DAYS", "reuse_report"]
 
@@ -40,100 +40,155 @@ LIST_LIMIT = 100
 
 _PARAM = re.compile(r":(\w+)")
 
-_AVAILABLE = """EXISTS (SELECT 1 FROM asset_version v WHERE v.asset = a.id AND v.published_at < :until
-    AND (v.yanked_at IS NULL OR v.yanked_at >= :until))"""
+Row = Mapping[str, Any]
+Figures = dict[str, Any]
 
-_SECTIONS = """
-WITH per_asset AS MATERIALIZED (
-  SELECT ad.asset AS asset_id,
-    SUM(CASE WHEN ad.adopted_at >= :since THEN 1 ELSE 0 END) AS adoptions,
-    SUM(CASE WHEN ad.adopted_at >= :since THEN ad.hours_saved ELSE 0 END) AS hours,
-    SUM(CASE WHEN ad.pair_retired_at IS NULL OR ad.pair_retired_at >= :since THEN 1 ELSE 0 END) AS active_pilots
-  FROM adoption ad WHERE ad.first_for_pilot AND ad.adopted_at < :until GROUP BY ad.asset
-), assets AS MATERIALIZED (
-  SELECT a.id, a.slug, a.kind, a.owner, a.origin_pilot,
-    CASE WHEN av.asset IS NULL THEN 0 ELSE 1 END AS available,
-    CASE WHEN a.created_at >= :since THEN 1 ELSE 0 END AS published,
-    COALESCE(p.adoptions, 0) AS adoptions, COALESCE(p.hours, 0) AS hours, COALESCE(p.active_pilots, 0) AS active_pilots
-  FROM asset a LEFT JOIN per_asset p ON p.asset_id = a.id
-    LEFT JOIN (
-      SELECT v.asset FROM asset_version v
-      WHERE v.published_at < :until AND (v.yanked_at IS NULL OR v.yanked_at >= :until) GROUP BY v.asset
-    ) av ON av.asset = a.id
-  WHERE a.created_at < :until
+# Assets whose every version published before `until` was yanked before it (few: checked from yanked versions).
+_UNAVAILABLE = """SELECT y.asset AS asset_id FROM asset_version y
+  WHERE y.yanked_at IS NOT NULL AND y.yanked_at < :until AND NOT EXISTS (
+    SELECT 1 FROM asset_version v WHERE v.asset = y.asset AND v.published_at < :until
+      AND (v.yanked_at IS NULL OR v.yanked_at >= :until))"""
+
+# Asset counts per (origin pilot, kind, owner), summed per kind, origin and team in Python. An asset was used
+# during the period when it was adopted before `until` (asset.first_adopted_at), unless its every stretch of
+# use that began before `until` had ended before the period: checked from the few stretches that ended.
+_ASSET_COUNTS = """
+WITH unavailable AS (
+  __UNAVAILABLE__
+), stopped AS (
+  SELECT u.asset AS asset_id FROM asset_use u
+  WHERE u.stopped_at IS NOT NULL AND u.stopped_at < :since AND NOT EXISTS (
+    SELECT 1 FROM asset_use w WHERE w.asset = u.asset AND w.started_at < :until
+      AND (w.stopped_at IS NULL OR w.stopped_at >= :since))
 )
-SELECT 'kind' AS section, kind AS key, SUM(available) AS available, SUM(published) AS published,
-  SUM(CASE WHEN available = 1 AND active_pilots > 0 THEN 1 ELSE 0 END) AS reused,
-  SUM(adoptions) AS adoptions, SUM(hours) AS hours, 0 AS active_pilots
-FROM assets GROUP BY kind
-UNION ALL
-SELECT 'origin', CAST(origin_pilot AS TEXT), SUM(available), SUM(published),
-  SUM(CASE WHEN available = 1 AND active_pilots > 0 THEN 1 ELSE 0 END), SUM(adoptions), SUM(hours), 0
-FROM assets GROUP BY origin_pilot
-UNION ALL
-SELECT 'team', owner, SUM(available), SUM(published),
-  SUM(CASE WHEN available = 1 AND active_pilots > 0 THEN 1 ELSE 0 END), SUM(adoptions), SUM(hours), 0
-FROM assets GROUP BY owner
+SELECT a.origin_pilot AS id, a.kind AS kind, a.owner AS owner,
+  SUM(CASE WHEN a.id IN (SELECT asset_id FROM unavailable) THEN 0 ELSE 1 END) AS available,
+  SUM(CASE WHEN a.created_at >= :since THEN 1 ELSE 0 END) AS published,
+  SUM(CASE WHEN a.first_adopted_at < :until AND a.id NOT IN (SELECT asset_id FROM unavailable)
+    AND a.id NOT IN (SELECT asset_id FROM stopped) THEN 1 ELSE 0 END) AS reused
+FROM asset a WHERE a.created_at < :until
+GROUP BY a.origin_pilot, a.kind, a.owner
+""".replace("__UNAVAILABLE__", _UNAVAILABLE)
+
+# The period's counted adoptions and hours per asset and per adopting pilot. PostgreSQL groups both in one
+# pass over its index (GROUPING SETS); SQLite, which has no GROUPING SETS, in two.
+_PERIOD = {
+    "postgres": """SELECT ad.asset AS asset_id, ad.pilot AS pilot_id, COUNT(*) AS adoptions,
+    SUM(ad.hours_saved) AS hours
+  FROM adoption ad WHERE ad.first_for_pilot AND ad.adopted_at >= :since AND ad.adopted_at < :until
+  GROUP BY GROUPING SETS ((ad.asset), (ad.pilot))""",
+    "sqlite": """SELECT ad.asset AS asset_id, NULL AS pilot_id, COUNT(*) AS adoptions, SUM(ad.hours_saved) AS hours
+  FROM adoption ad WHERE ad.first_for_pilot AND ad.adopted_at >= :since AND ad.adopted_at < :until GROUP BY ad.asset
+  UNION ALL
+  SELECT NULL, ad.pilot, COUNT(*), SUM(ad.hours_saved)
+  FROM adoption ad WHERE ad.first_for_pilot AND ad.adopted_at >= :since AND ad.adopted_at < :until GROUP BY ad.pilot""",
+}
+
+# From those: adoptions and hours per (origin pilot, kind, owner) of the adopted assets; the top assets (most
+# adoptions, then hours, then slug); adoptions, hours and adopting pilots per team of the adopting pilots.
+_PERIOD_SUMS = """
+WITH period AS MATERIALIZED (
+  __PERIOD__
+), assets AS (
+  SELECT asset_id, adoptions, hours FROM period WHERE asset_id IS NOT NULL
+), nth AS (
+  SELECT adoptions, hours FROM assets ORDER BY adoptions DESC, hours DESC LIMIT 1 OFFSET :nth
+)
+SELECT 'group' AS section, a.origin_pilot AS id, a.kind AS kind, a.owner AS owner, SUM(p.adoptions) AS adoptions,
+  SUM(p.hours) AS hours, 0 AS pilots
+FROM assets p JOIN asset a ON a.id = p.asset_id
+GROUP BY a.origin_pilot, a.kind, a.owner
 UNION ALL
 SELECT * FROM (
-  SELECT 'asset', CAST(id AS TEXT), available, published, CASE WHEN active_pilots > 0 THEN 1 ELSE 0 END,
-    adoptions, hours, active_pilots
-  FROM assets WHERE adoptions > 0 OR active_pilots > 0 ORDER BY adoptions DESC, active_pilots DESC, hours DESC, slug
-  LIMIT :top
+  SELECT 'top', p.asset_id, NULL, NULL, p.adoptions, p.hours, 0 FROM assets p
+  WHERE NOT EXISTS (SELECT 1 FROM nth) OR (p.adoptions, p.hours) >= (SELECT adoptions, hours FROM nth)
+  ORDER BY p.adoptions DESC, p.hours DESC, (SELECT a.slug FROM asset a WHERE a.id = p.asset_id) LIMIT :top
 ) top_assets
+UNION ALL
+SELECT 'adopters', NULL, NULL, pl.team, SUM(p.adoptions), SUM(p.hours), COUNT(*)
+FROM period p JOIN pilot pl ON pl.id = p.pilot_id WHERE p.pilot_id IS NOT NULL
+GROUP BY pl.team
 """
 
-_DOWNSTREAM = """
-SELECT origin, COUNT(*) AS pilots FROM (
-  SELECT a.origin_pilot AS origin, ad.pilot
-  FROM adoption ad JOIN asset a ON a.id = ad.asset
-  WHERE ad.first_for_pilot AND ad.adopted_at < :until AND (ad.pair_retired_at IS NULL OR ad.pair_retired_at >= :since)
-  GROUP BY a.origin_pilot, ad.pilot
-) pairs GROUP BY origin
+# Every pilot that published assets.
+_ORIGINS = """
+SELECT p.id, p.slug, p.name, p.team FROM pilot p WHERE EXISTS (SELECT 1 FROM asset a WHERE a.origin_pilot = p.id)
 """
 
-_ADOPTERS = """
-SELECT p.team AS team, COUNT(*) AS adoptions, COUNT(DISTINCT ad.pilot) AS pilots, SUM(ad.hours_saved) AS hours
-FROM adoption ad JOIN pilot p ON p.id = ad.pilot
-WHERE ad.first_for_pilot AND ad.adopted_at >= :since AND ad.adopted_at < :until
-GROUP BY p.team
-"""
+# Pilots using each asset during the period, for the listed assets.
+_ACTIVE_PILOTS = """(SELECT COUNT(*) FROM adoption x WHERE x.asset = a.id AND x.first_for_pilot
+  AND x.adopted_at < :until AND (x.pair_retired_at IS NULL OR x.pair_retired_at >= :since))"""
 
-_MONTHS = """
-SELECT {month} AS month, COUNT(*) AS adoptions, SUM(hours_saved) AS hours
-FROM adoption WHERE first_for_pilot AND adopted_at >= :since AND adopted_at < :until
-GROUP BY {month} ORDER BY 1
-"""
+_TOP_DETAILS = """
+SELECT a.id, a.slug, a.kind, a.title, a.owner, pl.slug AS origin, __ACTIVE__ AS active_pilots
+FROM asset a JOIN pilot pl ON pl.id = a.origin_pilot WHERE a.id IN ({ids})
+""".replace("__ACTIVE__", _ACTIVE_PILOTS)
 
-_NEW_PILOTS = """
-SELECT p.created_at AS created_at, (SELECT MIN(ad.adopted_at) FROM adoption ad WHERE ad.pilot = p.id) AS first_adoption
-FROM pilot p WHERE p.created_at >= :since AND p.created_at < :until
-"""
+# When fewer than N assets were adopted in the period: assets still in use without a new adoption, by slug.
+_IDLE_IN_USE = """
+SELECT a.id FROM asset a WHERE a.first_adopted_at < :until AND a.id NOT IN ({ids}) AND __ACTIVE__ > 0
+ORDER BY a.slug LIMIT :limit
+""".replace("__ACTIVE__", _ACTIVE_PILOTS)
 
 _STALE = """
 SELECT a.slug, a.kind, a.title, a.owner, p.slug AS origin, a.lifecycle, a.created_at, COUNT(*) OVER () AS total
 FROM asset a JOIN pilot p ON p.id = a.origin_pilot
-WHERE a.created_at < :stale_before AND __AVAILABLE__
-  AND NOT EXISTS (SELECT 1 FROM adoption ad WHERE ad.asset = a.id AND ad.adopted_at < :until)
+WHERE a.created_at < :stale_before AND (a.first_adopted_at IS NULL OR a.first_adopted_at >= :until)
+  AND a.id NOT IN (__UNAVAILABLE__)
 ORDER BY a.created_at, a.slug LIMIT :limit
+""".replace("__UNAVAILABLE__", _UNAVAILABLE)
+
+# Pilots reached by each origin's work: pilots that adopted its work before `until` (first_for_origin rows),
+# minus the few whose every stretch of use had ended before the period.
+_DOWNSTREAM = """
+SELECT origin, SUM(pilots) AS pilots FROM (
+  SELECT r.origin_pilot AS origin, COUNT(*) AS pilots FROM adoption r
+  WHERE r.first_for_origin AND r.adopted_at < :until GROUP BY r.origin_pilot
+  UNION ALL
+  SELECT s.origin_pilot, -COUNT(DISTINCT s.pilot) FROM origin_reach s
+  WHERE s.stopped_at IS NOT NULL AND s.stopped_at < :since AND NOT EXISTS (
+    SELECT 1 FROM origin_reach w WHERE w.origin_pilot = s.origin_pilot AND w.pilot = s.pilot
+      AND w.started_at < :until AND (w.stopped_at IS NULL OR w.stopped_at >= :since))
+  GROUP BY s.origin_pilot
+) reach GROUP BY origin
 """
 
-_STALE = _STALE.replace("__AVAILABLE__", _AVAILABLE)
+# One range count per month (index-only on PostgreSQL): cheaper than grouping every row by a month expression.
+_MONTH = """SELECT COUNT(*) AS adoptions, SUM(hours_saved) AS hours FROM adoption
+WHERE first_for_pilot AND adopted_at >= :start{i} AND adopted_at < :end{i}"""
 
+# Pilots created in the period, and those whose first adoption came less than 30 days after their creation.
+_NEW_PILOTS = {
+    "postgres": """SELECT COUNT(*) AS created, COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM adoption ad
+      WHERE ad.pilot = p.id AND ad.adopted_at < p.created_at + :within)) AS started
+    FROM pilot p WHERE p.created_at >= :since AND p.created_at < :until""",
+    # SQLite keeps times as text: the 30 days are added in Python.
+    "sqlite": """SELECT p.created_at AS created_at,
+      (SELECT MIN(ad.adopted_at) FROM adoption ad WHERE ad.pilot = p.id) AS first_adoption
+    FROM pilot p WHERE p.created_at >= :since AND p.created_at < :until""",
+}
+
+# Active adoption records of deprecated assets or yanked versions (both few), the first ones with details.
 _AT_RISK = """
 WITH risky AS (
-  SELECT a.id AS asset_id FROM asset a WHERE a.deprecated_at IS NOT NULL AND a.deprecated_at < :until
-  UNION SELECT v.asset FROM asset_version v WHERE v.yanked_at IS NOT NULL AND v.yanked_at < :until
+  SELECT ad.id, ad.adopted_at FROM asset a JOIN adoption ad ON ad.asset = a.id
+  WHERE a.deprecated_at IS NOT NULL AND a.deprecated_at < :until
+    AND ad.adopted_at < :until AND (ad.retired_at IS NULL OR ad.retired_at >= :until)
+  UNION ALL
+  SELECT ad.id, ad.adopted_at FROM asset_version v JOIN adoption ad ON ad.version = v.id
+    JOIN asset a ON a.id = ad.asset
+  WHERE v.yanked_at IS NOT NULL AND v.yanked_at < :until
+    AND NOT (a.deprecated_at IS NOT NULL AND a.deprecated_at < :until)
+    AND ad.adopted_at < :until AND (ad.retired_at IS NULL OR ad.retired_at >= :until)
+), first_ones AS (
+  SELECT id, COUNT(*) OVER () AS total FROM risky ORDER BY adopted_at, id LIMIT :limit
 )
 SELECT ad.id, pl.slug AS pilot, a.slug AS asset, v.version, a.successor, a.latest_version, ad.adopted_at,
   CASE WHEN a.deprecated_at IS NOT NULL AND a.deprecated_at < :until THEN 1 ELSE 0 END AS deprecated,
-  CASE WHEN v.yanked_at IS NOT NULL AND v.yanked_at < :until THEN 1 ELSE 0 END AS yanked,
-  COUNT(*) OVER () AS total
-FROM risky r JOIN adoption ad ON ad.asset = r.asset_id JOIN asset a ON a.id = ad.asset
+  CASE WHEN v.yanked_at IS NOT NULL AND v.yanked_at < :until THEN 1 ELSE 0 END AS yanked, f.total
+FROM first_ones f JOIN adoption ad ON ad.id = f.id JOIN asset a ON a.id = ad.asset
   JOIN asset_version v ON v.id = ad.version JOIN pilot pl ON pl.id = ad.pilot
-WHERE ad.adopted_at < :until AND (ad.retired_at IS NULL OR ad.retired_at >= :until)
-  AND ((a.deprecated_at IS NOT NULL AND a.deprecated_at < :until) OR (v.yanked_at IS NOT NULL AND v.yanked_at < :until))
-ORDER BY ad.adopted_at, ad.id LIMIT :limit
+ORDER BY ad.adopted_at, ad.id
 """
 
 _DEMAND = """
@@ -154,11 +209,21 @@ def _value(value: Any) -> Any:
     return value
 
 
-async def _rows(sql: str, **params: Any) -> list[dict[str, Any]]:
-    """Run SQL written with :named parameters (Piccolo's raw queries take positional `{}`)."""
+async def _rows(sql: str, **params: Any) -> Sequence[Row]:
+    """Run SQL written with :named parameters.
+
+    On PostgreSQL with a pool (the server), straight through asyncpg: the report reads tens of thousands of
+    grouped rows, and its records need no conversion to dicts. Otherwise Piccolo's raw query (positional `{}`).
+    """
     names = _PARAM.findall(sql)
     args = [_value(params[name]) for name in names]
-    rows: list[dict[str, Any]] = await Adoption.raw(_PARAM.sub("{}", sql), *args)
+    engine = Adoption._meta.db
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        numbers = iter(range(1, len(names) + 1))
+        async with engine.pool.acquire() as connection:
+            records: Sequence[Row] = await connection.fetch(_PARAM.sub(lambda _: f"${next(numbers)}", sql), *args)
+            return records
+    rows: list[Row] = await Adoption.raw(_PARAM.sub("{}", sql), *args)
     return rows
 
 
@@ -170,11 +235,14 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _months(since: datetime, until: datetime) -> list[str]:
-    out, year, month = [], since.year, since.month
-    while (year, month) <= ((until - timedelta(microseconds=1)).year, (until - timedelta(microseconds=1)).month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+def _months(since: datetime, until: datetime) -> list[tuple[str, datetime, datetime]]:
+    """Each calendar month (UTC) the period touches, as (label, start, end) clipped to the period."""
+    out, start = [], since
+    while start < until:
+        year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+        end = min(datetime(year, month, 1, tzinfo=UTC), until)
+        out.append((f"{start.year:04d}-{start.month:02d}", start, end))
+        start = end
     return out
 
 
@@ -198,44 +266,43 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
             [FieldProblem("/query/since", f"since ({since:%Y-%m-%d}) is not before until ({until:%Y-%m-%d})",
                           "give a `since` earlier than `until`")],
         )  # fmt: skip
-    month_expr = "to_char(adopted_at AT TIME ZONE 'UTC', 'YYYY-MM')" if _postgres() else "substr(adopted_at, 1, 7)"
+    dialect = "postgres" if _postgres() else "sqlite"
+    months = _months(since, until)
+    month_sql = "\nUNION ALL\n".join(_MONTH.format(i=i) for i in range(len(months)))
+    month_params = {
+        f"{edge}{i}": value for i, m in enumerate(months) for edge, value in (("start", m[1]), ("end", m[2]))
+    }
+    span = {"since": since, "until": until}
     stale_before = until - timedelta(days=STALE_AFTER_DAYS)
     # Independent reads: on PostgreSQL they run side by side on their own connections.
-    queries: list[tuple[str, dict[str, Any]]] = [
-        (_SECTIONS, {"since": since, "until": until, "top": top}),
-        (_DOWNSTREAM, {"since": since, "until": until}),
-        (_ADOPTERS, {"since": since, "until": until}),
-        (_MONTHS.format(month=month_expr), {"since": since, "until": until}),
-        (_NEW_PILOTS, {"since": since, "until": until}),
+    queries: list[tuple[str, Row]] = [
+        (_ASSET_COUNTS, span),
+        (_PERIOD_SUMS.replace("__PERIOD__", _PERIOD[dialect]), {**span, "nth": top - 1, "top": top}),
+        (_ORIGINS, {}),
         (_STALE, {"until": until, "stale_before": stale_before, "limit": LIST_LIMIT}),
+        (_DOWNSTREAM, span),
+        (month_sql, month_params),
+        (_NEW_PILOTS[dialect], {**span, "within": timedelta(days=STARTED_WITHIN_DAYS)}),
         (_AT_RISK, {"until": until, "limit": LIST_LIMIT}),
-        (_DEMAND, {"since": since, "until": until, "top": top}),
+        (_DEMAND, {**span, "top": top}),
     ]
     if _postgres():
         results = await asyncio.gather(*(_rows(sql, **params) for sql, params in queries))
     else:
         results = [await _rows(sql, **params) for sql, params in queries]
-    sections, downstream_rows, adopters, month_rows, new_pilots, stale, at_risk, demand = results
-    downstream = {int(r["origin"]): int(r["pilots"]) for r in downstream_rows}
-    months = {r["month"]: r for r in month_rows}
+    counts, sums, origins, stale, downstream_rows, month_rows, new_pilots, at_risk, demand = results
+    adopters = [r for r in sums if r["section"] == "adopters"]
+    by_origin, by_kind_sums, by_owner = _sum_by([*counts, *(r for r in sums if r["section"] == "group")])
+    candidates = [r for r in sums if r["section"] == "top"]
 
-    by_section: dict[str, list[dict[str, Any]]] = {}
-    for row in sections:
-        by_section.setdefault(row["section"], []).append(row)
     by_kind = [
         KindFigures(
-            kind=r["key"], assets_available=int(r["available"]), assets_published=int(r["published"]),
-            assets_reused=int(r["reused"]), reuse_rate=_rate(int(r["reused"]), int(r["available"])),
-            adoptions=int(r["adoptions"]), hours_saved=float(r["hours"] or 0),
+            kind=kind, assets_available=f["available"], assets_published=f["published"], assets_reused=f["reused"],
+            reuse_rate=_rate(f["reused"], f["available"]), adoptions=f["adoptions"], hours_saved=f["hours"],
         )
-        for r in sorted(by_section.get("kind", []), key=lambda r: r["key"])
+        for kind, f in sorted(by_kind_sums.items())
     ]  # fmt: skip
-    started = sum(
-        1
-        for p in new_pilots
-        if p["first_adoption"] is not None
-        and _dt(p["first_adoption"]) < _dt(p["created_at"]) + timedelta(days=STARTED_WITHIN_DAYS)
-    )
+    created, started = _new_pilots(new_pilots)
     available = sum(k.assets_available for k in by_kind)
     reused = sum(k.assets_reused for k in by_kind)
     summary = ReuseSummary(
@@ -246,25 +313,23 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
         adoptions=sum(int(r["adoptions"]) for r in adopters),
         adopting_pilots=sum(int(r["pilots"]) for r in adopters),
         hours_saved=round(sum(float(r["hours"] or 0) for r in adopters), 2),
-        pilots_created=len(new_pilots),
+        pilots_created=created,
         started_with_catalog=started,
-        started_with_catalog_share=_rate(started, len(new_pilots)),
+        started_with_catalog_share=_rate(started, created),
     )
     return ReuseReport(
         period=ReportPeriod(since=since, until=until),
         summary=summary,
         adoptions_per_month=[
-            MonthFigures(
-                month=m,
-                adoptions=int(months[m]["adoptions"]) if m in months else 0,
-                hours_saved=float(months[m]["hours"] or 0) if m in months else 0.0,
-            )
-            for m in _months(since, until)
+            MonthFigures(month=label, adoptions=int(row["adoptions"]), hours_saved=float(row["hours"] or 0))
+            for (label, _, _), row in zip(months, month_rows, strict=True)
         ],
         by_kind=by_kind,
-        by_asset=await _top_assets(by_section.get("asset", [])),
-        by_origin_pilot=await _origin_pilots(by_section.get("origin", []), downstream),
-        by_team=_teams(by_section.get("team", []), adopters),
+        by_asset=await _top_assets(candidates, top, span),
+        by_origin_pilot=_origin_pilots(
+            by_origin, origins, {int(r["origin"]): int(r["pilots"]) for r in downstream_rows}
+        ),
+        by_team=_teams(by_owner, adopters),
         stale=[
             StaleAsset(
                 slug=r["slug"],
@@ -288,64 +353,87 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
     )
 
 
-async def _top_assets(rows: Sequence[dict[str, Any]]) -> list[AssetFigures]:
-    from catalog.tables import Asset
+def _new_pilots(rows: Sequence[Row]) -> tuple[int, int]:
+    """(pilots created, of which started with the catalog), from either dialect's query."""
+    if rows and "started" in rows[0]:
+        return int(rows[0]["created"]), int(rows[0]["started"] or 0)
+    within = timedelta(days=STARTED_WITHIN_DAYS)
+    started = sum(1 for p in rows if p["first_adoption"] and _dt(p["first_adoption"]) < _dt(p["created_at"]) + within)
+    return len(rows), started
 
-    ids = [int(r["key"]) for r in rows]
-    details = {
-        a["id"]: a
-        for a in await Asset.select(
-            Asset.id, Asset.slug, Asset.kind, Asset.title, Asset.owner, Asset.origin_pilot.slug.as_alias("origin")
-        ).where(Asset.id.is_in(ids or [-1]))
-    }
-    return [
-        AssetFigures(
-            slug=details[int(r["key"])]["slug"], kind=details[int(r["key"])]["kind"],
-            title=details[int(r["key"])]["title"], owner=details[int(r["key"])]["owner"],
-            origin_pilot=details[int(r["key"])]["origin"], adoptions=int(r["adoptions"]),
-            active_pilots=int(r["active_pilots"]), hours_saved=float(r["hours"] or 0),
+
+def _sum_by(groups: Sequence[Row]) -> tuple[dict[Any, Figures], dict[Any, Figures], dict[Any, Figures]]:
+    """Sum the (origin, kind, owner) group rows per origin pilot, per kind and per owner, in one pass."""
+    sums: tuple[dict[Any, Figures], ...] = ({}, {}, {})
+    for r in groups:
+        values = [int(r.get(n) or 0) for n in ("available", "published", "reused", "adoptions")]
+        hours = float(r.get("hours") or 0)
+        for out, key in zip(sums, (r["id"], r["kind"], r["owner"]), strict=True):
+            f = out.get(key)
+            if f is None:
+                out[key] = f = {"available": 0, "published": 0, "reused": 0, "adoptions": 0, "hours": 0.0}
+            f["available"] += values[0]
+            f["published"] += values[1]
+            f["reused"] += values[2]
+            f["adoptions"] += values[3]
+            f["hours"] += hours
+    return sums[0], sums[1], sums[2]
+
+
+async def _top_assets(candidates: Sequence[Row], top: int, span: dict[str, Any]) -> list[AssetFigures]:
+    """The top assets: most counted adoptions in the period, then hours, then slug; with pilots using them."""
+    figures = {int(r["id"]): (int(r["adoptions"]), float(r["hours"] or 0)) for r in candidates}
+    if len(figures) < top:  # few adoptions in the period: add assets still in use, without a new adoption
+        idle = await _rows(
+            _IDLE_IN_USE.format(ids=", ".join(map(str, figures)) or "-1"), **span, limit=top - len(figures)
         )
-        for r in rows
+        figures.update({int(r["id"]): (0, 0.0) for r in idle})
+    if not figures:
+        return []
+    details = await _rows(_TOP_DETAILS.format(ids=", ".join(map(str, figures))), **span)
+    out = [
+        AssetFigures(
+            slug=d["slug"], kind=d["kind"], title=d["title"], owner=d["owner"], origin_pilot=d["origin"],
+            adoptions=figures[int(d["id"])][0], active_pilots=int(d["active_pilots"]),
+            hours_saved=figures[int(d["id"])][1],
+        )
+        for d in details
     ]  # fmt: skip
+    return sorted(out, key=lambda a: (-a.adoptions, -a.hours_saved, a.slug))[:top]
 
 
-async def _origin_pilots(rows: Sequence[dict[str, Any]], downstream: dict[int, int]) -> list[OriginPilotFigures]:
-    ids = [int(r["key"]) for r in rows]
-    pilots = {
-        p["id"]: p
-        for p in await Pilot.select(Pilot.id, Pilot.slug, Pilot.name, Pilot.team).where(Pilot.id.is_in(ids or [-1]))
-    }
+def _origin_pilots(
+    groups: dict[Any, Figures], origins: Sequence[Row], downstream: dict[int, int]
+) -> list[OriginPilotFigures]:
+    pilots = {int(p["id"]): p for p in origins}
     out = [
         OriginPilotFigures(
-            pilot=pilots[int(r["key"])]["slug"], name=pilots[int(r["key"])]["name"], team=pilots[int(r["key"])]["team"],
-            assets_available=int(r["available"]), assets_reused=int(r["reused"]),
-            downstream_pilots=downstream.get(int(r["key"]), 0), adoptions=int(r["adoptions"]),
-            hours_saved=float(r["hours"] or 0),
+            pilot=pilots[int(i)]["slug"], name=pilots[int(i)]["name"], team=pilots[int(i)]["team"],
+            assets_available=f["available"], assets_reused=f["reused"], downstream_pilots=downstream.get(int(i), 0),
+            adoptions=f["adoptions"], hours_saved=f["hours"],
         )
-        for r in rows
+        for i, f in groups.items()
     ]  # fmt: skip
     return sorted(out, key=lambda o: (-o.downstream_pilots, -o.adoptions, o.pilot))
 
 
-def _teams(rows: Sequence[dict[str, Any]], adopters: Sequence[dict[str, Any]]) -> list[TeamFigures]:
-    made = {r["team"]: int(r["adoptions"]) for r in adopters}
-    teams = {r["key"] for r in rows} | set(made)
-    owned = {r["key"]: r for r in rows}
+def _teams(owned: dict[Any, Figures], adopters: Sequence[Row]) -> list[TeamFigures]:
+    made = {r["owner"]: int(r["adoptions"]) for r in adopters}  # the adopting team, in the owner column
     out = [
         TeamFigures(
             team=t,
-            assets_available=int(owned[t]["available"]) if t in owned else 0,
-            assets_reused=int(owned[t]["reused"]) if t in owned else 0,
-            adoptions_received=int(owned[t]["adoptions"]) if t in owned else 0,
-            hours_saved=float(owned[t]["hours"] or 0) if t in owned else 0.0,
+            assets_available=owned[t]["available"] if t in owned else 0,
+            assets_reused=owned[t]["reused"] if t in owned else 0,
+            adoptions_received=owned[t]["adoptions"] if t in owned else 0,
+            hours_saved=owned[t]["hours"] if t in owned else 0.0,
             adoptions_made=made.get(t, 0),
         )
-        for t in teams
+        for t in set(owned) | set(made)
     ]
     return sorted(out, key=lambda t: (-t.adoptions_received, -t.assets_available, t.team))
 
 
-def _at_risk(r: dict[str, Any]) -> AtRiskAdoption:
+def _at_risk(r: Row) -> AtRiskAdoption:
     deprecated, yanked = bool(r["deprecated"]), bool(r["yanked"])
     reason: Literal["deprecated", "yanked", "deprecated and yanked"] = (
         "deprecated and yanked" if deprecated and yanked else ("deprecated" if deprecated else "yanked")
