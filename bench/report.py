@@ -59,13 +59,10 @@ STATEMENTS = [
       ((j * 7919) % {assets} + 1) % {origins} + 1
     FROM (SELECT i, i - CASE WHEN i % 10 = 3 THEN 1 ELSE 0 END AS j FROM {series_adoptions}) r
     ORDER BY 8""",  # ids in time order, as recorded
-    # The state record_adoption and retire_adoption keep, derived set-based: the first record of each pilot and
-    # asset, when the pilot stopped using it; the rest as the migration that added it backfills it.
+    # The state record_adoption keeps, derived set-based: the first record of each pilot and asset (the rest as
+    # the migration that added it backfills it, below).
     """UPDATE adoption SET first_for_pilot = {true} WHERE id IN (SELECT id FROM (SELECT id,
       ROW_NUMBER() OVER (PARTITION BY asset, pilot ORDER BY adopted_at, id) AS n FROM adoption) f WHERE n = 1)""",
-    """UPDATE adoption SET pair_retired_at = r.last FROM (SELECT asset, pilot, MAX(retired_at) AS last FROM adoption
-      GROUP BY asset, pilot HAVING COUNT(*) = COUNT(retired_at)) r
-    WHERE adoption.first_for_pilot AND adoption.asset = r.asset AND adoption.pilot = r.pilot""",
     """INSERT INTO search_log (at, query, normalized, filters, hits, took_ms, source)
     SELECT {ts_searched}, 'query ' || (i % 5000), 'query ' || (i % 5000), '{{}}', CASE WHEN i % 5 = 0 THEN 0 ELSE 3 END,
       1.0, 'api'

@@ -159,9 +159,6 @@ class Adoption(Table):
     # True on the first adoption of this asset by this pilot: reuse counts once per pilot and asset,
     # whatever versions it adopts later (see docs/metrics.md).
     first_for_pilot = Boolean(default=False)
-    # On the first record of a pilot and asset only: when the pilot stopped using the asset altogether
-    # (every record of the pair retired); empty while any is active. Lets the report count without DISTINCT.
-    pair_retired_at = Timestamptz(null=True, default=None)
     # The asset's origin pilot (it never changes), and True on the first record of this pilot adopting any
     # asset of that origin: how far each pilot's work reached, counted without DISTINCT over all adoptions.
     origin_pilot = Integer(null=True, default=None)

@@ -32,7 +32,7 @@ start)
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$ROOT"
     run_pg "$PGBIN/initdb" -D "$ROOT/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
     run_pg "$PGBIN/pg_ctl" -D "$ROOT/data" -l "$ROOT/pg.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $ROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $ROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=${PG_TEST_SHARED_BUFFERS:-512MB}" \
       start >/dev/null || { cat "$ROOT/pg.log" >&2; exit 1; }
     run_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -qc \
       "CREATE ROLE registry LOGIN PASSWORD 'registry' CREATEDB" >/dev/null

@@ -169,10 +169,7 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             )
         if existing is not None:
             return _out(dict(existing), warnings)
-        pair = (Adoption.asset == asset["id"]) & (Adoption.pilot == pilot["id"])
-        seen_before = await Adoption.exists().where(pair)
-        if seen_before:  # the pilot uses the asset (again)
-            await Adoption.update({Adoption.pair_retired_at: None}).where(pair & Adoption.first_for_pilot.eq(True))
+        seen_before = await Adoption.exists().where((Adoption.asset == asset["id"]) & (Adoption.pilot == pilot["id"]))
         reach = (Adoption.origin_pilot == asset["origin_id"]) & (Adoption.pilot == pilot["id"])
         reached_before = await Adoption.exists().where(reach)
         await Asset.update({Asset.first_adopted_at: at}).where(
@@ -244,9 +241,6 @@ async def retire_adoption(
         await Adoption.update(
             {Adoption.retired_at: at, Adoption.retired_by: actor.label, Adoption.retire_reason: request.reason}
         ).where(Adoption.id == adoption_id)
-        pair = (Adoption.asset == row["asset_id"]) & (Adoption.pilot == row["pilot_id"])
-        if not await Adoption.exists().where(pair & Adoption.retired_at.is_null()):  # the pilot stopped using it
-            await Adoption.update({Adoption.pair_retired_at: at}).where(pair & Adoption.first_for_pilot.eq(True))
         await _stop_stretches(row, at)
         await record(
             "adoption.retire",

@@ -115,9 +115,9 @@ _ORIGINS = """
 SELECT p.id, p.slug, p.name, p.team FROM pilot p WHERE EXISTS (SELECT 1 FROM asset a WHERE a.origin_pilot = p.id)
 """
 
-# Pilots using each asset during the period, for the listed assets.
-_ACTIVE_PILOTS = """(SELECT COUNT(*) FROM adoption x WHERE x.asset = a.id AND x.first_for_pilot
-  AND x.adopted_at < :until AND (x.pair_retired_at IS NULL OR x.pair_retired_at >= :since))"""
+# Pilots that used each listed asset during the period: an adoption record active at some time in it.
+_ACTIVE_PILOTS = """(SELECT COUNT(DISTINCT x.pilot) FROM adoption x WHERE x.asset = a.id
+  AND x.adopted_at < :until AND (x.retired_at IS NULL OR x.retired_at >= :since))"""
 
 _TOP_DETAILS = """
 SELECT a.id, a.slug, a.kind, a.title, a.owner, pl.slug AS origin, __ACTIVE__ AS active_pilots
@@ -126,9 +126,11 @@ FROM asset a JOIN pilot pl ON pl.id = a.origin_pilot WHERE a.id IN ({ids})
 
 # When fewer than N assets were adopted in the period: assets still in use without a new adoption, by slug.
 _IDLE_IN_USE = """
-SELECT a.id FROM asset a WHERE a.first_adopted_at < :until AND a.id NOT IN ({ids}) AND __ACTIVE__ > 0
+SELECT a.id FROM asset a WHERE a.first_adopted_at < :until AND a.id NOT IN ({ids}) AND EXISTS (
+  SELECT 1 FROM adoption x WHERE x.asset = a.id AND x.adopted_at < :until
+    AND (x.retired_at IS NULL OR x.retired_at >= :since))
 ORDER BY a.slug LIMIT :limit
-""".replace("__ACTIVE__", _ACTIVE_PILOTS)
+"""
 
 _STALE = """
 SELECT a.slug, a.kind, a.title, a.owner, p.slug AS origin, a.lifecycle, a.created_at, COUNT(*) OVER () AS total

@@ -189,3 +189,86 @@ async def test_moving_to_a_new_version_is_not_stopping(db: object) -> None:
     await adoption.retire_adoption(second, RetireRequest(reason="dropped"), SYSTEM, at=day("2026-04-01"))
     assert (await reuse_report(datetime(2026, 6, 1, tzinfo=UTC), later)).summary.assets_reused == 0
     assert (await reuse_report(datetime(2026, 3, 15, tzinfo=UTC), later)).summary.assets_reused == 1
+
+
+async def test_a_past_period_counts_use_as_it_was_then(db: object) -> None:
+    """Stopping before a period and starting again after it: the period saw no use (stretches of use)."""
+    await origin("pilot-a", "team-a")
+    await adopter("pilot-c", "team-c", "2025-06-01")
+    await adopter("pilot-d", "team-d", "2025-06-01")
+    await publish("prompt", "a1", "pilot-a", "team-a", "2025-07-01")
+    await publish("monitor", "a2", "pilot-a", "team-a", "2025-07-01")
+    by_c = await adopt("a1", "1.0.0", "pilot-c", 1, "2025-08-01")
+    by_d = await adopt("a1", "1.0.0", "pilot-d", 1, "2025-08-01")
+    await adopt("a2", "1.0.0", "pilot-d", 1, "2025-09-15")  # d keeps using pilot-a's work through a2
+    for adoption_id in (by_c, by_d):
+        await adoption.retire_adoption(adoption_id, RetireRequest(reason="paused"), SYSTEM, at=day("2025-10-01"))
+    await adopt("a1", "1.0.0", "pilot-c", 1, "2026-05-01")  # c is back, after the quiet period
+
+    async def figures(since: str, until: str) -> tuple[int, int, list[tuple[str, int, int]]]:
+        report = await reuse_report(day(since), day(until))
+        reach = {o.pilot: o.downstream_pilots for o in report.by_origin_pilot}
+        top = [(a.slug, a.adoptions, a.active_pilots) for a in report.by_asset]
+        return report.summary.assets_reused, reach["pilot-a"], top
+
+    assert await figures("2026-01-01", "2026-04-01") == (1, 1, [("a2", 0, 1)])
+    assert await figures("2025-09-01", "2026-01-01") == (2, 2, [("a2", 1, 1), ("a1", 0, 2)])
+    assert await figures("2026-03-01", "2026-06-01") == (2, 2, [("a1", 0, 1), ("a2", 0, 1)])
+
+
+async def test_a_server_with_a_connection_pool_gets_the_same_report(db: object) -> None:
+    """On PostgreSQL the server reads the report through its pool (asyncpg records, not Piccolo dicts)."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    from catalog.tables import Adoption
+
+    engine = Adoption._meta.db
+    if not isinstance(engine, PostgresEngine):
+        pytest.skip("connection pools are PostgreSQL's")
+    await scenario()
+    direct = await reuse_report(SINCE, UNTIL)
+    await engine.start_connection_pool(min_size=1, max_size=4)
+    try:
+        pooled = await reuse_report(SINCE, UNTIL)
+    finally:
+        await engine.close_connection_pool()
+    assert pooled == direct
+
+
+async def test_the_migration_backfill_rebuilds_the_state_adoptions_keep(db: object) -> None:
+    """An existing catalog upgraded by the migration gets the same report state as one built adoption by adoption."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    from catalog.piccolo_migrations import catalog_2026_11_25t02_24_00_000000 as migration
+    from catalog.tables import Adoption, Asset, AssetUse, OriginReach
+
+    await scenario()
+    await adopt("a2", "1.0.0", "pilot-f", 1, "2026-09-01")  # pilot-f is back: a second stretch of use
+
+    async def state() -> list[object]:
+        return [
+            await Adoption.select(Adoption.id, Adoption.origin_pilot, Adoption.first_for_origin).order_by(Adoption.id),
+            await Asset.select(Asset.id, Asset.first_adopted_at).order_by(Asset.id),
+            await AssetUse.select(AssetUse.asset, AssetUse.started_at, AssetUse.stopped_at).order_by(
+                AssetUse.asset, AssetUse.started_at
+            ),
+            await OriginReach.select(
+                OriginReach.origin_pilot, OriginReach.pilot, OriginReach.started_at, OriginReach.stopped_at
+            ).order_by(OriginReach.origin_pilot, OriginReach.pilot, OriginReach.started_at),
+        ]
+
+    kept = await state()
+    engine = Adoption._meta.db
+    await AssetUse.delete(force=True)
+    await OriginReach.delete(force=True)
+    await Adoption.update({Adoption.origin_pilot: None, Adoption.first_for_origin: False}, force=True)
+    await Asset.update({Asset.first_adopted_at: None}, force=True)
+    await engine.run_ddl(migration.ORIGINS)
+    for sql in migration.BACKFILL:
+        await engine.run_ddl(sql)
+    far = migration.FAR["postgres" if isinstance(engine, PostgresEngine) else "sqlite"]
+    for table, keys in migration.USES:
+        await engine.run_ddl(migration.STRETCHES.format(table=table, keys=keys, far=far))
+    uses = kept[2]
+    assert isinstance(uses, list) and len({u["asset"] for u in uses}) < len(uses)  # a2 has two stretches
+    assert await state() == kept
