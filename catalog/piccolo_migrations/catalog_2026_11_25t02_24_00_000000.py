@@ -65,7 +65,18 @@ INDEXES = [
     # Pilots reached by each origin pilot's work.
     ("adoption_origin_reach", "adoption (origin_pilot, adopted_at) WHERE first_for_origin", None),
     # Who uses a version (at-risk adoptions of yanked versions).
-    ("adoption_version", "adoption (version)", None),
+    (
+        "adoption_version",
+        "adoption (version) INCLUDE (id, asset, adopted_at, retired_at)",
+        "adoption (version, asset, adopted_at, retired_at)",
+    ),
+    # Stale assets: never adopted (partial), or adopted only after a past period's end.
+    (
+        "asset_never_adopted",
+        "asset (created_at) INCLUDE (slug) WHERE first_adopted_at IS NULL",
+        "asset (created_at, slug) WHERE first_adopted_at IS NULL",
+    ),
+    ("asset_first_adopted_at", "asset (first_adopted_at)", None),
     ("asset_version_yanked_at", "asset_version (yanked_at) WHERE yanked_at IS NOT NULL", None),
     ("asset_deprecated_at", "asset (deprecated_at) WHERE deprecated_at IS NOT NULL", None),
 ]
