@@ -264,8 +264,8 @@ async def test_the_migration_backfill_rebuilds_the_state_adoptions_keep(db: obje
     await Adoption.update({Adoption.origin_pilot: None, Adoption.first_for_origin: False}, force=True)
     await Asset.update({Asset.first_adopted_at: None}, force=True)
     await engine.run_ddl(migration.ORIGINS)
-    for sql in migration.BACKFILL:
-        await engine.run_ddl(sql)
+    await engine.run_ddl(migration.FIRST_FOR_ORIGIN)
+    await engine.run_ddl(migration.FIRST_ADOPTED)
     far = migration.FAR["postgres" if isinstance(engine, PostgresEngine) else "sqlite"]
     for table, keys in migration.USES:
         await engine.run_ddl(migration.STRETCHES.format(table=table, keys=keys, far=far))
