@@ -272,3 +272,47 @@ async def test_the_migration_backfill_rebuilds_the_state_adoptions_keep(db: obje
     uses = kept[2]
     assert isinstance(uses, list) and len({u["asset"] for u in uses}) < len(uses)  # a2 has two stretches
     assert await state() == kept
+
+
+async def test_stretches_of_use_stay_true_under_concurrent_adoptions_and_retirements(db: object) -> None:
+    """Whatever order concurrent writes take: open stretch <=> an active record, never two open at once."""
+    import asyncio
+    import itertools
+
+    from catalog.tables import Adoption, AssetUse, OriginReach
+
+    await origin("pilot-a", "team-a")
+    for slug in ("pilot-c", "pilot-d", "pilot-e"):
+        await adopter(slug, "team-c", "2025-06-01")
+    await publish("prompt", "a1", "pilot-a", "team-a", "2025-07-01")
+    await publish("monitor", "a2", "pilot-a", "team-a", "2025-07-01")
+    pairs = [
+        (("a1", "pilot-c"), ("a2", "pilot-d"), ("a1", "pilot-e")),
+        (("a2", "pilot-c"), ("a1", "pilot-d"), ("a2", "pilot-e")),
+    ]
+    held = [
+        (await adoption.record_adoption(AdoptionRequest(asset=a, version="1.0.0", pilot=p), SYSTEM)).id
+        for a, p in pairs[0]
+    ]
+    for round_ in range(1, 5):  # each round: retire what is held, adopt the other set, all at once
+        writes = [adoption.retire_adoption(i, RetireRequest(reason="swap"), SYSTEM) for i in held]
+        writes += [
+            adoption.record_adoption(AdoptionRequest(asset=a, version="1.0.0", pilot=p), SYSTEM)
+            for a, p in pairs[round_ % 2]
+        ]
+        results = await asyncio.gather(*writes)
+        held = [r.id for r in results[len(held) :]]
+
+    active = await Adoption.select(Adoption.asset, Adoption.pilot, Adoption.origin_pilot).where(
+        Adoption.retired_at.is_null()
+    )
+    uses = await AssetUse.select().where(AssetUse.stopped_at.is_null())
+    reach = await OriginReach.select().where(OriginReach.stopped_at.is_null())
+    assert sorted(u["asset"] for u in uses) == sorted({r["asset"] for r in active})
+    assert sorted((r["origin_pilot"], r["pilot"]) for r in reach) == sorted(
+        {(r["origin_pilot"], r["pilot"]) for r in active}
+    )
+    stretches = await AssetUse.select().order_by(AssetUse.asset, AssetUse.started_at)
+    for earlier, later in itertools.pairwise(stretches):
+        if earlier["asset"] == later["asset"]:  # one at a time: the earlier one ended before the next began
+            assert earlier["stopped_at"] is not None and earlier["stopped_at"] <= later["started_at"]
