@@ -109,6 +109,57 @@ def _redact(url: str) -> str:
     return url
 
 
+@cli.group()
+def backup() -> None:
+    """The whole catalog as JSON lines: export it, restore it into an empty database."""
+
+
+@backup.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path), default="-")
+@click.pass_context
+def backup_export(ctx: click.Context, file: Path) -> None:
+    """Write every table to FILE (default: standard output), one JSON row per line after a header line."""
+    from catalog.backup import export_lines
+
+    settings = _settings(ctx)
+
+    async def write() -> int:
+        lines = 0
+        with click.open_file(str(file), "w", encoding="utf-8", atomic=str(file) != "-") as sink:
+            async for line in export_lines():
+                sink.write(line + "\n")
+                lines += 1
+        return lines
+
+    lines = _on_database(settings, write())
+    if str(file) != "-":
+        err.print(f"wrote {lines - 1} rows to {file}")
+
+
+@backup.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
+@click.pass_context
+def backup_restore(ctx: click.Context, file: Path) -> None:
+    """Load a backup into an empty catalog (all rows or none), then rebuild the search index from it."""
+    from catalog.backup import restore_lines
+    from registry.indexing import reindex
+
+    settings = _settings(ctx)
+    backend = _backend(settings)
+
+    async def load() -> tuple[dict[str, int], int]:
+        try:
+            with click.open_file(str(file), encoding="utf-8") as source:
+                restored = await restore_lines(line for line in source if line.strip())
+            return restored, await reindex(backend)
+        finally:
+            await backend.close()
+
+    restored, indexed = _on_database(settings, load())
+    rows = ", ".join(f"{count} {table}" for table, count in restored.items())
+    out.print(f"restored {sum(restored.values())} rows ({rows}); {indexed} assets indexed for search")
+
+
 @cli.command()
 @click.option("--dir", "seed_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), help="seed folder")
 @click.pass_context

@@ -216,3 +216,26 @@ def test_report_formats_agree(live: dict[str, str]) -> None:
     for title in ("by kind", "by origin pilot", "stale", "at risk", "demand"):
         assert title in table
     assert "contract clause extraction" in table
+
+
+def test_backup_export_then_restore_into_an_empty_database(db: Database, tmp_path: Path) -> None:
+    """A SQLite catalog exported and restored (into SQLite, or into PostgreSQL): the same rows, and searchable."""
+    source = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "source")}
+    source.pop("REGISTRY_DATABASE_URL", None)
+    run(source, "seed")
+    backup = tmp_path / "catalog.jsonl"
+    run(source, "backup", "export", str(backup))
+
+    target = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "target")}
+    if db.name == "postgres":
+        target["REGISTRY_DATABASE_URL"] = db.url
+    else:
+        target.pop("REGISTRY_DATABASE_URL", None)
+    restored = run(target, "backup", "restore", str(backup))
+    assert "24 assets indexed for search" in restored.stdout
+    again = [json.loads(line) for line in run(target, "backup", "export").stdout.splitlines()[1:]]
+    original = [json.loads(line) for line in backup.read_text().splitlines()[1:]]
+    for before, after in zip(original, again, strict=True):
+        assert before == after, (before, after)
+    refused = run(target, "backup", "restore", str(backup), check=False)
+    assert refused.returncode != 0 and "empty catalog" in refused.stderr
