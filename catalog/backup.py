@@ -20,40 +20,14 @@ from piccolo.table import Table
 
 from catalog.errors import Conflict, FieldProblem, InvalidInput
 from catalog.services.journal import now, write_transaction
-from catalog.tables import (
-    Adoption,
-    ApiToken,
-    Asset,
-    AssetFile,
-    AssetUse,
-    AssetVersion,
-    GateDecision,
-    JournalEntry,
-    Label,
-    OriginReach,
-    Pilot,
-    SearchLog,
-)
+from catalog.tables import ALL_TABLES, Pilot, SearchOutbox
 
 __all__ = ["FORMAT", "TABLES", "export_lines", "restore_lines"]
 
 FORMAT = "asset-registry-backup"
 VERSION = 1
-# Foreign keys first. The search outbox is left out: a restore rebuilds the whole index anyway.
-TABLES: tuple[type[Table], ...] = (
-    Pilot,
-    GateDecision,
-    Asset,
-    AssetVersion,
-    AssetFile,
-    Label,
-    Adoption,
-    AssetUse,
-    OriginReach,
-    JournalEntry,
-    ApiToken,
-    SearchLog,
-)
+# Every table, foreign keys first, but the search outbox: a restore rebuilds the whole index anyway.
+TABLES: tuple[type[Table], ...] = tuple(table for table in ALL_TABLES if table is not SearchOutbox)
 BATCH = 500
 
 

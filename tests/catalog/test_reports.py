@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from piccolo.engine.postgres import PostgresEngine
 
 from catalog.errors import InvalidInput
 from catalog.schemas import (
@@ -22,6 +23,7 @@ from catalog.services import adoption, curation, pilots, publishing
 from catalog.services.reports import reuse_report
 from catalog.services.searchlog import record_searches
 from registry.reporting import parse_csv, to_csv
+from tests.conftest import BACKENDS, Database
 from tests.factories import gate, manifest, pilot_request
 
 pytestmark = pytest.mark.anyio
@@ -216,15 +218,11 @@ async def test_a_past_period_counts_use_as_it_was_then(db: object) -> None:
     assert await figures("2026-03-01", "2026-06-01") == (2, 2, [("a1", 0, 1), ("a2", 0, 1)])
 
 
-async def test_a_server_with_a_connection_pool_gets_the_same_report(db: object) -> None:
+@pytest.mark.parametrize("db", [BACKENDS[1]], indirect=True)  # connection pools are PostgreSQL's
+async def test_a_server_with_a_connection_pool_gets_the_same_report(db: Database) -> None:
     """On PostgreSQL the server reads the report through its pool (asyncpg records, not Piccolo dicts)."""
-    from piccolo.engine.postgres import PostgresEngine
-
-    from catalog.tables import Adoption
-
-    engine = Adoption._meta.db
-    if not isinstance(engine, PostgresEngine):
-        pytest.skip("connection pools are PostgreSQL's")
+    engine = db.engine
+    assert isinstance(engine, PostgresEngine)
     await scenario()
     direct = await reuse_report(SINCE, UNTIL)
     await engine.start_connection_pool(min_size=1, max_size=4)
@@ -237,7 +235,6 @@ async def test_a_server_with_a_connection_pool_gets_the_same_report(db: object) 
 
 async def test_the_migration_backfill_rebuilds_the_state_adoptions_keep(db: object) -> None:
     """An existing catalog upgraded by the migration gets the same report state as one built adoption by adoption."""
-    from piccolo.engine.postgres import PostgresEngine
 
     from catalog.piccolo_migrations import catalog_2026_11_25t02_24_00_000000 as migration
     from catalog.tables import Adoption, Asset, AssetUse, OriginReach
