@@ -176,7 +176,7 @@ class AssetUse(Table):
     """
 
     id = Serial(primary_key=True)
-    asset = ForeignKey(references=Asset, null=False, on_delete=OnDelete.restrict, index=True)
+    asset = ForeignKey(references=Asset, null=False, on_delete=OnDelete.restrict)  # indexed with started_at
     started_at = Timestamptz()
     stopped_at = Timestamptz(null=True, default=None, index=True)  # empty while in use
 
@@ -185,7 +185,8 @@ class OriginReach(Table):
     """A stretch of time in which a pilot used some asset that came from another (origin) pilot."""
 
     id = Serial(primary_key=True)
-    origin_pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict, index=True)
+    # Indexed together with pilot and started_at (migration catalog_2026_11_25t02_24_00_000000).
+    origin_pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict)
     pilot = ForeignKey(references=Pilot, null=False, on_delete=OnDelete.restrict)
     started_at = Timestamptz()
     stopped_at = Timestamptz(null=True, default=None, index=True)  # empty while in use
