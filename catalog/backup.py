@@ -45,21 +45,26 @@ async def _schema() -> str:
 
 
 async def export_lines() -> AsyncIterator[str]:
-    """Yield the backup line by line (header first), reading each table in id order and in batches."""
-    counts = {table._meta.tablename: await table.count() for table in TABLES}
-    header = {"format": FORMAT, "version": VERSION, "schema": await _schema(), "exported_at": now(), "rows": counts}
-    yield json.dumps(header, default=_encode)
-    for table in TABLES:
-        pk = table._meta.primary_key
-        last = None
-        while True:
-            query = table.select().order_by(pk).limit(BATCH).output(load_json=True)
-            rows = await (query.where(pk > last) if last is not None else query)
-            for row in rows:
-                yield json.dumps({"table": table._meta.tablename, "row": row}, default=_encode, ensure_ascii=False)
-            if len(rows) < BATCH:
-                break
-            last = rows[-1][pk._meta.name]
+    """Yield the backup line by line (header first), each table in id order and in batches, all from one
+    snapshot: a catalog in use while it is exported still gives a backup whose rows fit together."""
+    engine = Pilot._meta.db
+    async with engine.transaction():
+        if isinstance(engine, PostgresEngine):  # SQLite's transaction reads one snapshot already (WAL)
+            await Pilot.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        counts = {table._meta.tablename: await table.count() for table in TABLES}
+        header = {"format": FORMAT, "version": VERSION, "schema": await _schema(), "exported_at": now(), "rows": counts}
+        yield json.dumps(header, default=_encode)
+        for table in TABLES:
+            pk = table._meta.primary_key
+            last = None
+            while True:
+                query = table.select().order_by(pk).limit(BATCH).output(load_json=True)
+                rows = await (query.where(pk > last) if last is not None else query)
+                for row in rows:
+                    yield json.dumps({"table": table._meta.tablename, "row": row}, default=_encode, ensure_ascii=False)
+                if len(rows) < BATCH:
+                    break
+                last = rows[-1][pk._meta.name]
 
 
 def _problem(line: int, detail: str, fix: str) -> InvalidInput:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog.backup import TABLES, export_lines, restore_lines
+from catalog.db import make_engine
 from catalog.errors import Conflict, InvalidInput
 from catalog.schemas import SYSTEM, AdoptionRequest, PilotRequest, TokenRequest
 from catalog.seeding import seed_catalog
@@ -16,6 +17,7 @@ from catalog.services import adoption, pilots
 from catalog.services.reports import reuse_report
 from catalog.services.tokens import create_token
 from catalog.tables import Adoption, Pilot
+from tests.conftest import Database
 from tests.factories import pilot_request
 
 pytestmark = pytest.mark.anyio
@@ -79,3 +81,17 @@ async def test_a_broken_backup_restores_nothing_and_says_where(db: object) -> No
             await restore_lines(broken)
         assert error.value.problems[0].pointer.startswith("/line/"), name
         assert await Pilot.count() == 0 and await Adoption.count() == 0, name
+
+
+async def test_an_export_is_one_snapshot_while_the_catalog_changes(db: Database, tmp_path: Path) -> None:
+    await seed_catalog(SEED)
+    lines = export_lines()
+    header = json.loads(await anext(lines))
+    other = make_engine(db.url, tmp_path)  # another connection writes while the export runs
+    await other.run_ddl(
+        "INSERT INTO journal_entry (at, actor, action, subject, payload) "
+        "VALUES ('2026-11-25 10:00:00+00:00', 'elsewhere', 'test.write', 'x', '{}')"
+    )
+    rows = [json.loads(line) async for line in lines]
+    assert len(rows) == sum(header["rows"].values())
+    assert not any(r["row"].get("actor") == "elsewhere" for r in rows if r["table"] == "journal_entry")
