@@ -63,7 +63,7 @@ class ReportController(Controller):
             name = f"reuse-report-{report.period.since:%Y%m%d}-{report.period.until:%Y%m%d}.csv"
             return Response(
                 to_csv(report, section),
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",  # Litestar adds "; charset=utf-8"
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return Response(report)
