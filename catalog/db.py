@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import anyio
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 __all__ = ["engine_from_environment", "make_engine", "migrate", "sqlite_path", "use_engine"]
+
+
+# pg_advisory_lock key of "catalog migrations": any fixed 64-bit number no other application uses.
+_MIGRATION_LOCK_KEY = 0x61737365745F7267
 
 
 def sqlite_path(data_dir: Path) -> Path:
@@ -70,19 +79,43 @@ def use_engine(engine: Engine[Any]) -> None:
         table._meta.db = engine
 
 
+@asynccontextmanager
+async def _migration_lock(engine: Engine[Any]) -> AsyncIterator[None]:
+    """Held while migrating, by every process that starts on this database: workers of one server, or
+    app processes on several hosts (a PostgreSQL advisory lock on its own connection), so only the first
+    migrates and the others find the work done."""
+    if isinstance(engine, PostgresEngine):
+        config = {k: v for k, v in engine.config.items() if k != "server_settings"}
+        connection = await asyncpg.connect(**config)
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
+            yield
+        finally:
+            await connection.close()  # ends the session, which releases the lock
+        return
+    assert isinstance(engine, SQLiteEngine)
+    lock_path = f"{engine.path}.migrate.lock"  # the path is absolute: make_engine resolves it
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await anyio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 async def migrate(engine: Engine[Any], *, quiet: bool = True) -> None:
-    """Apply every committed migration that has not run yet on `engine` (idempotent)."""
+    """Apply every committed migration that has not run yet on `engine` (idempotent, one process at a time)."""
     import contextlib
     import io
 
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    if isinstance(engine, SQLiteEngine):
-        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
     use_engine(engine)
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-        result = await run_forwards(app_name="catalog", migration_id="all")
+    async with _migration_lock(engine):
+        with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+            result = await run_forwards(app_name="catalog", migration_id="all")
     if not result.success:
         print(sink.getvalue(), file=sys.stderr)
         raise RuntimeError(f"database migration failed: {result.message}")

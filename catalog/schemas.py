@@ -20,10 +20,13 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from catalog.errors import FieldProblem, InvalidInput
+from catalog.inputs import single_line
 from catalog.versions import InvalidVersion, VersionRange, parse_version
 
 __all__ = [
@@ -51,10 +54,11 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 Scope = Literal["read", "publish", "adopt", "pilots", "admin"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-_TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]{0,49}$")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+# `\Z`, not `$`: `$` also matches before a trailing newline.
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}\Z")
+_TAG = re.compile(r"[a-z0-9][a-z0-9+.#-]{0,49}\Z")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+\Z")
 _PLACEHOLDERS = {"tbd", "todo", "n/a", "na", "none", "-", "...", "tba", "later", "unknown"}
 
 
@@ -68,6 +72,8 @@ def _slug(value: str) -> str:
 
 
 def _semver(value: str) -> str:
+    if len(value) > 100:
+        raise ValueError(f"a version is at most 100 characters; this one has {len(value)}")
     try:
         parse_version(value)
     except InvalidVersion as err:
@@ -76,6 +82,8 @@ def _semver(value: str) -> str:
 
 
 def _range(value: str) -> str:
+    if len(value) > 100:
+        raise ValueError(f"a version range is at most 100 characters; this one has {len(value)}")
     try:
         VersionRange(value)
     except InvalidVersion as err:
@@ -110,9 +118,9 @@ Slug = Annotated[str, AfterValidator(_slug)]
 SemVer = Annotated[str, AfterValidator(_semver)]
 Range = Annotated[str, AfterValidator(_range)]
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(single_line)]
 Sentence = Annotated[str, AfterValidator(_sentence)]
-Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
+Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000), AfterValidator(single_line)]
 
 
 class Actor(BaseModel):
@@ -379,8 +387,8 @@ class MonitorSpec(_Open):
 
 class SourceRef(_Model):
     repo: Name
-    commit: str | None = Field(default=None, max_length=64)
-    path: str | None = Field(default=None, max_length=500)
+    commit: Annotated[str, AfterValidator(single_line)] | None = Field(default=None, max_length=64)
+    path: Annotated[str, AfterValidator(single_line)] | None = Field(default=None, max_length=500)
 
 
 class Dependency(_Model):
@@ -393,7 +401,7 @@ class AttachedFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^/\\][^\\]*$")]
+    path: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^/\\][^\\]*$"), AfterValidator(single_line)]
     content: str = Field(max_length=5_000_000)
     encoding: Literal["utf-8", "base64"] = "utf-8"
 
@@ -407,16 +415,16 @@ class AttachedFile(BaseModel):
 class _ManifestBase(_Model):
     slug: Slug
     version: SemVer
-    title: Annotated[str, Field(min_length=3, max_length=200)]
+    title: Annotated[str, Field(min_length=3, max_length=200), AfterValidator(single_line)]
     summary: Annotated[str, Field(min_length=10, max_length=500)]
     description: str = Field(default="", max_length=50_000)
     tags: Annotated[list[str], AfterValidator(_tags)] = Field(default_factory=list, max_length=30)
     owner: Slug
     origin_pilot: Slug
     source: SourceRef | None = None
-    depends_on: list[Dependency] = Field(default_factory=list)
+    depends_on: list[Dependency] = Field(default_factory=list, max_length=100)
     changelog: str = Field(default="", max_length=20_000)
-    files: list[AttachedFile] = Field(default_factory=list)
+    files: list[AttachedFile] = Field(default_factory=list, max_length=200)
 
     @model_validator(mode="after")
     def _unique_files_and_deps(self) -> _ManifestBase:
@@ -511,7 +519,7 @@ def parse_manifest(data: Any) -> PromptManifest | EvalHarnessManifest | Retrieva
 class Measure(_Model):
     metric: Name
     value: float
-    unit: Annotated[str, Field(min_length=1, max_length=50)]
+    unit: Annotated[str, Field(min_length=1, max_length=50), AfterValidator(single_line)]
 
 
 class MonthlyValue(_Model):
@@ -523,7 +531,7 @@ class PilotRequest(_Model):
     slug: Slug
     name: Name
     team: Slug
-    budget_owner: str | None = Field(default=None, max_length=200)
+    budget_owner: Name | None = None
     problem: Text
     baseline: Measure | None = None
     target: Measure | None = None
@@ -534,11 +542,18 @@ class PilotUpdate(_Model):
     """Fields a team fills in while framing the problem (before gate 1); all optional."""
 
     name: Name | None = None
-    budget_owner: str | None = Field(default=None, max_length=200)
+    budget_owner: Name | None = Field(default=None, description="null clears it")
     problem: Text | None = None
-    baseline: Measure | None = None
-    target: Measure | None = None
-    value_per_month: MonthlyValue | None = None
+    baseline: Measure | None = Field(default=None, description="null clears it")
+    target: Measure | None = Field(default=None, description="null clears it")
+    value_per_month: MonthlyValue | None = Field(default=None, description="null clears it")
+
+    @field_validator("name", "problem", mode="before")
+    @classmethod
+    def _required_stay_set(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"a pilot always has a {info.field_name}; give a new one, or leave the field out")
+        return value
 
 
 class GateRequest(_Model):
@@ -594,7 +609,7 @@ class AdoptionRequest(_Model):
     mode: Literal["as_is", "adapted", "forked"] = "as_is"
     hours_saved: float = Field(default=0.0, ge=0, le=100_000)
     note: str = Field(default="", max_length=5000)
-    adopted_by: str | None = Field(default=None, max_length=200)
+    adopted_by: Name | None = None
 
 
 class RetireRequest(_Model):
@@ -615,7 +630,7 @@ class LabelRequest(_Model):
 
 
 class TokenRequest(_Model):
-    name: Name
+    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(single_line)]
     team: Slug
     scopes: list[Scope] = Field(min_length=1)
 

@@ -30,6 +30,7 @@ from registry.api.pilots import PilotController
 from registry.api.reports import ReportController
 from registry.api.search import SearchController
 from registry.auth import provide_actor, token_guard
+from registry.boundary import check_request
 from registry.errors import exception_handlers
 from registry.indexing import SearchSync, make_backend, reindex, run_as_leader
 from registry.process_locks import ProcessLock, exclusive
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
         dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         guards=[token_guard(settings.require_auth_for_reads)],
+        before_request=check_request,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

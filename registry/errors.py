@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from catalog.errors import CatalogError
+from catalog.inputs import printable
 from catalog.schemas import KINDS
 from search.errors import SearchError, SearchUnavailable
 
@@ -116,7 +117,7 @@ def _search_error(request: Request[Any, Any, Any], exc: SearchError) -> Response
 
 
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, printable(request.url.path), exc_info=exc)
     return problem(
         500, "internal-error", "Internal Server Error", "the server failed; the error is logged", request.url.path
     )

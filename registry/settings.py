@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
 
+MIN_ADMIN_TOKEN = 32
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_assets"
 
 
@@ -32,7 +33,9 @@ class Settings(BaseSettings):
         default=None,
         description="apply the search outbox inside the app (default: yes for embedded, no for meilisearch)",
     )
-    admin_token: SecretStr | None = None
+    admin_token: SecretStr | None = Field(
+        default=None, description="admin token for a fresh install; at least 32 characters (it grants everything)"
+    )
     seed: bool | None = Field(
         default=None, description="load seed_assets/ on start; default: when the catalog is empty"
     )
@@ -41,3 +44,13 @@ class Settings(BaseSettings):
     # What the CLI's client commands talk to.
     url: str = "http://127.0.0.1:8000"
     token: SecretStr | None = None
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_ADMIN_TOKEN:
+            raise ValueError(
+                f"REGISTRY_ADMIN_TOKEN must have at least {MIN_ADMIN_TOKEN} characters (it grants every scope); "
+                "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value

@@ -95,10 +95,13 @@ class TermGroup:
     prefix: bool  # the last word while typing: also matches words that start with it
 
 
+MAX_QUERY_WORDS = 32  # words a query is matched on; more only cost time (Meilisearch stops at 10)
+
+
 def parse_query(text: str) -> list[TermGroup]:
     """Split a query into term groups: stopwords out, synonym phrases recognized, the last word a prefix."""
     all_words = words(text)
-    kept = [w for w in all_words if w not in STOPWORDS] or all_words
+    kept = ([w for w in all_words if w not in STOPWORDS] or all_words)[:MAX_QUERY_WORDS]
     typing = bool(text) and not text[-1].isspace() and bool(all_words) and kept[-1] == all_words[-1]
     groups: list[TermGroup] = []
     i = 0

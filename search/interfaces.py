@@ -10,16 +10,17 @@ from pydantic import BaseModel, Field
 
 from catalog.schemas import AssetDocument, Kind
 
-__all__ = ["FACETS", "SearchBackend", "SearchHit", "SearchQuery", "SearchResult", "Sort"]
+__all__ = ["FACETS", "QUERY_LIMIT", "SearchBackend", "SearchHit", "SearchQuery", "SearchResult", "Sort"]
 
 Sort = Literal["relevance", "reuse", "newest"]
 FACETS = ("kind", "tags", "owner", "origin_pilot", "lifecycle")
+QUERY_LIMIT = 500  # characters of free text; also the search log's column
 
 
 class SearchQuery(BaseModel):
     """What a user asks: free text (typo-tolerant, the last word as a prefix), exact filters, sort, page."""
 
-    q: str = Field(default="", max_length=500)
+    q: str = Field(default="", max_length=QUERY_LIMIT)
     kind: Kind | None = None
     tags: list[str] = Field(default_factory=list, description="all must be present")
     owner: str | None = None

@@ -7,9 +7,10 @@ import re
 from pydantic import BaseModel, Field
 
 from catalog.schemas import KINDS
-from search.interfaces import SearchBackend, SearchHit, SearchQuery
+from search.analysis import STOPWORDS, words
+from search.interfaces import QUERY_LIMIT, SearchBackend, SearchHit, SearchQuery
 
-__all__ = ["KitItem", "StarterKit", "starter_kit"]
+__all__ = ["KitItem", "StarterKit", "problem_query", "starter_kit"]
 
 _MARKED = re.compile(r"<mark>(.*?)</mark>")
 
@@ -48,11 +49,31 @@ def _reasons(hit: SearchHit) -> list[str]:
     return reasons
 
 
+def problem_query(problem: str, limit: int = QUERY_LIMIT) -> str:
+    """The search text of a problem statement: its distinct words without stop words, up to a query's length.
+
+    A statement may be four times longer than a query; repeated and filler words would only crowd out the
+    words that tell assets apart.
+    """
+    kept: list[str] = []
+    size = 0
+    for word in dict.fromkeys(words(problem)):
+        if word in STOPWORDS:
+            continue
+        if size + len(word) + 1 > limit:
+            break
+        kept.append(word)
+        size += len(word) + 1
+    return " ".join(kept) or problem[:limit]
+
+
 async def starter_kit(backend: SearchBackend, problem: str, *, per_kind: int = 3) -> StarterKit:
     """Search each kind for the problem; only active assets, ranked by match then reuse."""
     sections = []
     for kind in KINDS:
-        result = await backend.search(SearchQuery(q=problem, kind=kind, lifecycle="active", limit=per_kind))
+        result = await backend.search(
+            SearchQuery(q=problem_query(problem), kind=kind, lifecycle="active", limit=per_kind)
+        )
         items = [
             KitItem(
                 slug=h.slug,

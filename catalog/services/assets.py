@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
+from piccolo.engine.sqlite import SQLiteEngine
+
 from catalog.errors import NotFound
 from catalog.schemas import (
     AssetOut,
@@ -82,6 +86,13 @@ def _asset_out(row: dict[str, Any], reuse: dict[int, _Reuse], **details: Any) ->
     )
 
 
+def _has_tag(tag: str) -> Combinable:
+    """An exact tag match on both databases (Piccolo's `any` is a substring LIKE on SQLite)."""
+    if isinstance(Asset._meta.db, SQLiteEngine):
+        return WhereRaw("EXISTS (SELECT 1 FROM json_each(asset.tags) WHERE json_each.value = {})", tag)
+    return Asset.tags.any(tag)
+
+
 async def list_assets(
     *,
     kind: str | None = None,
@@ -93,7 +104,7 @@ async def list_assets(
     offset: int = 0,
 ) -> AssetPage:
     """Assets by slug with exact filters (all given tags must be present); search is its own service."""
-    conditions = []
+    conditions: list[Combinable] = []
     if kind:
         conditions.append(Asset.kind == kind)
     if owner:
@@ -102,8 +113,7 @@ async def list_assets(
         conditions.append(Asset.origin_pilot.slug == origin_pilot)
     if lifecycle:
         conditions.append(Asset.lifecycle == lifecycle)
-    for tag in tags or []:
-        conditions.append(Asset.tags.any(tag.lower()))
+    conditions += [_has_tag(tag.strip().lower()) for tag in tags or []]
     query = Asset.select(*_ASSET_COLUMNS)
     count = Asset.count()
     for condition in conditions:

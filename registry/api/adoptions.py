@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from catalog.schemas import Actor, AdoptionOut, AdoptionPage, AdoptionRequest, RetireRequest
 from catalog.services import adoption
+from registry.api.paging import Offset
 
 __all__ = ["AdoptionController"]
 
@@ -29,7 +30,7 @@ class AdoptionController(Controller):
         pilot: FromQuery[str | None] = None,
         active: FromQuery[bool | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> AdoptionPage:
         return await adoption.list_adoptions(asset=asset, pilot=pilot, active=active, limit=limit, offset=offset)
 

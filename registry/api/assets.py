@@ -23,6 +23,7 @@ from catalog.schemas import (
     YankRequest,
 )
 from catalog.services import assets, curation, publishing
+from registry.api.paging import Offset
 
 __all__ = ["AssetController", "PublishRequest"]
 
@@ -54,7 +55,7 @@ class AssetController(Controller):
         origin_pilot: FromQuery[str | None] = None,
         lifecycle: FromQuery[Literal["active", "deprecated"] | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> AssetPage:
         return await assets.list_assets(
             kind=kind,

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from catalog.schemas import Actor, GateRequest, PilotOut, PilotPage, PilotRequest, PilotUpdate
 from catalog.services import pilots
+from registry.api.paging import Offset
 
 __all__ = ["PilotController"]
 
@@ -28,7 +29,7 @@ class PilotController(Controller):
         status: FromQuery[Literal["active", "graduated", "killed"] | None] = None,
         team: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> PilotPage:
         return await pilots.list_pilots(status=status, team=team, limit=limit, offset=offset)
 

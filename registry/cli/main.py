@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 
 from catalog.db import make_engine, migrate
@@ -57,7 +58,12 @@ def cli(ctx: click.Context) -> None:
     Client commands (publish, pilot, adopt) talk HTTP to REGISTRY_URL with REGISTRY_TOKEN;
     admin commands (serve, db, seed, token) act on the database in REGISTRY_DATABASE_URL or REGISTRY_DATA_DIR.
     """
-    ctx.obj = Settings()
+    try:
+        ctx.obj = Settings()
+    except ValidationError as error:  # one line per setting, never a traceback
+        lines = [f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+                 for e in error.errors(include_url=False)]  # fmt: skip
+        raise click.UsageError("invalid settings: " + "; ".join(lines)) from None
 
 
 @cli.command()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -58,8 +59,15 @@ def live(db: Database, tmp_path: Path) -> Iterator[dict[str, str]]:
     else:
         env.pop("REGISTRY_DATABASE_URL", None)
         env["REGISTRY_DATA_DIR"] = str(Path(db.url.removeprefix("sqlite:///")).parent)
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([*REGISTRY, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    with serving(env, tmp_path / "server.log"):
+        yield env
+
+
+@contextmanager
+def serving(env: dict[str, str], log_path: Path, *args: str) -> Iterator[None]:
+    """A `registry serve` process, ready (its /readyz answered 200) for the block, then stopped."""
+    log = log_path.open("w")
+    server = subprocess.Popen([*REGISTRY, "serve", *args], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -69,13 +77,32 @@ def live(db: Database, tmp_path: Path) -> Iterator[dict[str, str]]:
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("server did not start:\n" + (tmp_path / "server.log").read_text())
+                raise AssertionError("server did not start:\n" + log_path.read_text())
             time.sleep(0.1)
-        yield env
+        yield
     finally:
         server.terminate()
         server.wait(timeout=10)
         log.close()
+
+
+def test_several_workers_start_on_a_fresh_data_dir(tmp_path: Path) -> None:
+    """Every worker migrates on start; the migration lock lets exactly one do it (SQLite here, an advisory
+    lock on PostgreSQL)."""
+    port = free_port()
+    env = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "fresh"), "REGISTRY_PORT": str(port),
+           "REGISTRY_URL": f"http://127.0.0.1:{port}", "REGISTRY_ADMIN_TOKEN": ADMIN}  # fmt: skip
+    env.pop("REGISTRY_DATABASE_URL", None)
+    with serving(env, tmp_path / "server.log", "--workers", "2"):
+        assert httpx.get(f"{env['REGISTRY_URL']}/api/v1/assets").json()["total"] >= 24
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+def test_a_weak_admin_token_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path), "REGISTRY_ADMIN_TOKEN": "a"}
+    result = run(env, "serve", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "REGISTRY_ADMIN_TOKEN must have at least 32 characters" in result.stderr
 
 
 def graduate_with_cli(env: dict[str, str], slug: str, tmp_path: Path) -> None:

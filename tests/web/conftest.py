@@ -28,7 +28,9 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = Settings.model_validate({"data_dir": data, "seed": None, "admin_token": "reg_web-test-admin-0000000000"})
+    settings = Settings.model_validate(
+        {"data_dir": data, "seed": None, "admin_token": "reg_web-test-admin-00000000000000000000"}
+    )
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

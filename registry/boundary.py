@@ -1,0 +1,44 @@
+"""The HTTP side of the input boundary: every request's path, query and JSON body pass one check first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import SerializationException
+
+from catalog.errors import CatalogError, FieldProblem, InvalidInput
+from catalog.inputs import MAX_DEPTH, check_document, check_text
+
+__all__ = ["check_request"]
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Refuse control characters in the path and query, and a JSON body the catalog could not store.
+
+    Runs before the handler decodes its parameters; the decoded body is cached, so it is parsed once.
+    """
+    check_text(request.scope["path"], "/path")
+    for key, value in request.query_params.multi_items():
+        check_text(key, "/query")
+        check_text(value, f"/query/{key}")
+    if request.method not in _BODY_METHODS or "data" not in request.route_handler.parsed_fn_signature.parameters:
+        return
+    try:
+        data = await request.json()
+    except RecursionError:
+        raise InvalidInput(
+            f"the request body nests too deep to read; the registry accepts at most {MAX_DEPTH} levels",
+            [FieldProblem("/", f"nests deeper than {MAX_DEPTH} levels", "flatten the document")],
+        ) from None
+    except SerializationException as err:
+        raise CatalogError(
+            f"the request body is not valid JSON: {err.detail}",
+            code="invalid-json",
+            title="Malformed JSON",
+            status=400,
+            problems=[FieldProblem("/", f"not valid JSON: {err.detail}", "send one JSON document")],
+        ) from err
+    check_document(data)
