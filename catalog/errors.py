@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "CatalogError",
+    "ConcurrentWrite",
     "Conflict",
     "FieldProblem",
     "InvalidInput",
@@ -74,6 +75,13 @@ class Conflict(CatalogError):
 
     def __init__(self, detail: str, *, code: str = "conflict", title: str = "Conflict", **extra: object) -> None:
         super().__init__(detail=detail, code=code, title=title, status=409, extra=dict(extra))
+
+
+class ConcurrentWrite(Conflict):
+    """Another request took the same unique key first; this one stored nothing and may be retried."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, code="concurrent-write", title="Concurrent write")
 
 
 class InvalidInput(CatalogError):

@@ -24,6 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from catalog.errors import FieldProblem, InvalidInput
 from catalog.inputs import single_line
@@ -609,7 +611,20 @@ class AdoptionRequest(_Model):
     mode: Literal["as_is", "adapted", "forked"] = "as_is"
     hours_saved: float = Field(default=0.0, ge=0, le=100_000)
     note: str = Field(default="", max_length=5000)
-    adopted_by: Name | None = None
+    on_behalf_of: Name | None = Field(
+        default=None, description="who the adoption was recorded for (a note); the token is who recorded it"
+    )
+
+    adopted_by: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+    @field_validator("adopted_by", mode="before")
+    @classmethod
+    def _adopted_by_is_the_token(cls, value: Any) -> None:
+        raise PydanticCustomError(
+            "adopted_by_not_accepted",
+            "`adopted_by` is the identity of the token that records the adoption and cannot be set; "
+            "name the person or group it was for in `on_behalf_of`",
+        )
 
 
 class RetireRequest(_Model):
@@ -798,7 +813,8 @@ class AdoptionOut(BaseModel):
     mode: str
     hours_saved: float
     note: str
-    adopted_by: str
+    adopted_by: str = Field(description="the token that recorded it: team/name")
+    on_behalf_of: str | None = None
     adopted_at: datetime
     retired_at: datetime | None
     retire_reason: str | None

@@ -154,7 +154,8 @@ class Adoption(Table):
     mode = Varchar(length=16)
     hours_saved = Float(default=0.0)
     note = Text(default="")
-    adopted_by = Varchar(length=200)
+    adopted_by = Varchar(length=200)  # the token that recorded it (team/name), never what the request claims
+    on_behalf_of = Varchar(length=200, null=True, default=None)  # a free note: the person or group it was for
     adopted_at = Timestamptz(default=TimestamptzNow(), index=True)
     # True on the first adoption of this asset by this pilot: reuse counts once per pilot and asset,
     # whatever versions it adopts later (see docs/metrics.md).

@@ -24,6 +24,7 @@ _COLUMNS = (
     Adoption.hours_saved,
     Adoption.note,
     Adoption.adopted_by,
+    Adoption.on_behalf_of,
     Adoption.adopted_at,
     Adoption.retired_at,
     Adoption.retire_reason,
@@ -44,6 +45,7 @@ def _out(row: dict[str, Any], warnings: list[str] | None = None) -> AdoptionOut:
                 "mode",
                 "note",
                 "adopted_by",
+                "on_behalf_of",
                 "retire_reason",
             )
         },
@@ -192,7 +194,8 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
                     mode=request.mode,
                     hours_saved=request.hours_saved,
                     note=request.note,
-                    adopted_by=request.adopted_by or actor.label,
+                    adopted_by=actor.label,
+                    on_behalf_of=request.on_behalf_of,
                     adopted_at=at,
                 )
             )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.query.methods.select import Select
 
+from catalog.errors import ConcurrentWrite
 from catalog.schemas import Actor
 from catalog.tables import JournalEntry, SearchOutbox
 
@@ -23,16 +28,48 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+_UNIQUE_VIOLATIONS = (sqlite3.IntegrityError, asyncpg.exceptions.UniqueViolationError)
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writer_lock() -> asyncio.Lock:
+    """SQLite has one writer at a time: this process's writers queue here, in order, instead of polling the
+    file lock (its busy handler sleeps up to 100 ms between tries, which starves writers under load)."""
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_writers.get(loop)
+    if lock is None:
+        lock = _sqlite_writers[loop] = asyncio.Lock()
+    return lock
+
+
+def _is_unique_violation(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.IntegrityError):
+        return str(error).startswith("UNIQUE constraint failed")
+    return isinstance(error, asyncpg.exceptions.UniqueViolationError)
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
-    """One transaction for a whole operation; on SQLite it takes the write lock up front (no upgrade deadlocks)."""
+    """One transaction for a whole operation; on SQLite it takes the write lock up front (no upgrade deadlocks).
+
+    A unique key that a concurrent request took first ends the transaction as a `Conflict` (409) the caller
+    can retry, never as a server error.
+    """
     engine = JournalEntry._meta.db
-    if isinstance(engine, SQLiteEngine):
-        async with engine.transaction(transaction_type=TransactionType.immediate):
-            yield
-    else:
-        async with engine.transaction():
-            yield
+    try:
+        if isinstance(engine, SQLiteEngine):
+            async with _sqlite_writer_lock(), engine.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with engine.transaction():
+                yield
+    except _UNIQUE_VIOLATIONS as error:
+        if not _is_unique_violation(error):
+            raise
+        raise ConcurrentWrite(
+            "a concurrent request wrote the same record first; nothing of this request was stored. "
+            "Read the current state and retry if it is still needed"
+        ) from error
 
 
 def for_update(query: Q) -> Q:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from catalog.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
+from catalog.errors import ConcurrentWrite, Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from catalog.schemas import (
     GATE_EVIDENCE,
     Actor,
@@ -57,9 +57,18 @@ async def create_pilot(request: PilotRequest, actor: Actor, *, at: datetime | No
     """Register a pilot at stage 1 (problem framing) for the actor's team."""
     _check_team(actor, request.team, f"pilot {request.slug!r}")
     at = at or now()
+    exists = Conflict(f"a pilot named {request.slug!r} already exists; pick another slug", code="pilot-exists")
+    try:
+        await _insert_pilot(request, actor, at, exists)
+    except ConcurrentWrite as race:  # created by a concurrent request between our check and our insert
+        raise exists from race
+    return await get_pilot(request.slug)
+
+
+async def _insert_pilot(request: PilotRequest, actor: Actor, at: datetime, exists: Conflict) -> None:
     async with write_transaction():
         if await Pilot.exists().where(Pilot.slug == request.slug):
-            raise Conflict(f"a pilot named {request.slug!r} already exists; pick another slug", code="pilot-exists")
+            raise exists
         await Pilot.insert(
             Pilot(
                 slug=request.slug,
@@ -75,7 +84,6 @@ async def create_pilot(request: PilotRequest, actor: Actor, *, at: datetime | No
             )
         )
         await record("pilot.create", f"pilot:{request.slug}", actor, request.model_dump(mode="json"), at)
-    return await get_pilot(request.slug)
 
 
 async def update_pilot(slug: str, update: PilotUpdate, actor: Actor, *, at: datetime | None = None) -> PilotOut:

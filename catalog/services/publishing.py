@@ -6,13 +6,10 @@ import base64
 import binascii
 import hashlib
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from catalog.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
+from catalog.errors import ConcurrentWrite, Conflict, FieldProblem, InvalidInput, PermissionDenied
 from catalog.schemas import Actor, Manifest, PublishResult
 from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
 from catalog.services.pilots import STAGE_NAMES
@@ -20,8 +17,6 @@ from catalog.tables import Asset, AssetFile, AssetVersion, Pilot
 from catalog.versions import VersionRange, parse_version, sort_key
 
 __all__ = ["content_digest", "file_bytes", "latest_version", "publish_version"]
-
-_UNIQUE_VIOLATIONS = (sqlite3.IntegrityError, asyncpg.exceptions.UniqueViolationError)
 
 
 def file_bytes(content: str, encoding: str) -> bytes:
@@ -65,26 +60,37 @@ def _check_files(manifest: Manifest) -> None:
 
 
 async def _resolve_dependencies(manifest: Manifest) -> list[dict[str, str]]:
+    """Each dependency's highest non-yanked version in its range: two reads, whatever the list's length."""
+    if not manifest.depends_on:
+        return []
+    slugs = [dep.slug for dep in manifest.depends_on]
+    rows = await AssetVersion.select(AssetVersion.asset.slug.as_alias("slug"), AssetVersion.version).where(
+        AssetVersion.asset.slug.is_in(slugs) & AssetVersion.yanked.eq(False)
+    )
+    versions: dict[str, list[str]] = {}
+    for row in rows:
+        versions.setdefault(row["slug"], []).append(row["version"])
+    missing = set(slugs) - set(versions)
+    known: set[str] = set()
+    if missing:  # no asset, or every version yanked: tell which
+        known = {r["slug"] for r in await Asset.select(Asset.slug).where(Asset.slug.is_in(sorted(missing)))}
     resolved, problems = [], []
     for i, dep in enumerate(manifest.depends_on):
-        asset = await Asset.select(Asset.id).where(Asset.slug == dep.slug).first()
-        if asset is None:
+        if dep.slug in missing and dep.slug not in known:
             problems.append(
                 FieldProblem(
                     f"/depends_on/{i}/slug", f"no asset is named {dep.slug!r}", "publish it first or fix the slug"
                 )
             )
             continue
-        versions = await AssetVersion.select(AssetVersion.version).where(
-            (AssetVersion.asset == asset["id"]) & AssetVersion.yanked.eq(False)
-        )
-        best = VersionRange(dep.version).best(v["version"] for v in versions)
+        available = versions.get(dep.slug, [])
+        best = VersionRange(dep.version).best(available)
         if best is None:
-            available = sorted((v["version"] for v in versions), key=sort_key)
             problems.append(
                 FieldProblem(
                     f"/depends_on/{i}/version",
-                    f"no non-yanked version of {dep.slug} matches {dep.version!r} (available: {available or 'none'})",
+                    f"no non-yanked version of {dep.slug} matches {dep.version!r} "
+                    f"(available: {sorted(available, key=sort_key) or 'none'})",
                     "widen the range or publish a matching version",
                 )
             )
@@ -97,9 +103,9 @@ async def _resolve_dependencies(manifest: Manifest) -> list[dict[str, str]]:
     return resolved
 
 
-async def _graduated_pilot(manifest: Manifest) -> dict[str, Any]:
+async def _graduated_pilot(manifest: Manifest, actor: Actor) -> dict[str, Any]:
     pilot = (
-        await Pilot.select(Pilot.id, Pilot.slug, Pilot.status, Pilot.stage)
+        await Pilot.select(Pilot.id, Pilot.slug, Pilot.team, Pilot.status, Pilot.stage)
         .where(Pilot.slug == manifest.origin_pilot)
         .first()
     )
@@ -114,6 +120,12 @@ async def _graduated_pilot(manifest: Manifest) -> dict[str, Any]:
                 )
             ],
             code="unknown-pilot",
+        )
+    if not actor.may_act_for(pilot["team"]):
+        raise PermissionDenied(
+            f"the origin pilot {manifest.origin_pilot!r} belongs to team {pilot['team']!r}, not {actor.team!r}: "
+            "only a pilot's own team (or an admin) publishes the assets it produced, so reuse is credited truly. "
+            "Name your team's pilot in `origin_pilot`"
         )
     if pilot["status"] != "graduated":
         where = (
@@ -160,22 +172,31 @@ async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | No
     _check_files(manifest)
     digest = content_digest(manifest)
     at = at or now()
+    # Reads before the write transaction: on SQLite, other writers wait for as long as it is open.
+    try:
+        resolved: list[dict[str, str]] | InvalidInput = await _resolve_dependencies(manifest)
+    except InvalidInput as unresolved:  # raised only if this is not an identical re-publish
+        resolved = unresolved
     for _attempt in range(3):
         try:
             async with write_transaction():
-                return await _publish(manifest, digest, actor, at)
-        except _UNIQUE_VIOLATIONS:
+                return await _publish(manifest, digest, resolved, actor, at)
+        except ConcurrentWrite:
             # A concurrent publish of this asset committed first; the next attempt sees its rows and
             # answers as if this request had come second (unchanged, conflict, or a new version).
             continue
     raise Conflict(f"{manifest.slug} is being published concurrently; retry the publish", code="concurrent-publish")
 
 
-async def _publish(manifest: Manifest, digest: str, actor: Actor, at: datetime) -> PublishResult:
+async def _publish(
+    manifest: Manifest, digest: str, resolved: list[dict[str, str]] | InvalidInput, actor: Actor, at: datetime
+) -> PublishResult:
     existing = await _existing(manifest, digest)
     if existing is not None:
         return existing
-    pilot = await _graduated_pilot(manifest)
+    pilot = await _graduated_pilot(manifest, actor)
+    if isinstance(resolved, InvalidInput):
+        raise resolved
     asset = await for_update(Asset.select().where(Asset.slug == manifest.slug)).first()
     warnings = []
     if asset is not None:
@@ -201,7 +222,6 @@ async def _publish(manifest: Manifest, digest: str, actor: Actor, at: datetime) 
                 f"{manifest.slug} is deprecated"
                 + (f"; its successor is {asset['successor']}" if asset["successor"] else "")
             )
-    resolved = await _resolve_dependencies(manifest)
     manifest_json = manifest.model_dump(mode="json", exclude={"files"})
     manifest_json["files"] = [f.path for f in manifest.files]
     descriptive = {

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar.testing import AsyncTestClient
 
-from tests.conftest import Api
-from tests.factories import manifest, pilot_request
+from registry.app import create_app
+from tests.conftest import Api, Database, make_tokens, settings_for
+from tests.factories import gate, manifest, pilot_request
 from tests.registry.test_api import assert_problem, graduate, row_counts
 
 PILOT = "/api/v1/pilots/claims-triage-assistant"
@@ -111,7 +115,7 @@ def test_malformed_json_and_huge_numbers(api: Api) -> None:
     r = api.client.post(
         "/api/v1/adoptions", content=b'{"asset":"a1","pilot":"p1","hours_saved":1e999}', headers=headers
     )
-    assert r.status_code == 422
+    assert "out of range" in assert_problem(r, 400, "invalid-json")["detail"]
 
 
 def test_long_and_multiline_values_match_the_columns(api: Api) -> None:
@@ -150,3 +154,62 @@ def test_a_short_admin_token_is_refused(tmp_path: Any) -> None:
 
     with pytest.raises(ValidationError, match="at least 32 characters"):
         Settings(admin_token="a", data_dir=tmp_path)  # type: ignore[arg-type]
+
+
+def test_concurrent_creates_of_one_key_answer_201_or_409_never_500(db: Database, tmp_path: Path) -> None:
+    """20 requests at once for each create route, all for the same key: one wins, the rest get a 409."""
+
+    async def race() -> dict[str, list[int]]:
+        tokens = await make_tokens()
+        claims = {"Authorization": f"Bearer {tokens['claims']}"}
+        fraud = {"Authorization": f"Bearer {tokens['fraud']}"}
+        app = create_app(settings_for(db, tmp_path), start_tasks=False)
+        statuses: dict[str, list[int]] = {}
+        async with AsyncTestClient(app=app) as client:
+
+            async def burst(name: str, method: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+                calls = [client.request(method, url, json=body, headers=headers) for _ in range(20)]
+                statuses[name] = sorted(r.status_code for r in await asyncio.gather(*calls))
+
+            await burst("pilot", "POST", "/api/v1/pilots", pilot_request(), claims)
+            for stage in range(1, 5):
+                await burst(f"gate {stage}", "POST", f"{PILOT}/gates", gate(stage), claims)
+            await burst("publish", "POST", "/api/v1/assets", manifest(), claims)
+            await burst("publish other content", "POST", "/api/v1/assets", manifest(version="1.0.1", changelog="x"),
+                        claims)  # fmt: skip
+            await burst("label", "PUT", "/api/v1/assets/claims-triage-prompt/labels/production", {"version": "1.0.0"},
+                        claims)  # fmt: skip
+            await client.post("/api/v1/pilots", json=pilot_request("fraud-pilot", "fraud-ai"), headers=fraud)
+            adoption = {"asset": "claims-triage-prompt", "pilot": "fraud-pilot", "version": "1.0.0"}
+            await burst("adoption", "POST", "/api/v1/adoptions", adoption, fraud)
+        return statuses
+
+    statuses = asyncio.run(race())
+    for name, codes in statuses.items():
+        assert 500 not in codes and all(c < 500 for c in codes), (name, codes)
+    assert statuses["pilot"].count(201) == 1 and set(statuses["pilot"]) == {201, 409}
+    assert statuses["gate 1"].count(201) == 1
+    assert statuses["publish"].count(201) == 1 and set(statuses["publish"]) == {200, 201}
+    assert set(statuses["adoption"]) <= {200, 201}  # the same adoption recorded again is answered, not repeated
+    assert statuses["label"].count(200) == 20
+    counts = row_counts()
+    assert counts["pilot"] == 2 and counts["asset_version"] == 2 and counts["adoption"] == 1 and counts["label"] == 1
+
+
+def test_attribution_follows_the_token(api: Api) -> None:
+    graduate(api)  # claims-ai's pilot
+    r = api.client.post(
+        "/api/v1/assets", json=manifest(owner="fraud-ai", slug="fraud-prompt"), headers=api.auth("fraud")
+    )
+    assert "belongs to team 'claims-ai'" in assert_problem(r, 403, "forbidden")["detail"]
+    r = api.client.post("/api/v1/assets", json=manifest(owner="fraud-ai", slug="admin-made"), headers=api.auth("admin"))
+    assert r.status_code == 201  # the platform team may curate across teams
+    api.client.post("/api/v1/assets", json=manifest(), headers=api.auth("claims"))
+    api.client.post("/api/v1/pilots", json=pilot_request("fraud-pilot", "fraud-ai"), headers=api.auth("fraud"))
+    adoption = {"asset": "claims-triage-prompt", "pilot": "fraud-pilot", "adopted_by": "the CEO"}
+    body = assert_problem(api.client.post("/api/v1/adoptions", json=adoption, headers=api.auth("fraud")), 422)
+    assert pointers(body) == ["/adopted_by"] and "on_behalf_of" in body["errors"][0]["detail"]
+    adoption = {"asset": "claims-triage-prompt", "pilot": "fraud-pilot", "on_behalf_of": "Fraud ops lead"}
+    r = api.client.post("/api/v1/adoptions", json=adoption, headers=api.auth("fraud"))
+    assert r.status_code == 201 and r.json()["adopted_by"] == "fraud-ai/fraud"
+    assert r.json()["on_behalf_of"] == "Fraud ops lead"
