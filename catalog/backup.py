@@ -20,14 +20,14 @@ from piccolo.table import Table
 
 from catalog.errors import Conflict, FieldProblem, InvalidInput
 from catalog.services.journal import now, write_transaction
-from catalog.tables import ALL_TABLES, Pilot, SearchOutbox
+from catalog.tables import ALL_TABLES, Pilot, SearchIndexState, SearchOutbox
 
 __all__ = ["FORMAT", "TABLES", "export_lines", "restore_lines"]
 
 FORMAT = "asset-registry-backup"
 VERSION = 1
-# Every table, foreign keys first, but the search outbox: a restore rebuilds the whole index anyway.
-TABLES: tuple[type[Table], ...] = tuple(table for table in ALL_TABLES if table is not SearchOutbox)
+# Every table, foreign keys first, but the search outbox and index state: a restore rebuilds the index anyway.
+TABLES: tuple[type[Table], ...] = tuple(t for t in ALL_TABLES if t not in (SearchOutbox, SearchIndexState))
 BATCH = 500
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "Label",
     "OriginReach",
     "Pilot",
+    "SearchIndexState",
     "SearchLog",
     "SearchOutbox",
 ]
@@ -232,6 +233,16 @@ class SearchOutbox(Table):
     done_at = Timestamptz(null=True, default=None, index=True)
 
 
+class SearchIndexState(Table):
+    """What the catalog knows of the search index it feeds (one row): the generation of the last full build,
+    checked against the identity the index carries, and how far applied outbox history has been pruned."""
+
+    id = Serial(primary_key=True)
+    generation = Varchar(length=64)
+    rebuilt_at = Timestamptz(default=TimestamptzNow())
+    pruned_through = Integer(default=0)  # outbox ids up to this one are forgotten: older indexes cannot catch up
+
+
 class SearchLog(Table):
     """One search as a user ran it: what they typed, how they filtered, how many hits (the demand report)."""
 
@@ -258,5 +269,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     JournalEntry,
     ApiToken,
     SearchOutbox,
+    SearchIndexState,
     SearchLog,
 )

@@ -21,7 +21,6 @@ from piccolo.engine.postgres import PostgresEngine
 from catalog.db import make_engine, migrate
 from catalog.schemas import SYSTEM
 from catalog.seeding import seed_catalog
-from catalog.services.indexing import catalog_has_assets
 from catalog.services.tokens import bootstrap_admin
 from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
@@ -32,13 +31,12 @@ from registry.api.search import SearchController
 from registry.auth import provide_actor, token_guard
 from registry.boundary import check_request
 from registry.errors import exception_handlers
-from registry.indexing import SearchSync, make_backend, reindex, run_as_leader
+from registry.indexing import SearchSync, make_backend, run_as_leader
 from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
 from registry.web.pages import STATIC, TEMPLATES, WebController
 from search.errors import SearchError
-from search.interfaces import SearchBackend
 
 __all__ = ["create_app"]
 
@@ -57,8 +55,8 @@ def _announce_admin_token(token: str) -> None:
     )
 
 
-async def _first_start(settings: Settings, backend: SearchBackend) -> None:
-    """Admin token for a fresh catalog, the seed for an empty one, and an index for a catalog that has none."""
+async def _first_start(settings: Settings, sync: SearchSync) -> None:
+    """Admin token for a fresh catalog, the seed for an empty one, and an index that matches the catalog."""
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     token = await bootstrap_admin(admin, SYSTEM)
     if token:
@@ -67,9 +65,7 @@ async def _first_start(settings: Settings, backend: SearchBackend) -> None:
     if report.loaded:
         log.info("seeded the catalog: %s", report.summary())
     try:
-        if await backend.document_count() == 0 and await catalog_has_assets():
-            log.info("the search index is empty; rebuilding it from the database")
-            await reindex(backend)
+        await sync.verify()  # an index that is missing, replaced or behind is rebuilt or caught up now
     except SearchError as err:
         log.warning("search is not available yet (%s); publishing works, search catches up when it is back", err.detail)
 
@@ -93,7 +89,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
         try:
             if start_tasks:
                 with exclusive(settings.data_dir / ".first-start.lock"):  # workers of one server take turns
-                    await _first_start(settings, backend)
+                    await _first_start(settings, sync)
             in_app = settings.search_sync_in_app
             if in_app or (in_app is None and settings.search_backend == "embedded"):
                 leader = ProcessLock(settings.data_dir / ".search-sync.lock")

@@ -10,7 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from catalog.services import indexing, outbox
 from catalog.services.journal import now
@@ -18,10 +22,10 @@ from registry.process_locks import ProcessLock
 from registry.settings import Settings
 from search.embedded import EmbeddedBackend
 from search.errors import SearchError
-from search.interfaces import SearchBackend
+from search.interfaces import IndexState, SearchBackend
 from search.meili import MeilisearchBackend
 
-__all__ = ["SearchSync", "make_backend", "reindex", "run_as_leader"]
+__all__ = ["IndexProblem", "SearchSync", "index_problem", "make_backend", "reindex", "run_as_leader"]
 
 log = logging.getLogger("registry.search")
 
@@ -39,10 +43,18 @@ def make_backend(settings: Settings) -> SearchBackend:
 class SearchSync:
     """Applies outbox rows to the backend: claim, build documents from the database, write, acknowledge."""
 
-    def __init__(self, backend: SearchBackend, *, batch_size: int = 200, idle_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        backend: SearchBackend,
+        *,
+        batch_size: int = 200,
+        idle_seconds: float = 0.2,
+        verify_seconds: float = 10.0,
+    ) -> None:
         self.backend = backend
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        self.verify_seconds = verify_seconds
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
 
@@ -51,15 +63,19 @@ class SearchSync:
         claimed = await outbox.claim(self.batch_size)
         if not claimed.ids:
             return 0
+        heartbeat = asyncio.create_task(_keep_leased(claimed.ids))
         try:
             documents, gone = await indexing.asset_documents(claimed.slugs)
             await self.backend.upsert(documents)
             await self.backend.delete(gone)
+            await self.backend.mark_applied(max(claimed.ids))
         except SearchError as err:
             self.last_error, self.last_error_at = err.detail, now()
             log.warning("search sync failed for %d changes, will retry: %s", len(claimed.ids), err.detail)
             await outbox.fail(claimed.ids, err.detail)
             raise
+        finally:
+            heartbeat.cancel()
         await outbox.complete(claimed.ids)
         self.last_error = None
         return len(claimed.ids)
@@ -71,13 +87,39 @@ class SearchSync:
             total += handled
         return total
 
+    async def verify(self) -> str | None:
+        """Check the index against the catalog and repair it: catch up an index that lost recent changes,
+        rebuild one that is missing, replaced or too old. Returns what was wrong (None: nothing)."""
+        problem = await index_problem(self.backend)
+        if problem is None:
+            return None
+        state = await self.backend.state()
+        if problem.kind == "behind" and state is not None:
+            replayed = await outbox.requeue_after(state.applied_through)
+            log.warning("search index: %s; re-applying %d changes", problem.detail, replayed)
+        else:
+            log.warning("search index: %s; rebuilding it from the database", problem.detail)
+            await reindex(self.backend)
+        return problem.detail
+
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """The worker loop: apply due rows, pause briefly when idle or failing, prune old rows now and then.
+        """The worker loop: apply due rows, pause briefly when idle or failing, check the index against the
+        catalog every few seconds (and repair it), prune old rows now and then.
 
         It stops between rounds when `stop` is set, never in the middle of a database call.
         """
         rounds = 0
+        verified_at = 0.0
         while not stop.is_set():
+            if time.monotonic() - verified_at >= self.verify_seconds:
+                verified_at = time.monotonic()
+                try:
+                    await self.verify()
+                except SearchError as err:  # check again soon: a repair should follow search's return closely
+                    self.last_error, self.last_error_at = err.detail, now()
+                    verified_at -= self.verify_seconds - min(1.0, self.verify_seconds)
+                except Exception:  # the loop must survive a database hiccup; the error is logged
+                    log.exception("search index check failed")
             try:
                 handled = await self.run_once()
             except SearchError:
@@ -93,24 +135,65 @@ class SearchSync:
                     await asyncio.wait_for(stop.wait(), self.idle_seconds)
 
 
-async def run_as_leader(sync: SearchSync, lock: ProcessLock, stop: asyncio.Event, retry_seconds: float = 5.0) -> None:
+async def run_as_leader(sync: SearchSync, lock: ProcessLock, stop: asyncio.Event, retry_seconds: float = 1.0) -> None:
     """Run the sync loop in exactly one of several server workers on this machine (the embedded index has one
-    writer); the others wait and take over if the leader's process ends."""
+    writer); the others wait and take over if the leader's process ends. The new leader takes back at once
+    the rows its dead predecessor had claimed: there is no other worker that could hold them."""
     try:
         while not lock.try_acquire():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), retry_seconds)
             if stop.is_set():
                 return
+        if reclaimed := await outbox.reclaim():
+            log.info("took back %d search changes a previous worker had claimed", reclaimed)
         await sync.run_forever(stop)
     finally:
         lock.release()
 
 
+async def _keep_leased(ids: list[int]) -> None:
+    """Renew the lease of rows being applied, for as long as it takes (cancelled when done)."""
+    while True:
+        await asyncio.sleep(outbox.LEASE.total_seconds() / 3)
+        await outbox.renew(ids)
+
+
+@dataclass(frozen=True)
+class IndexProblem:
+    kind: Literal["missing", "foreign", "behind", "too-old"]
+    detail: str
+
+
+async def index_problem(backend: SearchBackend) -> IndexProblem | None:
+    """What is wrong with the live index, judged against the catalog (None: it holds what it should).
+
+    Raises SearchUnavailable when the index cannot be read at all."""
+    state = await backend.state()
+    record = await outbox.index_record()
+    if state is None:
+        return IndexProblem("missing", "the index has no identity (new, lost, or replaced by one this registry "
+                            "did not build)")  # fmt: skip
+    if record is None or state.generation != record.generation:
+        expected = record.generation[:12] if record else "none"
+        return IndexProblem("foreign", f"the index is build {state.generation[:12]}, the catalog last built {expected}")
+    if state.applied_through < record.pruned_through:
+        return IndexProblem(
+            "too-old", f"the index stops at change {state.applied_through}, older than the history kept"
+        )
+    if await outbox.applied_after(state.applied_through):
+        return IndexProblem(
+            "behind", f"the index misses changes after {state.applied_through} (restored from an older copy?)"
+        )
+    return None
+
+
 async def reindex(backend: SearchBackend) -> int:
     """Rebuild the index from the database into a fresh index, swap it in, then replay what changed meanwhile."""
     mark = await outbox.high_water_mark()
-    count = await backend.rebuild(indexing.all_asset_documents())
+    generation = uuid.uuid4().hex
+    count = await backend.rebuild(indexing.all_asset_documents(), IndexState(generation, mark))
+    await outbox.record_rebuild(generation)
     replayed = await outbox.requeue_after(mark)
     log.info("reindexed %d assets; %d changes made during the rebuild will be re-applied", count, replayed)
     return count

@@ -8,6 +8,7 @@ deprecated assets sink. A reindex builds a fresh index directory and swaps a poi
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -31,7 +32,7 @@ from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS, Matcher,
 from search.analysis import typo_budget as budget
 from search.documents import index_fields
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import FACETS, SearchHit, SearchQuery, SearchResult
+from search.interfaces import FACETS, IndexState, SearchHit, SearchQuery, SearchResult
 
 __all__ = ["EmbeddedBackend"]
 
@@ -51,6 +52,7 @@ STEM_FIELDS = {"title_stem": 4.0, "tags_stem": 4.0, "summary_stem": 2.0, "descri
 # holding the words of title, tags, summary and description.
 LOOSE_FIELDS = {"title": 4.0, "vocab": 2.0}
 PHRASE_FIELDS = ("title", "tags_text", "summary", "description", "context")
+STATE_FILE = "registry-state.json"  # the index's identity (IndexState), beside tantivy's own files
 CACHE_SIZE = 4096  # results of recent searches, dropped whenever the index changes (as-you-type repeats a lot)
 WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
 KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags")
@@ -102,6 +104,16 @@ def _document(doc: AssetDocument) -> tantivy.Document:
         "deprecated": int(f["lifecycle"] == "deprecated"),
     }
     return tantivy.Document.from_dict(text, SCHEMA)
+
+
+def _write_state(path: Path, state: IndexState) -> None:
+    """Write the index's identity beside its files, atomically (a crash leaves the old one or the new one)."""
+    tmp = path / f"{STATE_FILE}.{uuid.uuid4().hex}"
+    try:
+        tmp.write_text(json.dumps({"generation": state.generation, "applied_through": state.applied_through}))
+        os.replace(tmp, path / STATE_FILE)
+    except OSError as err:
+        raise SearchUnavailable(f"the search index state under {path} cannot be written: {err}") from err
 
 
 def _corrections(searcher: tantivy.Searcher, term: str, typos: int) -> list[tuple[str, int]]:
@@ -287,12 +299,15 @@ class EmbeddedBackend:
         if slugs:
             await anyio.to_thread.run_sync(self._write, (), slugs)
 
-    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]]) -> int:
+    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]], state: IndexState) -> int:
         """Index everything into a new directory, then point `current` at it; readers follow."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self._new_dir()
-        index = self._open_index(path)
-        writer = index.writer(heap_size=self.writer_heap, num_threads=1)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            path = self._new_dir()
+            index = self._open_index(path)
+            writer = index.writer(heap_size=self.writer_heap, num_threads=1)
+        except (OSError, ValueError) as err:
+            raise SearchUnavailable(f"a fresh search index cannot be made under {self.root}: {err}") from err
         count = 0
 
         def add(batch: list[AssetDocument]) -> None:
@@ -304,6 +319,7 @@ class EmbeddedBackend:
             count += len(batch)
         await anyio.to_thread.run_sync(writer.commit)
         await anyio.to_thread.run_sync(writer.wait_merging_threads)
+        _write_state(path, state)
         with self._lock:
             previous = self._pointer.read_text().strip() if self._pointer.exists() else None
             self._swap_to(path.name)
@@ -313,6 +329,37 @@ class EmbeddedBackend:
                 if old.name not in {path.name, previous}:  # the previous one may still be open in the server
                     shutil.rmtree(old, ignore_errors=True)
         return count
+
+    async def state(self) -> IndexState | None:
+        def read() -> IndexState | None:
+            try:
+                current = self._pointer.read_text().strip() if self._pointer.exists() else None
+                if current is None or not (self.root / current / "meta.json").exists():
+                    return None
+                raw = json.loads((self.root / current / STATE_FILE).read_text())
+                return IndexState(str(raw["generation"]), int(raw["applied_through"]))
+            except FileNotFoundError:
+                return None
+            except (OSError, ValueError, KeyError, TypeError) as err:
+                raise SearchUnavailable(f"the search index under {self.root} cannot be read: {err}") from err
+
+        return await anyio.to_thread.run_sync(read)
+
+    async def mark_applied(self, through: int) -> None:
+        def mark() -> None:
+            with self._lock:
+                self._ensure_open()
+                path = self.root / str(self._current)
+                try:
+                    raw = json.loads((path / STATE_FILE).read_text())
+                    state = IndexState(str(raw["generation"]), max(int(raw["applied_through"]), through))
+                except FileNotFoundError:
+                    return  # an index without identity stays without: the next check rebuilds it
+                except (OSError, ValueError, KeyError, TypeError) as err:
+                    raise SearchUnavailable(f"the search index state under {path} cannot be read: {err}") from err
+                _write_state(path, state)
+
+        await anyio.to_thread.run_sync(mark)
 
     # -- reads ------------------------------------------------------------------------------------
 

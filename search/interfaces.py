@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from catalog.schemas import AssetDocument, Kind
 
-__all__ = ["FACETS", "QUERY_LIMIT", "SearchBackend", "SearchHit", "SearchQuery", "SearchResult", "Sort"]
+__all__ = ["FACETS", "QUERY_LIMIT", "IndexState", "SearchBackend", "SearchHit", "SearchQuery", "SearchResult", "Sort"]
 
 Sort = Literal["relevance", "reuse", "newest"]
 FACETS = ("kind", "tags", "owner", "origin_pilot", "lifecycle")
@@ -69,6 +70,15 @@ class SearchResult(BaseModel):
     took_ms: float
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """The identity an index carries: which full build it comes from, and the newest change applied to it
+    (an outbox id). Checked against the catalog, it tells a live index from a lost, replaced or stale one."""
+
+    generation: str
+    applied_through: int
+
+
 class SearchBackend(Protocol):
     """A search index of assets. Writes come from the outbox worker; nothing lives only in the index."""
 
@@ -83,8 +93,16 @@ class SearchBackend(Protocol):
     async def delete(self, slugs: Sequence[str]) -> None:
         """Remove these assets from the index (absent ones are ignored)."""
 
-    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]]) -> int:
-        """Build a fresh index from all documents, swap it in, and return how many it holds."""
+    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]], state: IndexState) -> int:
+        """Build a fresh index from all documents carrying `state`, swap it in, and return how many it holds."""
+
+    async def state(self) -> IndexState | None:
+        """The live index's identity, read afresh (None: the index has none: new, replaced or foreign).
+
+        Raises SearchUnavailable when the index cannot be read."""
+
+    async def mark_applied(self, through: int) -> None:
+        """Record that changes up to outbox id `through` are in the index (the generation stays)."""
 
     async def health(self) -> str | None:
         """None when the index answers, else why it does not."""

@@ -21,7 +21,7 @@ from catalog.schemas import AssetDocument
 from search.analysis import STOPWORDS
 from search.documents import index_fields
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import FACETS, SearchHit, SearchQuery, SearchResult
+from search.interfaces import FACETS, IndexState, SearchHit, SearchQuery, SearchResult
 from search.synonyms import SYNONYM_GROUPS
 
 __all__ = ["MeilisearchBackend", "filter_expression", "index_settings", "quote"]
@@ -149,8 +149,8 @@ class MeilisearchBackend:
         index = self.client.index(self.index_uid)
         await self._wait(await self._call(index.delete_documents, list(slugs)))
 
-    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]]) -> int:
-        """Fill a fresh index, then swap it with the live one atomically and drop the old one."""
+    async def rebuild(self, batches: AsyncIterator[list[AssetDocument]], state: IndexState) -> int:
+        """Fill a fresh index, then swap it with the live one atomically, drop the old one, record the state."""
         await self._ensure_ready()
         fresh = f"{self.index_uid}_{datetime.now(UTC):%Y%m%d%H%M%S}"
         await self._prepare(fresh)
@@ -163,7 +163,36 @@ class MeilisearchBackend:
             count += len(batch)
         await self._wait(await self._call(self.client.swap_indexes, [{"indexes": [self.index_uid, fresh]}]))
         await self._wait(await self._call(self.client.delete_index, fresh))
+        await self._write_state(state)
         return count
+
+    @property
+    def state_uid(self) -> str:
+        """A one-document index holding the assets index's identity (Meilisearch has no index metadata)."""
+        return f"{self.index_uid}_registry_state"
+
+    async def _write_state(self, state: IndexState) -> None:
+        document = {"id": "state", "generation": state.generation, "applied_through": state.applied_through}
+        task = await self._call(self.client.index(self.state_uid).add_documents, [document], primary_key="id")
+        await self._wait(task)
+
+    async def state(self) -> IndexState | None:
+        try:
+            raw = await self._call(self.client.index(self.state_uid).get_document, "state")
+        except SearchUnavailable as err:
+            if "does not exist" in err.detail:
+                return None
+            raise
+        except SearchError as err:
+            if "document_not_found" in err.detail:
+                return None
+            raise
+        return IndexState(str(raw.generation), int(raw.applied_through))
+
+    async def mark_applied(self, through: int) -> None:
+        current = await self.state()
+        if current is not None and through > current.applied_through:
+            await self._write_state(IndexState(current.generation, through))
 
     def search_params(self, query: SearchQuery) -> dict[str, Any]:
         """The body of a search request for this query."""

@@ -8,7 +8,7 @@ from typing import Any
 from catalog.schemas import AssetDocument, utc
 from catalog.tables import Adoption, Asset, AssetVersion
 
-__all__ = ["all_asset_documents", "asset_documents", "catalog_has_assets"]
+__all__ = ["all_asset_documents", "asset_documents"]
 
 
 async def _documents(rows: list[dict[str, Any]]) -> list[AssetDocument]:
@@ -98,8 +98,3 @@ async def all_asset_documents(batch_size: int = 500) -> AsyncIterator[list[Asset
             return
         last_id = rows[-1]["id"]
         yield await _documents(rows)
-
-
-async def catalog_has_assets() -> bool:
-    """Whether any asset has a version search should show."""
-    return bool(await Asset.exists().where(Asset.latest_version.is_not_null()))

@@ -1,7 +1,9 @@
 """The search outbox: changes committed with the catalog write, claimed by sync workers after commit.
 
-Workers lease rows (claim sets the next attempt a lease ahead), so several can run in parallel;
-on PostgreSQL the claim skips rows another worker holds (`FOR UPDATE SKIP LOCKED`).
+Workers lease rows (claim sets the next attempt a short lease ahead, and a working worker renews it), so
+several can run in parallel and a dead worker's rows come back within a lease; on PostgreSQL the claim skips
+rows another worker holds (`FOR UPDATE SKIP LOCKED`). The catalog also keeps what it knows of the index it
+feeds (`SearchIndexState`), so an index that was replaced, lost or restored from an older copy is noticed.
 """
 
 from __future__ import annotations
@@ -14,11 +16,26 @@ from piccolo.engine.postgres import PostgresEngine
 
 from catalog.schemas import utc
 from catalog.services.journal import now, write_transaction
-from catalog.tables import SearchOutbox
+from catalog.tables import SearchIndexState, SearchOutbox
 
-__all__ = ["OutboxStatus", "claim", "complete", "fail", "high_water_mark", "prune", "requeue_after", "status"]
+__all__ = [
+    "CatalogIndexRecord",
+    "OutboxStatus",
+    "applied_after",
+    "claim",
+    "complete",
+    "fail",
+    "high_water_mark",
+    "index_record",
+    "prune",
+    "reclaim",
+    "record_rebuild",
+    "renew",
+    "requeue_after",
+    "status",
+]
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=15)  # renewed every LEASE / 3 while a worker applies the rows
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,25 @@ async def claim(limit: int = 200) -> Claimed:
         rows: list[dict[str, Any]] = await SearchOutbox.raw(sql, at + LEASE, at, limit)
     rows.sort(key=lambda r: r["id"])
     return Claimed(ids=[r["id"] for r in rows], slugs=list(dict.fromkeys(r["asset_slug"] for r in rows)))
+
+
+async def renew(ids: list[int]) -> None:
+    """Keep the lease on rows a live worker is still applying (its heartbeat)."""
+    if ids:
+        await SearchOutbox.update({SearchOutbox.next_attempt_at: now() + LEASE}).where(
+            SearchOutbox.id.is_in(ids) & SearchOutbox.done_at.is_null()
+        )
+
+
+async def reclaim() -> int:
+    """Make every pending row due now: called by the only worker there is (the embedded index's leader) when it
+    starts, since any lease still running belongs to a process that is gone."""
+    rows = (
+        await SearchOutbox.update({SearchOutbox.next_attempt_at: now()})
+        .where(SearchOutbox.done_at.is_null() & (SearchOutbox.next_attempt_at > now()))
+        .returning(SearchOutbox.id)
+    )
+    return len(rows)
 
 
 async def complete(ids: list[int]) -> None:
@@ -87,8 +123,48 @@ async def requeue_after(mark: int) -> int:
 
 
 async def prune(older_than: timedelta = timedelta(days=7)) -> None:
-    """Forget applied rows after a while; the journal keeps the history."""
-    await SearchOutbox.delete().where(SearchOutbox.done_at.is_not_null() & (SearchOutbox.done_at < now() - older_than))
+    """Forget applied rows after a while; the journal keeps the history. An index older than what was
+    forgotten can no longer catch up (it is rebuilt instead), so the highest forgotten id is kept."""
+    async with write_transaction():
+        gone = (
+            await SearchOutbox.delete()
+            .where(SearchOutbox.done_at.is_not_null() & (SearchOutbox.done_at < now() - older_than))
+            .returning(SearchOutbox.id)
+        )
+        if gone:
+            through = max(r["id"] for r in gone)
+            await SearchIndexState.update({SearchIndexState.pruned_through: through}).where(
+                SearchIndexState.pruned_through < through
+            )
+
+
+@dataclass(frozen=True)
+class CatalogIndexRecord:
+    generation: str
+    pruned_through: int
+
+
+async def index_record() -> CatalogIndexRecord | None:
+    """The generation of the index the catalog last built, or None if it never built one (new or restored)."""
+    row = await SearchIndexState.select().order_by(SearchIndexState.id, ascending=False).first()
+    return CatalogIndexRecord(row["generation"], row["pruned_through"]) if row else None
+
+
+async def record_rebuild(generation: str) -> None:
+    """Remember the generation of the index just built (history before it no longer matters to it)."""
+    async with write_transaction():
+        pruned = await index_record()
+        await SearchIndexState.delete(force=True)
+        await SearchIndexState.insert(
+            SearchIndexState(
+                generation=generation, rebuilt_at=now(), pruned_through=pruned.pruned_through if pruned else 0
+            )
+        )
+
+
+async def applied_after(mark: int) -> bool:
+    """Whether changes newer than `mark` were applied: an index that holds only up to `mark` lost them."""
+    return bool(await SearchOutbox.exists().where((SearchOutbox.id > mark) & SearchOutbox.done_at.is_not_null()))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from catalog.services import outbox
 from catalog.services.health import database_ready
+from registry.indexing import index_problem
+from search.errors import SearchError
 
 __all__ = ["MetricsController", "healthz", "metrics_config", "readyz"]
 
@@ -33,19 +35,29 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     opt={"public": True},
     tags=["operations"],
-    summary="Readiness: 503 when the database fails; search trouble is reported but keeps the service ready",
+    summary="Readiness: 503 when the database fails; search trouble (down, failing writes, an index that is "
+    "missing, replaced or behind the catalog) is `degraded`, still 200: publishing works without search",
 )
 async def readyz(request: Request) -> Response[dict[str, Any]]:  # type: ignore[type-arg]
     db_error = await database_ready()
-    search_error = await request.app.state.search.health()
+    backend = request.app.state.search
+    search_error = await backend.health()
     checks: dict[str, Any] = {
         "database": "ok" if db_error is None else f"failing: {db_error}",
         "search": "ok" if search_error is None else f"failing: {search_error}",
     }
+    degraded = search_error is not None
     if db_error is None:
+        try:
+            problem = await index_problem(backend)
+            checks["search_index"] = "ok" if problem is None else f"{problem.detail}; being repaired"
+        except SearchError as err:
+            problem, checks["search_index"] = None, f"failing: {err.detail}"
+            degraded = True
         backlog = await outbox.status()
         checks["search_backlog"] = backlog.backlog
         if backlog.last_error:
             checks["search_last_error"] = backlog.last_error
-    status = "not ready" if db_error else ("degraded" if search_error else "ready")
+        degraded = degraded or problem is not None or backlog.failing > 0
+    status = "not ready" if db_error else ("degraded" if degraded else "ready")
     return Response({"status": status, "checks": checks}, status_code=503 if db_error else 200)

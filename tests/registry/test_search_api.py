@@ -43,6 +43,7 @@ def publish_three(api: Api) -> None:
     ]
     for body in bodies:
         assert api.client.post("/api/v1/assets", json=body, headers=api.auth("claims")).status_code == 201
+    assert eventually(lambda: search(api.client).json()["total"] == 3)
 
 
 def test_published_assets_become_searchable(api: Api) -> None:
@@ -128,4 +129,4 @@ def test_publishing_works_while_search_is_down_and_catches_up(db: Database, tmp_
             lambda: search(client, q="triage").status_code == 200 and search(client, q="triage").json()["hits"]
         )
         assert found and found[0]["slug"] == "claims-triage-prompt"
-        assert client.get("/readyz").json()["status"] == "ready"
+        assert eventually(lambda: client.get("/readyz").json()["status"] == "ready")

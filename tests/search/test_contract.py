@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from catalog.schemas import AssetDocument
-from search.interfaces import SearchBackend, SearchQuery
+from search.interfaces import IndexState, SearchBackend, SearchQuery
 from tests.search.conftest import days_ago, doc
 
 pytestmark = pytest.mark.anyio
@@ -192,7 +192,7 @@ async def test_rebuild_swaps_in_a_fresh_index(catalog: SearchBackend) -> None:
     async def batches() -> AsyncIterator[list[AssetDocument]]:
         yield [doc("only-one", title="The only asset left")]
 
-    assert await catalog.rebuild(batches()) == 1
+    assert await catalog.rebuild(batches(), IndexState("test-build", 0)) == 1
     assert await slugs(catalog) == ["only-one"]
     assert await catalog.health() is None
 

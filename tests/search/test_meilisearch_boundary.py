@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import SearchQuery
+from search.interfaces import IndexState, SearchQuery
 from search.meili import MeilisearchBackend, filter_expression, index_settings, quote
 from tests.search.conftest import doc
 
@@ -234,10 +234,13 @@ async def test_rebuild_fills_a_fresh_index_and_swaps_it_in(stub: tuple[str, dict
         yield [doc("a-one"), doc("a-two")]
 
     backend = MeilisearchBackend(url, None)
-    assert await backend.rebuild(batches()) == 2
+    assert await backend.rebuild(batches(), IndexState("test-build", 0)) == 2
     calls = [(m, p.split("?")[0], b) for m, p, b in state["requests"] if not p.startswith("/tasks/")]
     swap = next(b for m, p, b in calls if p == "/swap-indexes")
     fresh = swap[0]["indexes"][1]
     assert swap[0]["indexes"][0] == "assets" and fresh.startswith("assets_")
     assert ("POST", f"/indexes/{fresh}/documents") in [(m, p) for m, p, _ in calls]
-    assert ("DELETE", f"/indexes/{fresh}") == [(m, p) for m, p, _ in calls][-1]
+    order = [(m, p) for m, p, _ in calls]
+    assert order.index(("DELETE", f"/indexes/{fresh}")) < order.index(("POST", "/indexes/assets_registry_state/documents"))
+    state_write = next(b for m, p, b in calls if p == "/indexes/assets_registry_state/documents")
+    assert state_write == [{"id": "state", "generation": "test-build", "applied_through": 0}]
