@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
         if isinstance(engine, PostgresEngine) and settings.db_pool_size:
             await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
         backend = make_backend(settings)
-        sync = SearchSync(backend)
+        sync = SearchSync(backend, verify_seconds=settings.search_verify_seconds)
         search_log = SearchLogBuffer()
         app.state.update(search=backend, search_sync=sync, search_log=search_log)
         stop = asyncio.Event()

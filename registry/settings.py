@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         default=None,
         description="apply the search outbox inside the app (default: yes for embedded, no for meilisearch)",
     )
+    search_verify_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="how often the sync worker checks the index against the catalog"
+    )
     admin_token: SecretStr | None = Field(
         default=None, description="admin token for a fresh install; at least 32 characters (it grants everything)"
     )

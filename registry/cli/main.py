@@ -393,7 +393,7 @@ def search_sync(ctx: click.Context, once: bool) -> None:
     backend = _backend(settings)
 
     async def run() -> int:
-        sync = SearchSync(backend)
+        sync = SearchSync(backend, verify_seconds=settings.search_verify_seconds)
         try:
             if once:
                 return await sync.drain()

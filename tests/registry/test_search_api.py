@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -130,3 +131,26 @@ def test_publishing_works_while_search_is_down_and_catches_up(db: Database, tmp_
         )
         assert found and found[0]["slug"] == "claims-triage-prompt"
         assert eventually(lambda: client.get("/readyz").json()["status"] == "ready")
+
+
+def test_an_index_replaced_while_serving_is_reported_then_heals(db: Database, tmp_path: Path) -> None:
+    tokens = asyncio.run(make_tokens())
+    settings = settings_for(db, tmp_path, search_verify_seconds=0.5)
+    with TestClient(app=create_app(settings)) as client:
+        api = Api(client, tokens, db)
+        publish_three(api)
+        assert client.get("/readyz").json()["checks"]["search_index"] == "ok"
+        shutil.copytree(tmp_path / "search", tmp_path / "copy")
+        r = client.post("/api/v1/assets", json=manifest(slug="late-prompt"), headers=api.auth("claims"))
+        assert r.status_code == 201
+        assert eventually(lambda: search(client, q="late").json()["total"] == 1)
+        shutil.rmtree(tmp_path / "search")
+        shutil.copytree(tmp_path / "copy", tmp_path / "search")  # an older copy put back under the server
+        seen = eventually(lambda: "misses changes" in client.get("/readyz").json()["checks"]["search_index"], 2)
+        assert seen or search(client, q="late").json()["total"] == 1  # (the repair may beat the poll)
+        assert eventually(lambda: search(client, q="late").json()["total"] == 1)
+        ready = eventually(lambda: client.get("/readyz").json()["status"] == "ready")
+        assert ready and search(client).json()["total"] == 4
+        shutil.rmtree(tmp_path / "search")  # lost entirely: rebuilt from the database
+        assert eventually(lambda: client.get("/readyz").json()["checks"]["search_index"] == "ok")
+        assert eventually(lambda: search(client).json()["total"] == 4)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from catalog.schemas import SYSTEM, AdoptionRequest, PilotRequest, YankRequest, parse_manifest
+from catalog.schemas import SYSTEM, AdoptionRequest, AssetDocument, PilotRequest, YankRequest, parse_manifest
 from catalog.services import adoption, curation, outbox, pilots, publishing
 from catalog.tables import SearchLog, SearchOutbox
-from registry.indexing import SearchSync, reindex
+from registry.indexing import SearchSync, index_problem, reindex
 from registry.searchlog import SearchLogBuffer
 from search.embedded import EmbeddedBackend
 from search.errors import SearchUnavailable
-from search.interfaces import SearchQuery
+from search.interfaces import IndexState, SearchQuery
 from tests.conftest import Database
 from tests.factories import graduated_pilot, manifest, pilot_request
 from tests.search.conftest import doc
@@ -128,3 +129,81 @@ async def test_search_log_is_written_in_batches(db: Database) -> None:
     ]
     assert await buffer.flush() == 0
     assert await SearchOutbox.count() == 0
+
+
+async def publish(slug: str) -> None:
+    await publishing.publish_version(parse_manifest(manifest("prompt", slug)), SYSTEM)
+
+
+async def test_an_index_restored_from_an_older_copy_catches_up_by_itself(db: Database, tmp_path: Path) -> None:
+    root = tmp_path / "search"
+    backend = EmbeddedBackend(root)
+    sync = SearchSync(backend)
+    await graduated_pilot()
+    await publish("first-prompt")
+    assert await sync.verify() is not None  # a new index has no identity: it is built
+    await sync.drain()
+    assert await index_problem(backend) is None
+    shutil.copytree(root, tmp_path / "copy")  # an operator's copy of the index
+    await publish("second-prompt")
+    await sync.drain()
+    await backend.close()
+    shutil.rmtree(root)
+    shutil.copytree(tmp_path / "copy", root)  # ... restored while the server runs
+
+    problem = await index_problem(backend)
+    assert problem is not None and problem.kind == "behind"
+    assert await sync.verify() == problem.detail
+    await sync.drain()
+    assert sorted(await hits(backend)) == ["first-prompt", "second-prompt"]
+    assert await index_problem(backend) is None
+
+
+async def test_a_lost_or_foreign_index_is_rebuilt(db: Database, tmp_path: Path) -> None:
+    root = tmp_path / "search"
+    backend = EmbeddedBackend(root)
+    sync = SearchSync(backend)
+    await graduated_pilot()
+    await publish("first-prompt")
+    await sync.verify()
+    await sync.drain()
+    shutil.rmtree(root)  # lost while the server runs
+    problem = await index_problem(backend)
+    assert problem is not None and problem.kind == "missing"
+    await sync.verify()
+    assert await hits(backend) == ["first-prompt"]
+
+    other = EmbeddedBackend(tmp_path / "other")  # an index some other catalog built, swapped in
+    await other.rebuild(aiter_of([doc("stranger")]), IndexState("someone-else", 10**6))
+    await other.close()
+    await backend.close()
+    shutil.rmtree(root)
+    shutil.copytree(tmp_path / "other", root)
+    problem = await index_problem(backend)
+    assert problem is not None and problem.kind == "foreign"
+    await sync.verify()
+    assert await hits(backend) == ["first-prompt"] and await index_problem(backend) is None
+
+
+async def test_a_new_leader_takes_back_rows_a_dead_worker_claimed(db: Database, tmp_path: Path) -> None:
+    await graduated_pilot()
+    await publish("first-prompt")
+    claimed = await outbox.claim()  # ... and the worker that claimed them dies
+    assert claimed.ids and (await outbox.claim()).ids == []
+    assert await outbox.reclaim() == len(claimed.ids)
+    assert (await outbox.claim()).ids == claimed.ids
+
+
+async def test_leases_are_short_and_renewed_while_applying(db: Database) -> None:
+    await graduated_pilot()
+    await publish("first-prompt")
+    claimed = await outbox.claim()
+    row = await SearchOutbox.select(SearchOutbox.next_attempt_at).where(SearchOutbox.id == claimed.ids[0]).first()
+    assert outbox.LEASE.total_seconds() <= 15
+    await outbox.renew(claimed.ids)
+    renewed = await SearchOutbox.select(SearchOutbox.next_attempt_at).where(SearchOutbox.id == claimed.ids[0]).first()
+    assert renewed["next_attempt_at"] >= row["next_attempt_at"]
+
+
+async def aiter_of(documents: list[AssetDocument]) -> AsyncIterator[list[AssetDocument]]:
+    yield documents

@@ -241,6 +241,8 @@ async def test_rebuild_fills_a_fresh_index_and_swaps_it_in(stub: tuple[str, dict
     assert swap[0]["indexes"][0] == "assets" and fresh.startswith("assets_")
     assert ("POST", f"/indexes/{fresh}/documents") in [(m, p) for m, p, _ in calls]
     order = [(m, p) for m, p, _ in calls]
-    assert order.index(("DELETE", f"/indexes/{fresh}")) < order.index(("POST", "/indexes/assets_registry_state/documents"))
+    assert order.index(("DELETE", f"/indexes/{fresh}")) < order.index(
+        ("POST", "/indexes/assets_registry_state/documents")
+    )
     state_write = next(b for m, p, b in calls if p == "/indexes/assets_registry_state/documents")
     assert state_write == [{"id": "state", "generation": "test-build", "applied_through": 0}]
