@@ -147,23 +147,27 @@ def backup_export(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def backup_restore(ctx: click.Context, file: Path) -> None:
     """Load a backup into an empty catalog (all rows or none), then rebuild the search index from it."""
-    from catalog.backup import restore_lines
+    from catalog.backup import Restored, restore_lines
     from registry.indexing import reindex
 
     settings = _settings(ctx)
     backend = _backend(settings)
 
-    async def load() -> tuple[dict[str, int], int]:
+    async def load() -> tuple[Restored, int]:
         try:
             with click.open_file(str(file), encoding="utf-8") as source:
                 restored = await restore_lines(line for line in source if line.strip())
             return restored, await reindex(backend)
+        except UnicodeDecodeError as error:
+            raise click.ClickException(f"{file} is not a backup: it is not UTF-8 text ({error.reason})") from None
         finally:
             await backend.close()
 
     restored, indexed = _on_database(settings, load())
-    rows = ", ".join(f"{count} {table}" for table, count in restored.items())
-    out.print(f"restored {sum(restored.values())} rows ({rows}); {indexed} assets indexed for search")
+    rows = ", ".join(f"{count} {table}" for table, count in restored.rows.items())
+    out.print(f"restored {sum(restored.rows.values())} rows ({rows}); {indexed} assets indexed for search")
+    if restored.nul_replaced:
+        err.print(f"replaced {restored.nul_replaced} NUL characters with U+FFFD (PostgreSQL cannot store NUL)")
 
 
 @cli.command()

@@ -39,15 +39,15 @@ async def test_a_restored_catalog_is_the_same_catalog(db: object) -> None:
     lines = await export()
     header = json.loads(lines[0])
     assert header["format"] == "asset-registry-backup" and header["rows"]["asset"] == 24
-    assert len(lines) == 1 + sum(header["rows"].values())
+    assert len(lines) == 2 + sum(header["rows"].values())  # header, rows, end line
     period = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC))
     report = await reuse_report(*period)
 
     await empty_catalog()
     restored = await restore_lines(lines)
-    assert restored == {name: count for name, count in header["rows"].items() if count}
+    assert restored.rows == {name: count for name, count in header["rows"].items() if count}
     again = await export()
-    assert again[1:] == lines[1:]  # every row, ids included
+    assert again[1:-1] == lines[1:-1]  # every row, ids included
     assert await reuse_report(*period) == report
     # New rows continue after the restored ids.
     pilot = await pilots.create_pilot(PilotRequest.model_validate(pilot_request("after-restore", "team-x")), SYSTEM)
@@ -75,6 +75,11 @@ async def test_a_broken_backup_restores_nothing_and_says_where(db: object) -> No
         "not a backup": ['{"hello": "world"}', *lines[1:]],
         "other schema": [json.dumps({**json.loads(lines[0]), "schema": "2020-01-01T00:00:00"}), *lines[1:]],
         "empty": [],
+        "cut short": lines[:-30],
+        "no end line": lines[:-1],
+        "a row less": [*lines[:10], *lines[11:]],
+        "altered": [lines[0], lines[1].replace('"id": 1', '"id": 1000'), *lines[2:]],
+        "more after the end": [*lines, lines[1]],
     }
     for name, broken in cases.items():
         with pytest.raises(InvalidInput) as error:
@@ -92,6 +97,6 @@ async def test_an_export_is_one_snapshot_while_the_catalog_changes(db: Database,
         "INSERT INTO journal_entry (at, actor, action, subject, payload) "
         "VALUES ('2026-11-25 10:00:00+00:00', 'elsewhere', 'test.write', 'x', '{}')"
     )
-    rows = [json.loads(line) async for line in lines]
+    rows = [json.loads(line) async for line in lines][:-1]  # the end line is not a row
     assert len(rows) == sum(header["rows"].values())
     assert not any(r["row"].get("actor") == "elsewhere" for r in rows if r["table"] == "journal_entry")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -246,22 +247,44 @@ def test_report_formats_agree(live: dict[str, str]) -> None:
 
 
 def test_backup_export_then_restore_into_an_empty_database(db: Database, tmp_path: Path) -> None:
-    """A SQLite catalog exported and restored (into SQLite, or into PostgreSQL): the same rows, and searchable."""
+    """A SQLite catalog exported and restored (into SQLite, or into PostgreSQL): the same rows, and searchable.
+
+    A NUL that an older registry let into SQLite is replaced (PostgreSQL cannot store it); a file cut short
+    at a line boundary, or altered, is refused with one line saying what is wrong."""
     source = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "source")}
     source.pop("REGISTRY_DATABASE_URL", None)
     run(source, "seed")
+    with sqlite3.connect(tmp_path / "source" / "registry.sqlite") as raw:
+        raw.execute("UPDATE pilot SET problem = problem || char(0) || ' (legacy)' WHERE id = 1")
     backup = tmp_path / "catalog.jsonl"
     run(source, "backup", "export", str(backup))
+    lines = backup.read_text().splitlines()
 
     target = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "target")}
     if db.name == "postgres":
         target["REGISTRY_DATABASE_URL"] = db.url
     else:
         target.pop("REGISTRY_DATABASE_URL", None)
+    broken = {
+        "cut short": lines[:-40],
+        "cut before the end line": lines[:-1],
+        "a row removed": lines[:30] + lines[31:],
+        "altered": [line.replace("Claims", "Clams") for line in lines],
+        "damaged row": [*lines[:5], lines[5].replace('"id": ', '"id": "x', 1), *lines[6:]],
+    }
+    for name, content in broken.items():
+        damaged = tmp_path / "damaged.jsonl"
+        damaged.write_text("\n".join(content) + "\n")
+        refused = run(target, "backup", "restore", str(damaged), check=False)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, (name, refused.stderr)
+        assert "cannot be restored: line" in refused.stderr, (name, refused.stderr)
+    assert "cut short" in refused.stderr or "cannot be stored" in refused.stderr or "not JSON" in refused.stderr
+
     restored = run(target, "backup", "restore", str(backup))
     assert "24 assets indexed for search" in restored.stdout
-    again = [json.loads(line) for line in run(target, "backup", "export").stdout.splitlines()[1:]]
-    original = [json.loads(line) for line in backup.read_text().splitlines()[1:]]
+    assert "replaced 1 NUL characters" in restored.stderr
+    again = [json.loads(line) for line in run(target, "backup", "export").stdout.splitlines()[1:-1]]
+    original = [json.loads(line.replace("\\u0000", "\\ufffd")) for line in lines[1:-1]]
     for before, after in zip(original, again, strict=True):
         assert before == after, (before, after)
     refused = run(target, "backup", "restore", str(backup), check=False)
