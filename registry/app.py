@@ -32,6 +32,7 @@ from registry.auth import provide_actor, token_guard
 from registry.boundary import check_request
 from registry.errors import exception_handlers
 from registry.indexing import SearchSync, make_backend, run_as_leader
+from registry.openapi import document_errors
 from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
         before_request=check_request,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
+        on_startup=[document_errors],
         openapi_config=OpenAPIConfig(
             title="Platform asset registry",
             version="1.0.0",

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
+from litestar import Litestar
 from litestar.testing import TestClient
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -125,6 +131,26 @@ async def make_tokens() -> dict[str, str]:
         created = await create_token(TokenRequest.model_validate({"name": who, "team": team, "scopes": scopes}), SYSTEM)
         tokens[who] = created.token
     return tokens
+
+
+@contextmanager
+def serving_in_thread(app: Litestar) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, in a daemon thread; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from catalog.schemas import Actor, AdoptionOut, AdoptionPage, AdoptionRequest, RetireRequest
 from catalog.services import adoption
-from registry.api.paging import Offset
+from registry.api.params import Offset, RowId
 
 __all__ = ["AdoptionController"]
 
@@ -35,11 +35,11 @@ class AdoptionController(Controller):
         return await adoption.list_adoptions(asset=asset, pilot=pilot, active=active, limit=limit, offset=offset)
 
     @get("/{adoption_id:int}", summary="One adoption")
-    async def show(self, adoption_id: FromPath[int]) -> AdoptionOut:
+    async def show(self, adoption_id: RowId) -> AdoptionOut:
         return await adoption.get_adoption(adoption_id)
 
     @post("/{adoption_id:int}/retire", opt={"scope": "adopt"}, status_code=200, summary="Retire an adoption")
     async def retire(
-        self, adoption_id: FromPath[int], data: JSONBody[RetireRequest], actor: NamedDependency[Actor]
+        self, adoption_id: RowId, data: JSONBody[RetireRequest], actor: NamedDependency[Actor]
     ) -> AdoptionOut:
         return await adoption.retire_adoption(adoption_id, data, actor)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from pydantic import RootModel
 
 from catalog.schemas import (
@@ -23,7 +23,7 @@ from catalog.schemas import (
     YankRequest,
 )
 from catalog.services import assets, curation, publishing
-from registry.api.paging import Offset
+from registry.api.params import Label, Offset, Slug, Version
 
 __all__ = ["AssetController", "PublishRequest"]
 
@@ -68,33 +68,31 @@ class AssetController(Controller):
         )
 
     @get("/{slug:str}", summary="An asset with its versions, labels, origin pilot and reuse")
-    async def show(self, slug: FromPath[str]) -> AssetOut:
+    async def show(self, slug: Slug) -> AssetOut:
         return await assets.get_asset(slug)
 
     @get("/{slug:str}/versions/{version:str}", summary="One version with its spec and files")
-    async def version(self, slug: FromPath[str], version: FromPath[str]) -> VersionOut:
+    async def version(self, slug: Slug, version: Version) -> VersionOut:
         return await assets.get_version(slug, version)
 
     @post(
         "/{slug:str}/versions/{version:str}/yank", opt={"scope": "publish"}, status_code=200, summary="Yank a version"
     )
     async def yank(
-        self, slug: FromPath[str], version: FromPath[str], data: JSONBody[YankRequest], actor: NamedDependency[Actor]
+        self, slug: Slug, version: Version, data: JSONBody[YankRequest], actor: NamedDependency[Actor]
     ) -> VersionOut:
         return await curation.yank_version(slug, version, data, actor)
 
     @post("/{slug:str}/deprecate", opt={"scope": "publish"}, status_code=200, summary="Deprecate, naming a successor")
-    async def deprecate(
-        self, slug: FromPath[str], data: JSONBody[DeprecateRequest], actor: NamedDependency[Actor]
-    ) -> AssetOut:
+    async def deprecate(self, slug: Slug, data: JSONBody[DeprecateRequest], actor: NamedDependency[Actor]) -> AssetOut:
         return await curation.deprecate_asset(slug, data, actor)
 
     @put("/{slug:str}/labels/{label:str}", opt={"scope": "publish"}, summary="Point a label at a version")
     async def move_label(
-        self, slug: FromPath[str], label: FromPath[str], data: JSONBody[LabelRequest], actor: NamedDependency[Actor]
+        self, slug: Slug, label: Label, data: JSONBody[LabelRequest], actor: NamedDependency[Actor]
     ) -> AssetOut:
         return await curation.move_label(slug, label, data, actor)
 
     @delete("/{slug:str}/labels/{label:str}", opt={"scope": "publish"}, status_code=200, summary="Remove a label")
-    async def remove_label(self, slug: FromPath[str], label: FromPath[str], actor: NamedDependency[Actor]) -> AssetOut:
+    async def remove_label(self, slug: Slug, label: Label, actor: NamedDependency[Actor]) -> AssetOut:
         return await curation.remove_label(slug, label, actor)

@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from catalog.schemas import Actor, GateRequest, PilotOut, PilotPage, PilotRequest, PilotUpdate
 from catalog.services import pilots
-from registry.api.paging import Offset
+from registry.api.params import Offset, Slug
 
 __all__ = ["PilotController"]
 
@@ -34,11 +34,11 @@ class PilotController(Controller):
         return await pilots.list_pilots(status=status, team=team, limit=limit, offset=offset)
 
     @get("/{slug:str}", summary="A pilot with its gates, published and adopted assets")
-    async def show(self, slug: FromPath[str]) -> PilotOut:
+    async def show(self, slug: Slug) -> PilotOut:
         return await pilots.get_pilot(slug)
 
     @patch("/{slug:str}", opt={"scope": "pilots"}, summary="Fill in the business case of an active pilot")
-    async def update(self, slug: FromPath[str], data: JSONBody[PilotUpdate], actor: NamedDependency[Actor]) -> PilotOut:
+    async def update(self, slug: Slug, data: JSONBody[PilotUpdate], actor: NamedDependency[Actor]) -> PilotOut:
         return await pilots.update_pilot(slug, data, actor)
 
     @post(
@@ -46,7 +46,5 @@ class PilotController(Controller):
         opt={"scope": "pilots"},
         summary="Decide a stage gate (commit advances, commit at gate 4 graduates, kill ends)",
     )
-    async def decide_gate(
-        self, slug: FromPath[str], data: JSONBody[GateRequest], actor: NamedDependency[Actor]
-    ) -> PilotOut:
+    async def decide_gate(self, slug: Slug, data: JSONBody[GateRequest], actor: NamedDependency[Actor]) -> PilotOut:
         return await pilots.decide_gate(slug, data, actor)

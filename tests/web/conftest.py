@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from catalog.db import make_engine, use_engine
 from registry.app import create_app
 from registry.settings import Settings
+from tests.conftest import serving_in_thread
 
 CHROMIUM = os.environ.get("REGISTRY_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -25,22 +22,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`registry serve` as a new user gets it: SQLite and the embedded index, seed loaded on first start."""
     data = tmp_path_factory.mktemp("web")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     settings = Settings.model_validate(
         {"data_dir": data, "seed": None, "admin_token": "reg_web-test-admin-00000000000000000000"}
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serving_in_thread(create_app(settings)) as url:
+        yield url
     use_engine(make_engine(None, data))  # leave the tables pointing somewhere that exists
 
 

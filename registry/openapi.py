@@ -1,0 +1,139 @@
+"""The OpenAPI document, told the truth: every status a route can answer, as problem details, and its auth.
+
+Litestar describes what handlers return; the error answers come from one boundary (`registry.boundary`),
+one guard (`registry.auth`) and one error module (`registry.errors`), so they are added here in one pass,
+by rules that mirror those modules, instead of being repeated on every handler.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Parameter,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
+from litestar.openapi.spec.operation import Operation
+
+from registry.errors import PROBLEM_JSON
+
+__all__ = ["document_errors"]
+
+_WRITES = {"post", "put", "patch", "delete"}
+_PUBLIC = {"/healthz", "/readyz"}
+_SEARCH = {"/api/v1/search", "/api/v1/starter-kit"}
+_CSV = {"/api/v1/reports/reuse"}
+
+_FIELD_PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["pointer", "detail"],
+    properties={
+        "pointer": Schema(type=OpenAPIType.STRING, description="JSON pointer to the value, e.g. /spec/variables"),
+        "detail": Schema(type=OpenAPIType.STRING, description="what is wrong"),
+        "fix": Schema(type=OpenAPIType.STRING, description="how to fix it"),
+        "in": Schema(type=OpenAPIType.STRING, description="query or path, for parameters"),
+    },
+)
+PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    description="RFC 9457 problem details; `code` is stable for scripts",
+    required=["type", "title", "status", "detail", "code"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "code": Schema(type=OpenAPIType.STRING),
+        "instance": Schema(type=OpenAPIType.STRING),
+        "errors": Schema(type=OpenAPIType.ARRAY, items=_FIELD_PROBLEM),
+    },
+)
+
+_WHY = {
+    "400": "the body is not valid JSON",
+    "401": "no token, a malformed Authorization header, or an unknown or revoked token",
+    "403": "the token lacks the scope, or acts for another team",
+    "404": "a named pilot, asset, version or adoption does not exist",
+    "409": "the request clashes with the catalog's state (see `code`)",
+    "413": "the body is larger than the limit (10 MiB)",
+    "422": "a parameter or field is invalid; `errors` names each with a fix",
+    "503": "search is unavailable; the catalog itself works",
+}
+
+
+def _problem(status: str) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=_WHY[status],
+        content={PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))},
+    )
+
+
+def _statuses(path: str, method: str, operation: Operation) -> list[str]:
+    """The error statuses this operation can answer, by the same rules the boundary, guard and services follow."""
+    statuses = ["422"]  # the boundary checks every path and query
+    if path not in _PUBLIC:
+        statuses.append("401")  # any request that sends a token has it checked
+    if method in _WRITES:
+        statuses += ["403", "404", "409"]
+    elif "{" in path:
+        statuses.append("404")
+    if operation.request_body is not None:
+        statuses += ["400", "413"]
+    if path in _SEARCH:
+        statuses.append("503")
+    return statuses
+
+
+def _query_without_null(operation: Operation) -> None:
+    """A query string cannot carry null: an optional parameter is simply left out. Say so, instead of
+    `oneOf: [T, null]`, so clients (and fuzzers) read a repeatable `tag` as the array of strings it is."""
+    for parameter in operation.parameters or []:
+        if not isinstance(parameter, Parameter) or parameter.param_in != "query":
+            continue
+        schema = parameter.schema
+        if isinstance(schema, Schema) and schema.one_of:
+            kept = [s for s in schema.one_of if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)]
+            if len(kept) == 1 and isinstance(kept[0], Schema):
+                kept[0].description = kept[0].description or schema.description
+                parameter.schema = kept[0]
+
+
+def document_errors(app: Litestar) -> None:
+    """Complete the app's OpenAPI document (run once on start, before it is first served)."""
+    document = app.openapi_schema
+    components = document.components if isinstance(document.components, Components) else Components()
+    components.schemas = {**(components.schemas or {}), "Problem": PROBLEM}
+    components.security_schemes = {
+        "bearer": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            description="a registry token: `registry token create --team T --scope publish --name ci`",
+        )
+    }
+    document.components = components
+    for path, item in (document.paths or {}).items():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation: Operation | None = getattr(item, method)
+            if operation is None:
+                continue
+            responses = {k: v for k, v in (operation.responses or {}).items() if k != "400"}  # Litestar's own 400
+            for status in _statuses(path, method, operation):
+                responses.setdefault(status, _problem(status))
+            if path == "/readyz":
+                responses["503"] = OpenAPIResponse(description="the database does not answer: not ready")
+            if path in _CSV and "200" in responses:
+                ok = responses["200"]
+                if isinstance(ok, OpenAPIResponse):
+                    ok.content = {
+                        **(ok.content or {}),
+                        "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
+                    }
+            operation.responses = responses
+            _query_without_null(operation)
+            if path not in _PUBLIC:
+                operation.security = [{"bearer": []}] if method in _WRITES else [{}, {"bearer": []}]
