@@ -37,6 +37,7 @@ from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
 from registry.web.pages import STATIC, TEMPLATES, WebController
+from registry.write_priority import WritesFirst
 from search.errors import SearchError
 
 __all__ = ["create_app"]
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             readyz,
             MetricsController,
         ],
-        middleware=[metrics.middleware],
+        middleware=[metrics.middleware, WritesFirst(reads=settings.reads_in_flight).middleware],
         dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         guards=[token_guard(settings.require_auth_for_reads)],

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         default=None,
         description="apply the search outbox inside the app (default: yes for embedded, no for meilisearch)",
     )
+    reads_in_flight: int = Field(
+        default=4, ge=1, le=1024, description="reads a worker runs at once; more wait their turn, writes go first"
+    )
     search_verify_seconds: float = Field(
         default=10.0, gt=0, le=3600, description="how often the sync worker checks the index against the catalog"
     )

@@ -10,6 +10,7 @@ from catalog.schemas import Actor, AdoptionOut, AdoptionPage, AdoptionRequest, R
 from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
 from catalog.tables import Adoption, Asset, AssetUse, AssetVersion, Label, OriginReach, Pilot
 from catalog.versions import InvalidVersion, parse_version
+from catalog.writer import writes
 
 __all__ = ["get_adoption", "list_adoptions", "record_adoption", "retire_adoption"]
 
@@ -100,6 +101,7 @@ async def _resolve_version(asset: dict[str, Any], wanted: str | None) -> dict[st
     return dict(row)
 
 
+@writes
 async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetime | None = None) -> AdoptionOut:
     """Record that a pilot adopted an asset version; recording the same active adoption twice is a no-op."""
     at = at or now()
@@ -211,6 +213,7 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
     return await get_adoption(new_id, warnings)
 
 
+@writes
 async def retire_adoption(
     adoption_id: int, request: RetireRequest, actor: Actor, *, at: datetime | None = None
 ) -> AdoptionOut:

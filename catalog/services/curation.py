@@ -14,6 +14,7 @@ from catalog.services.assets import get_asset, get_version
 from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
 from catalog.services.publishing import latest_version
 from catalog.tables import Asset, AssetVersion, Label
+from catalog.writer import writes
 
 __all__ = ["asset_row", "deprecate_asset", "move_label", "remove_label", "yank_version"]
 
@@ -40,6 +41,7 @@ async def _version_row(asset: dict[str, Any], version: str) -> dict[str, Any]:
     return dict(row)
 
 
+@writes
 async def yank_version(
     slug: str, version: str, request: YankRequest, actor: Actor, *, at: datetime | None = None
 ) -> VersionOut:
@@ -66,6 +68,7 @@ async def yank_version(
     return await get_version(slug, version)
 
 
+@writes
 async def deprecate_asset(
     slug: str, request: DeprecateRequest, actor: Actor, *, at: datetime | None = None
 ) -> AssetOut:
@@ -106,6 +109,7 @@ async def deprecate_asset(
     return await get_asset(slug)
 
 
+@writes
 async def move_label(
     slug: str, label: str, request: LabelRequest, actor: Actor, *, at: datetime | None = None
 ) -> AssetOut:
@@ -148,6 +152,7 @@ async def move_label(
     return await get_asset(slug)
 
 
+@writes
 async def remove_label(slug: str, label: str, actor: Actor, *, at: datetime | None = None) -> AssetOut:
     """Take a label off an asset (journaled with the version it pointed at)."""
     at = at or now()

@@ -25,6 +25,7 @@ from catalog.schemas import (
 )
 from catalog.services.journal import for_update, now, record, write_transaction
 from catalog.tables import Adoption, Asset, GateDecision, Pilot
+from catalog.writer import writes
 
 __all__ = ["create_pilot", "decide_gate", "get_pilot", "list_pilots", "update_pilot"]
 
@@ -53,6 +54,7 @@ def _check_team(actor: Actor, team: str, what: str) -> None:
         )
 
 
+@writes
 async def create_pilot(request: PilotRequest, actor: Actor, *, at: datetime | None = None) -> PilotOut:
     """Register a pilot at stage 1 (problem framing) for the actor's team."""
     _check_team(actor, request.team, f"pilot {request.slug!r}")
@@ -86,6 +88,7 @@ async def _insert_pilot(request: PilotRequest, actor: Actor, at: datetime, exist
         await record("pilot.create", f"pilot:{request.slug}", actor, request.model_dump(mode="json"), at)
 
 
+@writes
 async def update_pilot(slug: str, update: PilotUpdate, actor: Actor, *, at: datetime | None = None) -> PilotOut:
     """Fill in the business case (baseline, target, budget owner, value) while the pilot is active."""
     at = at or now()
@@ -131,6 +134,7 @@ def _evidence_problems(stage: int, evidence: dict[str, Any]) -> tuple[list[Field
         return problems, evidence
 
 
+@writes
 async def decide_gate(slug: str, request: GateRequest, actor: Actor, *, at: datetime | None = None) -> PilotOut:
     """Record a gate decision: `commit` advances a stage (gate 4 graduates), `kill` ends, `iterate` stays."""
     at = at or now()

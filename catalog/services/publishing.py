@@ -15,6 +15,7 @@ from catalog.services.journal import enqueue_search, for_update, now, record, wr
 from catalog.services.pilots import STAGE_NAMES
 from catalog.tables import Asset, AssetFile, AssetVersion, Pilot
 from catalog.versions import VersionRange, parse_version, sort_key
+from catalog.writer import writes
 
 __all__ = ["content_digest", "file_bytes", "latest_version", "publish_version"]
 
@@ -162,6 +163,7 @@ async def _existing(manifest: Manifest, digest: str) -> PublishResult | None:
     )
 
 
+@writes
 async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | None = None) -> PublishResult:
     """Publish one version. Identical re-publish is a no-op; other content under a published version is a 409."""
     if not actor.may_act_for(manifest.owner):

@@ -11,6 +11,7 @@ from catalog.errors import Conflict, NotFound
 from catalog.schemas import Actor, NewToken, TokenOut, TokenRequest, utc
 from catalog.services.journal import now, record, write_transaction
 from catalog.tables import ApiToken
+from catalog.writer import writes
 
 __all__ = ["authenticate", "bootstrap_admin", "create_token", "hash_token", "list_tokens", "revoke_token"]
 
@@ -61,6 +62,7 @@ async def _row(token_id: int) -> dict[str, Any]:
     return dict(row)
 
 
+@writes
 async def create_token(request: TokenRequest, actor: Actor, *, at: datetime | None = None) -> NewToken:
     """Make a token; the clear value is in the result and nowhere else."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -82,6 +84,7 @@ async def bootstrap_admin(given: str | None, actor: Actor) -> str | None:
     return None if given else token
 
 
+@writes
 async def revoke_token(token_id: int, actor: Actor, *, at: datetime | None = None) -> TokenOut:
     """Revoke a token; it stops working at once and stays listed for audit."""
     at = at or now()
@@ -102,6 +105,7 @@ async def list_tokens(*, team: str | None = None) -> list[TokenOut]:
     return [TokenOut(**_out(dict(r))) for r in await query]
 
 
+@writes
 async def authenticate(token: str) -> Actor | None:
     """The actor a presented token stands for, or None when it is unknown or revoked."""
     row = (
