@@ -24,6 +24,7 @@ __all__ = [
     "document_problems",
     "printable",
     "single_line",
+    "text_problem",
 ]
 
 MAX_DEPTH = 32  # a manifest's deepest real nesting (spec -> components -> params -> ...) is under 10

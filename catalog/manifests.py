@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from catalog.errors import FieldProblem, InvalidInput
+from catalog.inputs import text_problem
 from catalog.versions import InvalidVersion, sort_key
 
 __all__ = ["MANIFEST_NAME", "find_manifests", "load_manifest", "publish_order"]
@@ -57,8 +58,12 @@ def load_manifest(path: Path) -> dict[str, Any]:
             continue
         raw = file_path.read_bytes()
         try:
-            files.append({"path": str(name), "content": raw.decode("utf-8")})
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
+            text = None
+        if text is not None and text_problem("/", text) is None:
+            files.append({"path": str(name), "content": text})
+        else:  # binary, or text with control characters the registry keeps only as bytes
             files.append({"path": str(name), "content": base64.b64encode(raw).decode("ascii"), "encoding": "base64"})
     if problems:
         raise InvalidInput(f"{path} lists files that are missing", problems)

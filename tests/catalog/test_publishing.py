@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import pytest
+import yaml
 
 from catalog.errors import Conflict, InvalidInput, PermissionDenied
+from catalog.manifests import load_manifest
 from catalog.schemas import SYSTEM, Actor, PilotRequest, parse_manifest
 from catalog.services import assets, pilots, publishing
 from catalog.tables import ALL_TABLES, Asset, AssetFile, AssetVersion, JournalEntry, SearchOutbox
@@ -173,3 +178,15 @@ async def test_concurrent_publishes_of_one_asset_all_succeed_once(db: object) ->
     assert await AssetVersion.count() == 4
     assert await Asset.count() == 1
     assert (await assets.get_asset("claims-triage-prompt")).latest_version == "1.3.0"
+
+
+def test_files_with_control_characters_are_sent_as_bytes(tmp_path: Path) -> None:
+    """A text file holding a form feed or escape codes cannot be stored as text; the CLI sends it base64."""
+    (tmp_path / "asset.yaml").write_text(yaml.safe_dump({**manifest(), "files": ["plain.txt", "ansi.txt"]}))
+    (tmp_path / "plain.txt").write_text("Classify the claim.\n\tIndented line.\r\n")
+    (tmp_path / "ansi.txt").write_bytes(b"\x1b[31mred\x1b[0m\x0cpage two\n")
+    files = {f["path"]: f for f in load_manifest(tmp_path / "asset.yaml")["files"]}
+    assert files["plain.txt"] == {"path": "plain.txt", "content": "Classify the claim.\n\tIndented line.\r\n"}
+    assert files["ansi.txt"]["encoding"] == "base64"
+    assert base64.b64decode(files["ansi.txt"]["content"]) == b"\x1b[31mred\x1b[0m\x0cpage two\n"
+    parse_manifest(load_manifest(tmp_path / "asset.yaml"))  # and the result is a valid manifest

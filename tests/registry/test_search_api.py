@@ -154,3 +154,16 @@ def test_an_index_replaced_while_serving_is_reported_then_heals(db: Database, tm
         shutil.rmtree(tmp_path / "search")  # lost entirely: rebuilt from the database
         assert eventually(lambda: client.get("/readyz").json()["checks"]["search_index"] == "ok")
         assert eventually(lambda: search(client).json()["total"] == 4)
+
+
+def test_readiness_is_degraded_every_time_the_index_cannot_be_read(db: Database, tmp_path: Path) -> None:
+    """An unreadable index (here its identity file turned into a directory) is reported on every poll."""
+    asyncio.run(make_tokens())
+    with TestClient(app=create_app(settings_for(db, tmp_path, search_verify_seconds=3600))) as client:
+        current = (tmp_path / "search" / "current").read_text().strip()
+        state = tmp_path / "search" / current / "registry-state.json"
+        state.unlink()
+        state.mkdir()
+        polls = [client.get("/readyz").json() for _ in range(20)]
+        assert all(p["status"] == "degraded" and p["checks"]["search_index"].startswith("failing") for p in polls)
+        state.rmdir()
