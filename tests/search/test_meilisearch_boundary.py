@@ -246,3 +246,22 @@ async def test_rebuild_fills_a_fresh_index_and_swaps_it_in(stub: tuple[str, dict
     )
     state_write = next(b for m, p, b in calls if p == "/indexes/assets_registry_state/documents")
     assert state_write == [{"id": "state", "generation": "test-build", "applied_through": 0}]
+
+
+async def test_the_index_identity_lives_in_its_own_small_index(stub: tuple[str, dict[str, Any]]) -> None:
+    url, state = stub
+    backend = MeilisearchBackend(url, None)
+    path = ("GET", "/indexes/assets_registry_state/documents/state")
+    missing = {"message": "Document `state` not found.", "code": "document_not_found", "type": "invalid_request"}
+    state["script"][path] = (404, missing)
+    assert await backend.state() is None  # never built by this registry: the sync worker rebuilds it
+    state["script"][path] = (404, {"message": "Index not found.", "code": "index_not_found", "type": "x"})
+    assert await backend.state() is None
+    state["script"][path] = (200, {"id": "state", "generation": "build-1", "applied_through": 7})
+    assert await backend.state() == IndexState("build-1", 7)
+    await backend.mark_applied(5)  # older than what the index holds: nothing to write
+    await backend.mark_applied(9)
+    writes = [
+        b for m, p, b in state["requests"] if m == "POST" and p.startswith("/indexes/assets_registry_state/documents")
+    ]
+    assert writes == [[{"id": "state", "generation": "build-1", "applied_through": 9}]]
