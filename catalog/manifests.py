@@ -16,6 +16,14 @@ from catalog.versions import InvalidVersion, sort_key
 __all__ = ["MANIFEST_NAME", "find_manifests", "load_manifest", "publish_order"]
 
 MANIFEST_NAME = "asset.yaml"
+# Top-level keys that tell a native file given where a manifest was expected, to name it in the error.
+_NATIVE_HINTS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"providers", "prompts", "tests", "defaultTest"}), "a promptfoo config"),
+    (frozenset({"groups"}), "a Prometheus rule file"),
+    (frozenset({"task", "dataset_path", "doc_to_text"}), "an lm-eval task"),
+    (frozenset({"components", "connections"}), "a Haystack pipeline"),
+    (frozenset({"apiVersion", "rules"}), "a Grafana or Kubernetes rule file"),
+)
 
 
 def find_manifests(paths: Iterable[Path]) -> list[Path]:
@@ -41,6 +49,13 @@ def load_manifest(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput(
             f"{path} must hold a mapping", [FieldProblem("/", "not a mapping", "see the manifest format")]
+        )
+    if "kind" not in data and "slug" not in data:
+        looks = next((name for keys, name in _NATIVE_HINTS if keys & set(data)), "a native file")
+        raise InvalidInput(
+            f"{path} is not an asset manifest (no `kind`, no `slug`); it looks like {looks}",
+            [FieldProblem("/", "not an asset manifest", "write an asset.yaml beside it that lists it under `files`")],
+            code="not-a-manifest",
         )
     files = []
     problems = []

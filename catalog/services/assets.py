@@ -24,7 +24,7 @@ from catalog.schemas import (
 from catalog.tables import Adoption, Asset, AssetFile, AssetVersion, Label
 from catalog.versions import sort_key
 
-__all__ = ["get_asset", "get_version", "list_assets"]
+__all__ = ["get_asset", "get_file", "get_version", "list_assets"]
 
 _ASSET_COLUMNS = (
     *Asset.all_columns(exclude=[Asset.origin_pilot]),
@@ -188,4 +188,23 @@ async def get_version(slug: str, version: str) -> VersionOut:
             FileOut(path=f["path"], size=f["size"], sha256=f["sha256"], content=f["content"], encoding=f["encoding"])
             for f in files
         ],
+    )
+
+
+async def get_file(slug: str, version: str, path: str) -> FileOut:
+    """One attached file of a version (without reading the others)."""
+    row = (
+        await AssetFile.select(AssetFile.path, AssetFile.size, AssetFile.sha256, AssetFile.content, AssetFile.encoding)
+        .where((AssetFile.version.coordinate == f"{slug}@{version}") & (AssetFile.path == path))
+        .first()
+    )
+    if row is not None:
+        return FileOut.model_validate(row)
+    if not await AssetVersion.exists().where(AssetVersion.coordinate == f"{slug}@{version}"):
+        await get_version(slug, version)  # raises the asset's or the version's NotFound
+    paths = [r["path"] for r in await AssetFile.select(AssetFile.path).where(
+        AssetFile.version.coordinate == f"{slug}@{version}").order_by(AssetFile.path)]  # fmt: skip
+    raise NotFound(
+        f"{slug}@{version} has no file {path!r}; its files: {', '.join(paths) or 'none'}",
+        code="file-not-found",
     )

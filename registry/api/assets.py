@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import RootModel
 
+from catalog.archives import ArchiveFormat, content_type, version_archive
 from catalog.schemas import (
     Actor,
     AssetOut,
@@ -23,6 +25,7 @@ from catalog.schemas import (
     YankRequest,
 )
 from catalog.services import assets, curation, publishing
+from catalog.services.publishing import file_bytes
 from registry.api.params import Label, Offset, Slug, Version
 
 __all__ = ["AssetController", "PublishRequest"]
@@ -74,6 +77,43 @@ class AssetController(Controller):
     @get("/{slug:str}/versions/{version:str}", summary="One version with its spec and files")
     async def version(self, slug: Slug, version: Version) -> VersionOut:
         return await assets.get_version(slug, version)
+
+    @get(
+        "/{slug:str}/versions/{version:str}/files/{path:path}",
+        summary="One attached file, byte for byte (ETag from its SHA-256; If-None-Match answers 304)",
+        media_type="*/*",
+        responses={304: ResponseSpec(None, description="the file is unchanged since the ETag you sent")},
+    )
+    async def file(
+        self,
+        request: Request[Any, Any, Any],
+        slug: Slug,
+        version: Version,
+        path: FromPath[str],
+    ) -> Response[bytes]:
+        found = await assets.get_file(slug, version, path.lstrip("/"))
+        etag = f'"{found.sha256}"'
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"}  # versions never change
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(b"", status_code=304, headers=headers)
+        name = found.path.rsplit("/", 1)[-1]
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return Response(file_bytes(found.content, found.encoding), media_type=content_type(found), headers=headers)
+
+    @get(
+        "/{slug:str}/versions/{version:str}/archive",
+        summary="The version as one archive: asset.yaml and every file, under a folder named slug-version",
+        media_type="application/octet-stream",
+    )
+    async def archive(
+        self, slug: Slug, version: Version, format: FromQuery[ArchiveFormat] = "tar.gz"
+    ) -> Response[bytes]:
+        found = await assets.get_version(slug, version)
+        name = f"{slug}-{version}.{format}"
+        media = "application/zip" if format == "zip" else "application/gzip"
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                   "ETag": f'"{found.content_digest.removeprefix("sha256:")}-{format}"'}  # fmt: skip
+        return Response(version_archive(found, format), media_type=media, headers=headers)
 
     @post(
         "/{slug:str}/versions/{version:str}/yank", opt={"scope": "publish"}, status_code=200, summary="Yank a version"

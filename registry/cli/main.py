@@ -16,9 +16,10 @@ from rich.console import Console
 
 from catalog.db import make_engine, migrate
 from catalog.errors import CatalogError
-from catalog.manifests import find_manifests, load_manifest, publish_order
+from catalog.manifests import MANIFEST_NAME, find_manifests, load_manifest, publish_order
 from catalog.schemas import KINDS, SCOPES, SYSTEM, TokenRequest
 from registry.cli.client import ApiError, RegistryClient, describe_problem
+from registry.cli.pull import pull
 from registry.settings import Settings
 from search.errors import SearchError
 
@@ -193,6 +194,10 @@ def publish(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     settings = _settings(ctx)
     manifests: list[dict[str, Any]] = []
     failed = 0
+    for given in paths:
+        if given.is_dir() and not find_manifests([given]):
+            failed += 1
+            out.print(f"failed     {given}: no {MANIFEST_NAME} in it or its subfolders; nothing to publish there")
     for path in find_manifests(paths):
         try:
             data = load_manifest(path)
@@ -563,6 +568,8 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
         )
     out.print(table)
 
+
+cli.add_command(pull)
 
 if __name__ == "__main__":
     cli()
