@@ -97,6 +97,9 @@ class SearchSync:
         if problem.kind == "behind" and state is not None:
             replayed = await outbox.requeue_after(state.applied_through)
             log.warning("search index: %s; re-applying %d changes", problem.detail, replayed)
+        elif await outbox.index_record() is None:  # a new install (or a restored catalog): nothing went wrong
+            log.info("building the search index from the database")
+            await reindex(self.backend)
         else:
             log.warning("search index: %s; rebuilding it from the database", problem.detail)
             await reindex(self.backend)

@@ -86,6 +86,44 @@ def marked_template(text: str, template_format: str) -> Markup:
     return Markup("".join(out))  # noqa: S704 (every piece is escaped above)
 
 
+async def _asset_page(slug: str, wanted: str | None) -> Template:
+    """An asset with one of its versions: the latest, or the one asked for."""
+    try:
+        asset = await assets.get_asset(slug)
+        shown = wanted or asset.latest_version or (asset.versions[0].version if asset.versions else None)
+        version = await assets.get_version(slug, shown) if shown else None
+    except NotFound as err:
+        raise NotFoundException(detail=err.detail) from err
+    history = (await adoption.list_adoptions(asset=slug, limit=1000)).items
+    by_month = Counter(a.adopted_at.strftime("%Y-%m") for a in history)
+    months = sorted(by_month.items())
+    spec = version.spec if version else {}
+    variables: set[str] = set()
+    template_html = None
+    if asset.kind == "prompt" and spec.get("template"):
+        template_html = marked_template(spec["template"], spec.get("template_format", "mustache"))
+        variables = template_variables(spec["template"], spec.get("template_format", "mustache"))
+    messages = [
+        {"role": m["role"], "html": marked_template(m["content"], spec.get("template_format", "mustache"))}
+        for m in spec.get("messages") or []
+    ]
+    return Template(
+        template_name="asset.html",
+        context={
+            "section": "search",
+            "asset": asset,
+            "version": version,
+            "spec": spec,
+            "history": history,
+            "months": months,
+            "template_html": template_html,
+            "messages": messages,
+            "variables": sorted(variables),
+            "pinned": wanted is not None,
+        },
+    )
+
+
 class WebController(Controller):
     path = "/"
     include_in_schema = False
@@ -151,39 +189,11 @@ class WebController(Controller):
 
     @get("/assets/{slug:str}", name="asset-page")
     async def asset_page(self, slug: FromPath[str]) -> Template:
-        try:
-            asset = await assets.get_asset(slug)
-        except NotFound as err:
-            raise NotFoundException(detail=err.detail) from err
-        shown = asset.latest_version or (asset.versions[0].version if asset.versions else None)
-        version = await assets.get_version(slug, shown) if shown else None
-        history = (await adoption.list_adoptions(asset=slug, limit=1000)).items
-        by_month = Counter(a.adopted_at.strftime("%Y-%m") for a in history)
-        months = sorted(by_month.items())
-        spec = version.spec if version else {}
-        variables: set[str] = set()
-        template_html = None
-        if asset.kind == "prompt" and spec.get("template"):
-            template_html = marked_template(spec["template"], spec.get("template_format", "mustache"))
-            variables = template_variables(spec["template"], spec.get("template_format", "mustache"))
-        messages = [
-            {"role": m["role"], "html": marked_template(m["content"], spec.get("template_format", "mustache"))}
-            for m in spec.get("messages") or []
-        ]
-        return Template(
-            template_name="asset.html",
-            context={
-                "section": "search",
-                "asset": asset,
-                "version": version,
-                "spec": spec,
-                "history": history,
-                "months": months,
-                "template_html": template_html,
-                "messages": messages,
-                "variables": sorted(variables),
-            },
-        )
+        return await _asset_page(slug, None)
+
+    @get("/assets/{slug:str}/versions/{version:str}", name="version-page")
+    async def version_page(self, slug: FromPath[str], version: FromPath[str]) -> Template:
+        return await _asset_page(slug, version)
 
     @get("/pilots", name="pilots-page")
     async def pilots_page(self, status: FromQuery[Literal["active", "graduated", "killed"] | None] = None) -> Template:

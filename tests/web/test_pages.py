@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tarfile
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
@@ -48,11 +49,30 @@ def test_the_asset_page_shows_versions_lineage_spec_and_a_chart(page: Page, live
     expect(page.locator("#lineage")).to_contain_text("motor-fnol-intake")
     expect(page.locator("#adoptions-chart svg rect.bar")).to_have_count(1)
     expect(page.locator("#spec mark.var").first).to_be_visible()
-    expect(page.locator("text=registry adopt claims-triage-prompt@1.1.0")).to_be_visible()
+    expect(page.locator("#adopt")).to_contain_text("registry pull claims-triage-prompt@1.1.0")
     page.goto(live_url + "/assets/rag-groundedness-eval")
     expect(page.locator(".banner")).to_contain_text("rag-answer-quality-eval")
     page.goto(live_url + "/assets/kyc-entity-extraction-prompt")
     expect(page.locator("#versions .badge.yanked")).to_have_count(1)
+
+
+def test_files_download_one_by_one_or_all_and_older_versions_have_pages(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/assets/pii-leak-monitor")
+    with page.expect_download() as download_info:
+        page.locator("#files a.download").first.click()
+    assert download_info.value.suggested_filename == "rules.yml"
+    assert "groups:" in download_info.value.path().read_text(encoding="utf-8")
+    with page.expect_download() as download_info:
+        page.locator("#adopt a.download").first.click()
+    with tarfile.open(download_info.value.path()) as archive:
+        assert "pii-leak-monitor-1.0.0/asset.yaml" in archive.getnames()
+    page.goto(live_url + "/assets/claims-triage-prompt")
+    page.locator("#versions a", has_text="1.0.0").click()
+    expect(page).to_have_url(live_url + "/assets/claims-triage-prompt/versions/1.0.0")
+    expect(page.locator("#spec h2")).to_contain_text("v1.0.0")
+    expect(page.locator("#adopt")).to_contain_text("registry pull claims-triage-prompt@1.0.0")
+    page.goto(live_url + "/assets/claims-triage-prompt/versions/9.9.9")
+    expect(page.locator("h1")).to_contain_text("Not Found")
 
 
 def test_the_pilot_page_shows_stages_business_case_and_gates(page: Page, live_url: str) -> None:
