@@ -191,6 +191,7 @@ class EmbeddedBackend:
         self._index: tantivy.Index | None = None
         self._writer: tantivy.IndexWriter | None = None
         self._current: str | None = None
+        self._dir_id: tuple[int, int] | None = None
         self._checked_at = 0.0
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
@@ -233,10 +234,13 @@ class EmbeddedBackend:
                 self.root.mkdir(parents=True, exist_ok=True)
                 current = self._new_dir().name
                 self._swap_to(current)
-            if current != self._current or self._index is None:
+            identity = self._dir_identity(current)
+            if current != self._current or self._index is None or identity != self._dir_id:
+                # A new pointer, or the same name on another directory (the index replaced under us): drop the
+                # writer too, or its next commit would write its stale view over the new files.
                 self._writer = None
                 self._index = self._open_index(self.root / current)
-                previous, self._current = self._current, current
+                previous, self._current, self._dir_id = self._current, current, identity
                 self._meta_mtime = self._meta_changed_at()
                 self._generation += 1
                 if previous is not None:
@@ -248,6 +252,10 @@ class EmbeddedBackend:
         except (OSError, ValueError) as err:
             raise SearchUnavailable(f"the search index under {self.root} cannot be opened: {err}") from err
         return self._index
+
+    def _dir_identity(self, name: str) -> tuple[int, int]:
+        info = (self.root / name).stat()
+        return info.st_dev, info.st_ino
 
     def _meta_changed_at(self) -> int:
         """tantivy rewrites meta.json on every commit: its mtime tells that the index changed."""
@@ -276,6 +284,7 @@ class EmbeddedBackend:
 
     def _write(self, documents: Sequence[AssetDocument], deletions: Sequence[str]) -> None:
         with self._lock:
+            self._checked_at = 0.0  # look at the disk before every write, not only every half second
             index = self._ensure_open()
             writer = self._writer_for(index)
             try:

@@ -144,14 +144,14 @@ def test_an_index_replaced_while_serving_is_reported_then_heals(db: Database, tm
         r = client.post("/api/v1/assets", json=manifest(slug="late-prompt"), headers=api.auth("claims"))
         assert r.status_code == 201
         assert eventually(lambda: search(client, q="late").json()["total"] == 1)
-        shutil.rmtree(tmp_path / "search")
+        (tmp_path / "search").rename(tmp_path / "replaced")  # (a rename: the server may be writing files in it)
         shutil.copytree(tmp_path / "copy", tmp_path / "search")  # an older copy put back under the server
         seen = eventually(lambda: "misses changes" in client.get("/readyz").json()["checks"]["search_index"], 2)
         assert seen or search(client, q="late").json()["total"] == 1  # (the repair may beat the poll)
         assert eventually(lambda: search(client, q="late").json()["total"] == 1)
         ready = eventually(lambda: client.get("/readyz").json()["status"] == "ready")
         assert ready and search(client).json()["total"] == 4
-        shutil.rmtree(tmp_path / "search")  # lost entirely: rebuilt from the database
+        (tmp_path / "search").rename(tmp_path / "lost")  # lost entirely: rebuilt from the database
         assert eventually(lambda: client.get("/readyz").json()["checks"]["search_index"] == "ok")
         assert eventually(lambda: search(client).json()["total"] == 4)
 

@@ -1,0 +1,131 @@
+"""The manifest (`asset.yaml`): common fields, attached files, dependencies, discriminated on `kind`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from catalog.errors import FieldProblem, InvalidInput
+from catalog.inputs import single_line
+from catalog.schemas.common import Name, Range, SemVer, Slug, StrictModel, normalize_tags, problems_from
+from catalog.schemas.specs import EvalHarnessSpec, MonitorSpec, PromptSpec, RetrievalPipelineSpec
+
+__all__ = [
+    "AttachedFile",
+    "Dependency",
+    "EvalHarnessManifest",
+    "Manifest",
+    "MonitorManifest",
+    "PromptManifest",
+    "RetrievalPipelineManifest",
+    "SourceRef",
+    "parse_manifest",
+]
+
+
+class SourceRef(StrictModel):
+    repo: Name
+    commit: Annotated[str, AfterValidator(single_line)] | None = Field(default=None, max_length=64)
+    path: Annotated[str, AfterValidator(single_line)] | None = Field(default=None, max_length=500)
+
+
+class Dependency(StrictModel):
+    slug: Slug
+    version: Range = "*"
+
+
+class AttachedFile(BaseModel):
+    """A native file stored with the version, byte for byte: UTF-8 text, or base64 for binary content."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^/\\][^\\]*$"), AfterValidator(single_line)]
+    content: str = Field(max_length=5_000_000)
+    encoding: Literal["utf-8", "base64"] = "utf-8"
+
+    @model_validator(mode="after")
+    def _safe_path(self) -> AttachedFile:
+        if ".." in self.path.split("/"):
+            raise ValueError(f"file path {self.path!r} climbs out of the asset folder; use a relative path inside it")
+        return self
+
+
+class _ManifestBase(StrictModel):
+    slug: Slug
+    version: SemVer
+    title: Annotated[str, Field(min_length=3, max_length=200), AfterValidator(single_line)]
+    summary: Annotated[str, Field(min_length=10, max_length=500)]
+    description: str = Field(default="", max_length=50_000)
+    tags: Annotated[list[str], AfterValidator(normalize_tags)] = Field(default_factory=list, max_length=30)
+    owner: Slug
+    origin_pilot: Slug
+    source: SourceRef | None = None
+    depends_on: list[Dependency] = Field(default_factory=list, max_length=100)
+    changelog: str = Field(default="", max_length=20_000)
+    files: list[AttachedFile] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _unique_files_and_deps(self) -> _ManifestBase:
+        paths = [f.path for f in self.files]
+        if len(paths) != len(set(paths)):
+            raise ValueError("two attached files have the same path; each file needs its own path")
+        slugs = [d.slug for d in self.depends_on]
+        if self.slug in slugs:
+            raise ValueError("an asset cannot depend on itself; remove it from `depends_on`")
+        if len(slugs) != len(set(slugs)):
+            raise ValueError("`depends_on` names an asset twice; give one range per asset, e.g. '>=1.0,<2'")
+        return self
+
+
+class PromptManifest(_ManifestBase):
+    kind: Literal["prompt"]
+    spec: PromptSpec
+
+
+class EvalHarnessManifest(_ManifestBase):
+    kind: Literal["eval_harness"]
+    spec: EvalHarnessSpec
+
+
+class RetrievalPipelineManifest(_ManifestBase):
+    kind: Literal["retrieval_pipeline"]
+    spec: RetrievalPipelineSpec
+
+
+class MonitorManifest(_ManifestBase):
+    kind: Literal["monitor"]
+    spec: MonitorSpec
+
+
+Manifest = Annotated[
+    PromptManifest | EvalHarnessManifest | RetrievalPipelineManifest | MonitorManifest,
+    Field(discriminator="kind"),
+]
+
+
+_MANIFEST = TypeAdapter[Manifest](Manifest)
+
+
+def parse_manifest(data: Any) -> PromptManifest | EvalHarnessManifest | RetrievalPipelineManifest | MonitorManifest:
+    """Validate a manifest; raise InvalidInput listing every problem with its field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("the manifest must be a mapping of fields", [FieldProblem("/", "not an object")])
+    try:
+        return _MANIFEST.validate_python(data)
+    except ValidationError as err:
+        problems = problems_from(err)
+        raise InvalidInput(
+            f"the manifest of {data.get('slug', '?')}@{data.get('version', '?')} has "
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}",
+            problems,
+            code="invalid-manifest",
+        ) from err

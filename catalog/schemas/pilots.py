@@ -1,0 +1,181 @@
+"""Pilots, their business case and stage-gate decisions: what is sent, and what reads return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from catalog.inputs import single_line
+from catalog.schemas.common import Name, Sentence, Slug, StrictModel, Text, Url
+
+__all__ = [
+    "GATE_EVIDENCE",
+    "AdoptedRef",
+    "AdoptionEvidence",
+    "AssetRef",
+    "DownstreamReuse",
+    "GateOut",
+    "GateRequest",
+    "Measure",
+    "MonthlyValue",
+    "PilotOut",
+    "PilotPage",
+    "PilotRef",
+    "PilotRequest",
+    "PilotUpdate",
+    "PrototypeEvidence",
+    "ReadinessEvidence",
+]
+
+
+class Measure(StrictModel):
+    metric: Name
+    value: float
+    unit: Annotated[str, Field(min_length=1, max_length=50), AfterValidator(single_line)]
+
+
+class MonthlyValue(StrictModel):
+    amount: float = Field(ge=0)
+    unit: Literal["hours", "usd"]
+
+
+class PilotRequest(StrictModel):
+    slug: Slug
+    name: Name
+    team: Slug
+    budget_owner: Name | None = None
+    problem: Text
+    baseline: Measure | None = None
+    target: Measure | None = None
+    value_per_month: MonthlyValue | None = None
+
+
+class PilotUpdate(StrictModel):
+    """Fields a team fills in while framing the problem (before gate 1); all optional."""
+
+    name: Name | None = None
+    budget_owner: Name | None = Field(default=None, description="null clears it")
+    problem: Text | None = None
+    baseline: Measure | None = Field(default=None, description="null clears it")
+    target: Measure | None = Field(default=None, description="null clears it")
+    value_per_month: MonthlyValue | None = Field(default=None, description="null clears it")
+
+    @field_validator("name", "problem", mode="before")
+    @classmethod
+    def _required_stay_set(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"a pilot always has a {info.field_name}; give a new one, or leave the field out")
+        return value
+
+
+class GateRequest(StrictModel):
+    stage: int = Field(ge=1, le=4, description="the gate being decided: the pilot's current stage (1-4)")
+    decision: Literal["commit", "iterate", "kill"]
+    decided_by: Name
+    notes: str = Field(default="", max_length=20_000)
+    evidence_url: Url | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class PrototypeEvidence(StrictModel):
+    """Gate 2: the real metric the prototype moved on a real workflow."""
+
+    metric: Name
+    before: float
+    after: float
+    workflow: Sentence
+
+
+class ReadinessEvidence(StrictModel):
+    """Gate 3, the production readiness review: each answer a real sentence."""
+
+    slo: Sentence
+    data_lineage: Sentence
+    incident_response: Sentence
+    cost_controls: Sentence
+    rollback_plan: Sentence
+
+
+class AdoptionEvidence(StrictModel):
+    """Gate 4: who uses it, how often, and where the stage-1 metric stands now."""
+
+    active_users: int = Field(ge=1)
+    usage_frequency: Name
+    metric_value: float
+
+
+GATE_EVIDENCE: dict[int, type[StrictModel]] = {2: PrototypeEvidence, 3: ReadinessEvidence, 4: AdoptionEvidence}
+
+
+class GateOut(BaseModel):
+    stage: int
+    decision: str
+    decided_by: str
+    notes: str
+    evidence_url: str | None
+    evidence: dict[str, Any]
+    decided_at: datetime
+
+
+class AssetRef(BaseModel):
+    slug: str
+    kind: str
+    title: str
+    latest_version: str | None
+    lifecycle: str
+
+
+class AdoptedRef(BaseModel):
+    adoption_id: int
+    asset: str
+    kind: str
+    version: str
+    mode: str
+    adopted_at: datetime
+    active: bool
+
+
+class DownstreamReuse(BaseModel):
+    assets_reused: int = Field(description="its assets with an active adoption by another pilot")
+    adopting_pilots: list[str] = Field(description="other pilots actively using any of its assets")
+    active_adoptions: int
+    hours_saved: float = Field(description="hours those adoptions declared (first adoption per pilot and asset)")
+
+
+class PilotOut(BaseModel):
+    slug: str
+    name: str
+    team: str
+    budget_owner: str | None
+    problem: str
+    baseline: Measure | None
+    target: Measure | None
+    value_per_month: MonthlyValue | None
+    stage: int
+    status: Literal["active", "graduated", "killed"]
+    created_at: datetime
+    graduated_at: datetime | None
+    gates: list[GateOut] = Field(default_factory=list)
+    published_assets: list[AssetRef] = Field(default_factory=list)
+    adopted_assets: list[AdoptedRef] = Field(default_factory=list)
+    downstream: DownstreamReuse | None = Field(default=None, description="how far this pilot's work compounded")
+
+
+class PilotPage(BaseModel):
+    total: int
+    items: list[PilotOut]
+
+
+class PilotRef(BaseModel):
+    slug: str
+    name: str
+    team: str
+    status: str

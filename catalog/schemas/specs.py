@@ -1,0 +1,264 @@
+"""The kind-specific `spec` of each manifest: prompt, eval harness, retrieval pipeline, monitor.
+
+Every validator message says what is wrong *and* how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any, Literal
+
+import jinja2
+import jinja2.meta
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from catalog.schemas.common import Name, OpenModel, Text, Url
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+\Z")
+
+__all__ = [
+    "ChatMessage",
+    "Chunking",
+    "Component",
+    "Condition",
+    "Dataset",
+    "Embedder",
+    "EvalHarnessSpec",
+    "Metric",
+    "ModelRef",
+    "MonitorSpec",
+    "PromptSpec",
+    "Reranker",
+    "RetrievalPipelineSpec",
+    "Retriever",
+    "Runner",
+    "template_variables",
+]
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: Text
+
+
+class ModelRef(OpenModel):
+    provider: Name
+    name: Name
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+def template_variables(text: str, template_format: str) -> set[str]:
+    """The variable names a template uses, found by each format's own parser where there is one."""
+    if template_format == "jinja2":
+        try:
+            return set(
+                jinja2.meta.find_undeclared_variables(
+                    jinja2.Environment().parse(text)  # noqa: S701 (parsed for its variable names, never rendered)
+                )
+            )
+        except jinja2.TemplateSyntaxError as err:
+            raise ValueError(f"the jinja2 template does not parse (line {err.lineno}): {err.message}") from err
+    if template_format == "f-string":
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        except ValueError as err:
+            raise ValueError(f"the f-string template does not parse: {err}; write literal braces as {{{{ }}}}") from err
+        names = {re.split(r"[.\[]", f, maxsplit=1)[0] for f in fields}
+        if "" in names:
+            raise ValueError("the f-string template has an empty {} field; name every field, e.g. {question}")
+        return names
+    return _mustache_variables(text)
+
+
+_MUSTACHE_TAG = re.compile(r"\{\{(\{?)\s*([#^/!>&=]?)\s*([^}]*?)\s*\}?\}\}")
+
+
+def _mustache_variables(text: str) -> set[str]:
+    """Top-level names of a mustache template; names inside a section belong to the section's items."""
+    names: set[str] = set()
+    open_sections: list[str] = []
+    for m in _MUSTACHE_TAG.finditer(text):
+        sigil, name = m.group(2), m.group(3)
+        if sigil in {"!", ">", "="} or name == ".":
+            continue
+        root = name.split(".", 1)[0]
+        if sigil in {"#", "^"}:
+            if not open_sections:
+                names.add(root)
+            open_sections.append(name)
+        elif sigil == "/":
+            if not open_sections or open_sections[-1] != name:
+                raise ValueError(
+                    f"the mustache section {{{{/{name}}}}} closes a section that is not open; "
+                    "close sections in the order they were opened"
+                )
+            open_sections.pop()
+        elif not open_sections:
+            names.add(root)
+    if open_sections:
+        raise ValueError(
+            f"the mustache section {{{{#{open_sections[-1]}}}}} is never closed; add {{{{/{open_sections[-1]}}}}}"
+        )
+    return names
+
+
+class PromptSpec(OpenModel):
+    template: str | None = Field(default=None, max_length=100_000)
+    messages: list[ChatMessage] | None = None
+    template_format: Literal["mustache", "jinja2", "f-string"] = "mustache"
+    variables: list[str] = Field(default_factory=list)
+    model: ModelRef | None = None
+    output_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _check_variables(self) -> PromptSpec:
+        if (self.template is None) == (self.messages is None):
+            raise ValueError("give exactly one of `template` (text) or `messages` ([{role, content}])")
+        if self.template is not None and not self.template.strip():
+            raise ValueError("`template` is empty; put the prompt text in it")
+        if self.messages is not None and not self.messages:
+            raise ValueError("`messages` is empty; add at least one {role, content}")
+        bad = [v for v in self.variables if not _IDENT.match(v)]
+        if bad:
+            raise ValueError(f"variable names {bad} are not identifiers; use letters, digits and _")
+        texts = [self.template] if self.template is not None else [m.content for m in self.messages or []]
+        used: set[str] = set()
+        for text in texts:
+            used |= template_variables(text, self.template_format)
+        declared = set(self.variables)
+        problems = []
+        if used - declared:
+            problems.append(
+                f"the template uses {sorted(used - declared)} but `variables` does not declare them; "
+                "add them to `variables`"
+            )
+        if declared - used:
+            problems.append(
+                f"`variables` declares {sorted(declared - used)} but the template never uses them; "
+                f"remove them or use them in the template ({self.template_format} syntax)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        if self.output_schema is not None and not (
+            {"type", "$ref", "properties", "oneOf", "anyOf"} & set(self.output_schema)
+        ):
+            raise ValueError("`output_schema` must be a JSON Schema object, e.g. {type: object, properties: {...}}")
+        return self
+
+
+class Metric(OpenModel):
+    name: Name
+    threshold: float
+    higher_is_better: bool = True
+
+
+class Dataset(OpenModel):
+    uri: Name
+    rows: int | None = Field(default=None, ge=0)
+    description: str = ""
+
+
+class Runner(OpenModel):
+    type: Literal["promptfoo", "lm-eval", "python", "other"]
+    entry: Name
+
+
+class EvalHarnessSpec(OpenModel):
+    metrics: list[Metric] = Field(min_length=1)
+    dataset: Dataset
+    targets: list[str] = Field(default_factory=list)
+    runner: Runner
+    baseline_results: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_metrics(self) -> EvalHarnessSpec:
+        names = [m.name for m in self.metrics]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"metric names must be unique; {dupes} appear more than once")
+        unknown = sorted(set(self.baseline_results) - set(names))
+        if unknown:
+            raise ValueError(
+                f"`baseline_results` has {unknown}, which are not among the metrics {names}; "
+                "report results only for declared metrics"
+            )
+        return self
+
+
+class Component(OpenModel):
+    name: Name
+    type: Name
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Chunking(OpenModel):
+    size: int = Field(gt=0)
+    overlap: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Chunking:
+        if self.overlap >= self.size:
+            raise ValueError(f"chunk overlap ({self.overlap}) must be smaller than the chunk size ({self.size})")
+        return self
+
+
+class Embedder(OpenModel):
+    model: Name
+    dimensions: int = Field(gt=0)
+
+
+class Retriever(OpenModel):
+    k: int = Field(gt=0, le=1000)
+    hybrid_weights: dict[str, float] | None = None
+
+
+class Reranker(OpenModel):
+    model: Name
+    top_k: int | None = Field(default=None, gt=0)
+
+
+class RetrievalPipelineSpec(OpenModel):
+    framework: Literal["haystack", "llamaindex", "langchain", "custom"]
+    components: list[Component] = Field(min_length=1)
+    chunking: Chunking | None = None
+    embedder: Embedder | None = None
+    retriever: Retriever | None = None
+    reranker: Reranker | None = None
+    results: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_components(self) -> RetrievalPipelineSpec:
+        names = [c.name for c in self.components]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"component names must be unique; {dupes} appear more than once")
+        return self
+
+
+class Condition(OpenModel):
+    op: Literal[">", ">=", "<", "<=", "==", "!="]
+    threshold: float
+    window: str
+
+    @model_validator(mode="after")
+    def _window_is_duration(self) -> Condition:
+        if not _DURATION.match(self.window):
+            raise ValueError(f"window {self.window!r} is not a duration; use e.g. '5m', '1h' or '1h30m'")
+        return self
+
+
+class MonitorSpec(OpenModel):
+    signal: Name
+    condition: Condition
+    severity: Literal["info", "warning", "critical"]
+    runbook_url: Url | None = None
+    format: Literal["prometheus", "grafana", "other"] = "other"
