@@ -37,7 +37,7 @@ def make_backend(settings: Settings) -> SearchBackend:
             raise ValueError("REGISTRY_SEARCH_BACKEND=meilisearch needs MEILISEARCH_URL (and MEILISEARCH_API_KEY)")
         key = settings.meilisearch_api_key.get_secret_value() if settings.meilisearch_api_key else None
         return MeilisearchBackend(settings.meilisearch_url, key, index_uid=settings.meilisearch_index)
-    return EmbeddedBackend(settings.data_dir / "search")
+    return EmbeddedBackend(settings.data_dir / "search", cache_bytes=settings.search_cache_mb * 2**20)
 
 
 class SearchSync:

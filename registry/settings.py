@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     reads_in_flight: int = Field(
         default=4, ge=1, le=1024, description="reads a worker runs at once; more wait their turn, writes go first"
     )
+    search_cache_mb: int = Field(
+        default=32, ge=0, le=4096, description="MiB of recent search results a worker keeps (embedded backend)"
+    )
     search_verify_seconds: float = Field(
         default=10.0, gt=0, le=3600, description="how often the sync worker checks the index against the catalog"
     )

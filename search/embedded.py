@@ -15,7 +15,6 @@ import shutil
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from tantivy import Occur, Query
 from catalog.schemas import AssetDocument
 from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS, Matcher, TermGroup, highlight, parse_query, stem
 from search.analysis import typo_budget as budget
+from search.cache import ResultCache
 from search.documents import index_fields
 from search.errors import SearchError, SearchUnavailable
 from search.interfaces import FACETS, IndexState, SearchHit, SearchQuery, SearchResult
@@ -53,7 +53,7 @@ STEM_FIELDS = {"title_stem": 4.0, "tags_stem": 4.0, "summary_stem": 2.0, "descri
 LOOSE_FIELDS = {"title": 4.0, "vocab": 2.0}
 PHRASE_FIELDS = ("title", "tags_text", "summary", "description", "context")
 STATE_FILE = "registry-state.json"  # the index's identity (IndexState), beside tantivy's own files
-CACHE_SIZE = 4096  # results of recent searches, dropped whenever the index changes (as-you-type repeats a lot)
+CACHE_BYTES = 32 * 2**20  # results of recent searches (as-you-type repeats a lot); see search/cache.py
 WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
 KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags")
 FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
@@ -184,7 +184,7 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, root: Path, *, writer_heap: int = 64_000_000) -> None:
+    def __init__(self, root: Path, *, writer_heap: int = 64_000_000, cache_bytes: int = CACHE_BYTES) -> None:
         self.root = root
         self.writer_heap = writer_heap
         self._lock = threading.RLock()
@@ -195,8 +195,7 @@ class EmbeddedBackend:
         self._checked_at = 0.0
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
-        self._cache: OrderedDict[str, tuple[int, SearchResult]] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self.cache = ResultCache(cache_bytes)
 
     # -- index directories ------------------------------------------------------------------------
 
@@ -378,17 +377,12 @@ class EmbeddedBackend:
             index = self._ensure_open()
             generation = self._generation
         key = query.model_dump_json()
-        with self._cache_lock:
-            cached = self._cache.get(key)
-            if cached is not None and cached[0] == generation:
-                self._cache.move_to_end(key)
-                took = round((time.perf_counter() - started) * 1000, 2)
-                return cached[1].model_copy(update={"took_ms": took})
+        cached = self.cache.get(key, generation)
+        if cached is not None:
+            cached.took_ms = round((time.perf_counter() - started) * 1000, 2)
+            return cached
         result = self._run(index.searcher(), query, started)
-        with self._cache_lock:
-            self._cache[key] = (generation, result)
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+        self.cache.put(key, generation, result)
         return result
 
     def _run(self, searcher: tantivy.Searcher, query: SearchQuery, started: float) -> SearchResult:

@@ -1,0 +1,62 @@
+"""The result cache of the embedded backend: bounded by bytes, emptied whenever the index changes.
+
+As-you-type search repeats a lot, so caching pays; but a cache bounded by entry count is not bounded by
+memory (4,096 results of 100 hits each took a worker from 102 MiB to 1.5 GiB). Results are kept as their
+compact JSON (a tenth of the size of the objects) and counted in bytes, and every entry of an older index
+generation is dropped at once instead of waiting to be evicted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from search.interfaces import SearchResult
+
+__all__ = ["ResultCache"]
+
+
+class ResultCache:
+    """A least-recently-used map from a query's key to its result, holding at most `max_bytes` of results."""
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes if max_entry_bytes is not None else max_bytes // 16
+        self.size = 0
+        self._generation = -1
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _follow(self, generation: int) -> None:
+        if generation != self._generation:
+            self._entries.clear()
+            self.size = 0
+            self._generation = generation
+
+    def get(self, key: str, generation: int) -> SearchResult | None:
+        with self._lock:
+            self._follow(generation)
+            raw = self._entries.get(key)
+            if raw is None:
+                return None
+            self._entries.move_to_end(key)
+        return SearchResult.model_validate_json(raw)
+
+    def put(self, key: str, generation: int, result: SearchResult) -> None:
+        raw = result.model_dump_json().encode()
+        cost = len(raw) + len(key)
+        if cost > self.max_entry_bytes:
+            return  # one huge result would evict many small ones that are asked for more often
+        with self._lock:
+            self._follow(generation)
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self.size -= len(previous) + len(key)
+            self._entries[key] = raw
+            self.size += cost
+            while self.size > self.max_bytes and self._entries:
+                old_key, old = self._entries.popitem(last=False)
+                self.size -= len(old) + len(old_key)
+
+    def __len__(self) -> int:
+        return len(self._entries)

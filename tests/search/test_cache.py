@@ -1,0 +1,41 @@
+"""The result cache is bounded by bytes and forgets everything when the index changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from search.cache import ResultCache
+from search.interfaces import SearchHit, SearchResult
+
+
+def result(n: int, text: str = "x") -> SearchResult:
+    hits = [
+        SearchHit(slug=f"a-{i}", kind="prompt", title=text * 50, summary=text * 100, tags=["t"], owner="o",
+                  origin_pilot="p", latest_version="1.0.0", reuse_count=0, lifecycle="active",
+                  published_at=datetime(2026, 1, 1, tzinfo=UTC), highlights={"title": text})
+        for i in range(n)
+    ]  # fmt: skip
+    return SearchResult(total=n, hits=hits, facets={"kind": {"prompt": n}}, took_ms=1.0)
+
+
+def test_bounded_by_bytes_least_recently_used_first() -> None:
+    one = len(result(10).model_dump_json()) + len("q0")
+    cache = ResultCache(max_bytes=one * 3, max_entry_bytes=one * 2)
+    for i in range(3):
+        cache.put(f"q{i}", 1, result(10))
+    assert cache.get("q0", 1) == result(10)  # q0 is now the most recently used
+    cache.put("q3", 1, result(10))
+    assert cache.get("q1", 1) is None and cache.get("q0", 1) is not None
+    assert cache.size <= cache.max_bytes and len(cache) == 3
+    for i in range(1000):
+        cache.put(f"many-{i}", 1, result(10))
+    assert cache.size <= cache.max_bytes and 2 <= len(cache) <= 3
+
+
+def test_oversized_results_are_not_kept_and_an_index_change_empties_it() -> None:
+    cache = ResultCache(max_bytes=10_000, max_entry_bytes=1_000)
+    cache.put("huge", 1, result(100))
+    assert cache.get("huge", 1) is None and cache.size == 0
+    cache.put("small", 1, result(1))
+    assert cache.get("small", 1) is not None
+    assert cache.get("small", 2) is None and cache.size == 0 and len(cache) == 0
