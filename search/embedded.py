@@ -192,6 +192,7 @@ class EmbeddedBackend:
         self._writer: tantivy.IndexWriter | None = None
         self._current: str | None = None
         self._dir_id: tuple[int, int] | None = None
+        self._building: set[str] = set()  # index directories a rebuild is filling
         self._checked_at = 0.0
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
@@ -264,8 +265,9 @@ class EmbeddedBackend:
             return 0
 
     def _collect_garbage(self) -> None:
+        """Remove index directories no longer pointed at, but never one a rebuild is still filling."""
         for path in self.root.glob("index-*"):
-            if path.name != self._current:
+            if path.name != self._current and path.name not in self._building:
                 shutil.rmtree(path, ignore_errors=True)
 
     def _writer_for(self, index: tantivy.Index) -> tantivy.IndexWriter:
@@ -311,11 +313,26 @@ class EmbeddedBackend:
         """Index everything into a new directory, then point `current` at it; readers follow."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            path = self._new_dir()
+            with self._lock:
+                path = self._new_dir()
+                self._building.add(path.name)
             index = self._open_index(path)
             writer = index.writer(heap_size=self.writer_heap, num_threads=1)
         except (OSError, ValueError) as err:
             raise SearchUnavailable(f"a fresh search index cannot be made under {self.root}: {err}") from err
+        try:
+            return await self._fill(path, writer, batches, state)
+        finally:
+            with self._lock:
+                self._building.discard(path.name)
+
+    async def _fill(
+        self,
+        path: Path,
+        writer: tantivy.IndexWriter,
+        batches: AsyncIterator[list[AssetDocument]],
+        state: IndexState,
+    ) -> int:
         count = 0
 
         def add(batch: list[AssetDocument]) -> None:
@@ -334,7 +351,8 @@ class EmbeddedBackend:
             self._checked_at = 0.0
             self._ensure_open()
             for old in self.root.glob("index-*"):
-                if old.name not in {path.name, previous}:  # the previous one may still be open in the server
+                # the previous one may still be open in the server; others may be rebuilds under way
+                if old.name not in {path.name, previous, *self._building}:
                     shutil.rmtree(old, ignore_errors=True)
         return count
 
