@@ -14,7 +14,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,34 +22,10 @@ from pathlib import Path
 
 import httpx
 
-from bench.publish_load import ADMIN, manifest
+from bench.publish_load import ADMIN, free_port, manifest, start
 
 CLIENTS = 32
 SEARCH_DEADLINE = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], float]:
-    began = time.monotonic()
-    with log.open("a") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "registry.cli.main", "serve"], env=env, stdout=sink,
-                                  stderr=sink)  # fmt: skip
-    url = env["REGISTRY_URL"]
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return server, began
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None or time.monotonic() - began > 60:
-            raise SystemExit("the server did not start: " + log.read_text()[-2000:])
-        time.sleep(0.05)
 
 
 async def publish_all(url: str, numbers: list[int], kill_after: int, server: subprocess.Popen[bytes]) -> list[str]:

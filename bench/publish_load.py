@@ -38,6 +38,24 @@ def free_port() -> int:
         return port
 
 
+def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], float]:
+    """`registry serve` with this environment, ready (its /readyz answered 200); and when it was started."""
+    began = time.monotonic()
+    with log.open("a") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "registry.cli.main", "serve"], env=env, stdout=sink,
+                                  stderr=sink)  # fmt: skip
+    url = env["REGISTRY_URL"]
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return server, began
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() - began > 60:
+            raise SystemExit("the server did not start: " + log.read_text()[-2000:])
+        time.sleep(0.05)
+
+
 def manifest(n: int) -> dict[str, Any]:
     return {
         "kind": "prompt",
@@ -116,19 +134,9 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "REGISTRY_DATA_DIR": str(data), "REGISTRY_PORT": str(port), "REGISTRY_ADMIN_TOKEN": ADMIN}
     env.pop("REGISTRY_DATABASE_URL", None)
-    log = (data / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "registry.cli.main", "serve"], env=env, stdout=log, stderr=log)
+    env["REGISTRY_URL"] = url
+    server, _ = start(env, data / "server.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start: " + (data / "server.log").read_text())
-            time.sleep(0.2)
         print(f"SQLite + embedded search, one `registry serve` process; {seconds:.0f} s per run; {READERS} readers")
         report("publisher alone", publish_for(url, seconds, 0), seconds)
         counter = multiprocessing.Value("l", 0)
@@ -142,7 +150,6 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
-        log.close()
 
 
 if __name__ == "__main__":

@@ -93,11 +93,10 @@ class SearchSync:
         problem = await index_problem(self.backend)
         if problem is None:
             return None
-        state = await self.backend.state()
-        if problem.kind == "behind" and state is not None:
-            replayed = await outbox.requeue_after(state.applied_through)
+        if problem.kind == "behind":
+            replayed = await outbox.requeue_after(problem.applied_through)
             log.warning("search index: %s; re-applying %d changes", problem.detail, replayed)
-        elif await outbox.index_record() is None:  # a new install (or a restored catalog): nothing went wrong
+        elif problem.kind == "new":
             log.info("building the search index from the database")
             await reindex(self.backend)
         else:
@@ -164,8 +163,9 @@ async def _keep_leased(ids: list[int]) -> None:
 
 @dataclass(frozen=True)
 class IndexProblem:
-    kind: Literal["missing", "foreign", "behind", "too-old"]
+    kind: Literal["new", "missing", "foreign", "behind", "too-old"]
     detail: str
+    applied_through: int = 0  # for "behind": the newest change the index holds
 
 
 async def index_problem(backend: SearchBackend) -> IndexProblem | None:
@@ -174,19 +174,24 @@ async def index_problem(backend: SearchBackend) -> IndexProblem | None:
     Raises SearchUnavailable when the index cannot be read at all."""
     state = await backend.state()
     record = await outbox.index_record()
+    if record is None:  # a new install, or a restored catalog: nothing went wrong, the index is built now
+        return IndexProblem("new", "the catalog has not built its search index yet")
     if state is None:
-        return IndexProblem("missing", "the index has no identity (new, lost, or replaced by one this registry "
+        return IndexProblem("missing", "the index has no identity (lost, or replaced by one this registry "
                             "did not build)")  # fmt: skip
-    if record is None or state.generation != record.generation:
-        expected = record.generation[:12] if record else "none"
-        return IndexProblem("foreign", f"the index is build {state.generation[:12]}, the catalog last built {expected}")
+    if state.generation != record.generation:
+        return IndexProblem(
+            "foreign", f"the index is build {state.generation[:12]}, the catalog last built {record.generation[:12]}"
+        )
     if state.applied_through < record.pruned_through:
         return IndexProblem(
             "too-old", f"the index stops at change {state.applied_through}, older than the history kept"
         )
     if await outbox.applied_after(state.applied_through):
         return IndexProblem(
-            "behind", f"the index misses changes after {state.applied_through} (restored from an older copy?)"
+            "behind",
+            f"the index misses changes after {state.applied_through} (restored from an older copy?)",
+            state.applied_through,
         )
     return None
 
