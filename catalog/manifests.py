@@ -13,7 +13,7 @@ from catalog.errors import FieldProblem, InvalidInput
 from catalog.inputs import text_problem
 from catalog.versions import InvalidVersion, sort_key
 
-__all__ = ["MANIFEST_NAME", "find_manifests", "load_manifest", "publish_order"]
+__all__ = ["MANIFEST_NAME", "find_manifests", "inline_file", "load_manifest", "publish_order"]
 
 MANIFEST_NAME = "asset.yaml"
 # Top-level keys that tell a native file given where a manifest was expected, to name it in the error.
@@ -71,20 +71,24 @@ def load_manifest(path: Path) -> dict[str, Any]:
                 )
             )
             continue
-        raw = file_path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is not None and text_problem("/", text) is None:
-            files.append({"path": str(name), "content": text})
-        else:  # binary, or text with control characters the registry keeps only as bytes
-            files.append({"path": str(name), "content": base64.b64encode(raw).decode("ascii"), "encoding": "base64"})
+        files.append(inline_file(str(name), file_path.read_bytes()))
     if problems:
         raise InvalidInput(f"{path} lists files that are missing", problems)
     if "files" in data:
         data["files"] = files
     return data
+
+
+def inline_file(path: str, raw: bytes) -> dict[str, str]:
+    """An attached file as a manifest carries it: UTF-8 text as is, anything else as base64."""
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text_problem("/", text) is None:
+        return {"path": path, "content": text}
+    # binary, or text with control characters the registry keeps only as bytes
+    return {"path": path, "content": base64.b64encode(raw).decode("ascii"), "encoding": "base64"}
 
 
 def _version_key(manifest: dict[str, Any]) -> tuple[int, int, int, int, str]:

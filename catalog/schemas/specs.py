@@ -6,19 +6,19 @@ Every validator message says what is wrong *and* how to fix it.
 from __future__ import annotations
 
 import re
-import string
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import jinja2
-import jinja2.meta
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     model_validator,
 )
 
+from catalog.inputs import single_line
 from catalog.schemas.common import Name, OpenModel, Text, Url
+from catalog.templates import TemplateFormat, template_variables
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+\Z")
@@ -56,65 +56,10 @@ class ModelRef(OpenModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
-def template_variables(text: str, template_format: str) -> set[str]:
-    """The variable names a template uses, found by each format's own parser where there is one."""
-    if template_format == "jinja2":
-        try:
-            return set(
-                jinja2.meta.find_undeclared_variables(
-                    jinja2.Environment().parse(text)  # noqa: S701 (parsed for its variable names, never rendered)
-                )
-            )
-        except jinja2.TemplateSyntaxError as err:
-            raise ValueError(f"the jinja2 template does not parse (line {err.lineno}): {err.message}") from err
-    if template_format == "f-string":
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-        except ValueError as err:
-            raise ValueError(f"the f-string template does not parse: {err}; write literal braces as {{{{ }}}}") from err
-        names = {re.split(r"[.\[]", f, maxsplit=1)[0] for f in fields}
-        if "" in names:
-            raise ValueError("the f-string template has an empty {} field; name every field, e.g. {question}")
-        return names
-    return _mustache_variables(text)
-
-
-_MUSTACHE_TAG = re.compile(r"\{\{(\{?)\s*([#^/!>&=]?)\s*([^}]*?)\s*\}?\}\}")
-
-
-def _mustache_variables(text: str) -> set[str]:
-    """Top-level names of a mustache template; names inside a section belong to the section's items."""
-    names: set[str] = set()
-    open_sections: list[str] = []
-    for m in _MUSTACHE_TAG.finditer(text):
-        sigil, name = m.group(2), m.group(3)
-        if sigil in {"!", ">", "="} or name == ".":
-            continue
-        root = name.split(".", 1)[0]
-        if sigil in {"#", "^"}:
-            if not open_sections:
-                names.add(root)
-            open_sections.append(name)
-        elif sigil == "/":
-            if not open_sections or open_sections[-1] != name:
-                raise ValueError(
-                    f"the mustache section {{{{/{name}}}}} closes a section that is not open; "
-                    "close sections in the order they were opened"
-                )
-            open_sections.pop()
-        elif not open_sections:
-            names.add(root)
-    if open_sections:
-        raise ValueError(
-            f"the mustache section {{{{#{open_sections[-1]}}}}} is never closed; add {{{{/{open_sections[-1]}}}}}"
-        )
-    return names
-
-
 class PromptSpec(OpenModel):
     template: str | None = Field(default=None, max_length=100_000)
     messages: list[ChatMessage] | None = None
-    template_format: Literal["mustache", "jinja2", "f-string"] = "mustache"
+    template_format: TemplateFormat = "mustache"
     variables: list[str] = Field(default_factory=list)
     model: ModelRef | None = None
     output_schema: dict[str, Any] | None = None
@@ -256,8 +201,12 @@ class Condition(OpenModel):
         return self
 
 
+# A PromQL or SQL expression: one line (the verbatim multi-line text stays in the attached file), often long.
+Signal = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(single_line)]
+
+
 class MonitorSpec(OpenModel):
-    signal: Name
+    signal: Signal
     condition: Condition
     severity: Literal["info", "warning", "critical"]
     runbook_url: Url | None = None

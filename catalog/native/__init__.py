@@ -1,0 +1,1 @@
+"""Native formats in and out: import, validation of attached files, export (one module per format)."""

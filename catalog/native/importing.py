@@ -1,0 +1,187 @@
+"""Native files in, complete manifests out: detection, the fields no native file carries, collisions, validation.
+
+Deterministic: the same bytes and options give the same manifests in the same order. Every asset from a
+file attaches the file's original bytes, so exporting any of them gives the file back byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalog.errors import InvalidInput
+from catalog.manifests import MANIFEST_NAME, inline_file
+from catalog.native.base import Draft, NativeError, NativeFormat, Source, slugify
+from catalog.native.formats import FORMATS, NOT_NATIVE, detect, get_format
+from catalog.schemas import parse_manifest
+from catalog.versions import InvalidVersion, parse_version
+
+__all__ = ["ImportOptions", "Imported", "import_paths", "import_source"]
+
+_WALKED_SUFFIXES = {".yaml", ".yml", ".json", ".prompty", ".prompt"}
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    owner: str
+    pilot: str
+    format: str = "auto"
+    version: str | None = None
+    slug_prefix: str = ""
+    select: tuple[str, ...] = ()
+    allow_secrets: bool = False
+    source_repo: str | None = None
+    source_commit: str | None = None
+
+
+@dataclass
+class Imported:
+    """One proposed asset: its manifest (files inline), the attached bytes, what the reader should know."""
+
+    manifest: dict[str, Any]
+    files: dict[str, bytes]
+    format: str
+    origin: str
+    notices: list[str] = field(default_factory=list)
+
+
+def _version(draft: Draft, options: ImportOptions) -> str:
+    if options.version:
+        return options.version
+    if draft.version:
+        try:
+            parse_version(draft.version)
+            return draft.version
+        except InvalidVersion:
+            pass
+    return "1.0.0"
+
+
+def _unique_slug(slug: str, taken: set[str], group_hint: str) -> str:
+    if slug not in taken:
+        return slug
+    if group_hint and f"{slug}-{group_hint}"[:63].strip("-") not in taken:
+        return f"{slug}-{group_hint}"[:63].strip("-")
+    n = 2
+    while f"{slug[:60]}-{n}" in taken:
+        n += 1
+    return f"{slug[:60]}-{n}"
+
+
+def _manifest(source: Source, fmt: NativeFormat, draft: Draft, options: ImportOptions, slug: str) -> Imported:
+    files = {source.name: source.raw, **draft.extra_files}
+    manifest: dict[str, Any] = {
+        "kind": draft.kind,
+        "slug": slug,
+        "version": _version(draft, options),
+        "title": draft.title,
+        "summary": draft.summary,
+        "description": draft.description,
+        "tags": draft.tags,
+        "owner": options.owner,
+        "origin_pilot": options.pilot,
+    }
+    if options.source_repo:
+        manifest["source"] = {"repo": options.source_repo, "path": source.name}
+        if options.source_commit:
+            manifest["source"]["commit"] = options.source_commit
+    manifest["spec"] = draft.spec
+    manifest["files"] = [inline_file(path, raw) for path, raw in files.items()]
+    try:
+        parse_manifest(manifest)
+    except InvalidInput as err:
+        first = err.problems[0] if err.problems else None
+        where = f" at {first.pointer}: {first.detail}" if first else ""
+        raise NativeError(
+            source.name,
+            f"the asset {slug} it gives is not a valid manifest{where}",
+            fix=first.fix if first and first.fix else "fix the file or pass the missing value as an option",
+        ) from err
+    return Imported(manifest=manifest, files=files, format=fmt.id, origin=source.name, notices=list(draft.notices))
+
+
+def import_source(source: Source, options: ImportOptions, taken: set[str] | None = None) -> list[Imported]:
+    """The assets one native file proposes, complete and validated."""
+    fmt, data = detect(source) if options.format == "auto" else _explicit(source, options.format)
+    drafts = fmt.drafts(source, data)
+    if options.select:
+        wanted = {s.lower() for s in options.select}
+        chosen = [d for d in drafts if wanted & {n.lower() for n in d.select_names}]
+        if not chosen:
+            names = ", ".join(d.select_names[0] for d in drafts if d.select_names)
+            raise NativeError(source.name, f"--select matched nothing; the file has: {names or 'no named items'}")
+        drafts = chosen
+    secrets = [s for d in drafts for s in d.secrets]
+    if secrets and not options.allow_secrets:
+        raise NativeError(
+            source.name,
+            "literal credentials found: " + "; ".join(dict.fromkeys(secrets)),
+            fix="reference them from the environment instead (the original file is stored and served as is), "
+            "or pass --allow-secrets",
+        )
+    taken = set() if taken is None else taken
+    out = []
+    for draft in drafts:
+        base = f"{options.slug_prefix}{draft.slug}" if options.slug_prefix else draft.slug
+        slug = _unique_slug(slugify(base), taken, draft.collision_hint)
+        taken.add(slug)
+        out.append(_manifest(source, fmt, draft, options, slug))
+    return out
+
+
+def _explicit(source: Source, format_id: str) -> tuple[NativeFormat, Any]:
+    fmt = get_format(format_id)
+    try:
+        data = fmt.load(source)
+    except NativeError as err:
+        raise err.located(source.name) from None
+    return fmt, data
+
+
+def _candidates(path: Path, explicit: bool) -> list[Path]:
+    if path.is_file():
+        return [path]
+    found = []
+    for candidate in sorted(path.rglob("*")):
+        if not candidate.is_file() or candidate.is_symlink() or candidate.name == MANIFEST_NAME:
+            continue
+        if candidate.suffix.lower() in _WALKED_SUFFIXES or (explicit and candidate.suffix.lower() == ".txt"):
+            found.append(candidate)
+    return found
+
+
+def import_paths(paths: list[Path], options: ImportOptions) -> tuple[list[Imported], list[str]]:
+    """Every asset in the files and folders given, and the notices of files in folders that are not native.
+
+    A file named directly must be native; a file found while walking a folder that no format recognises is
+    skipped with a notice (folders hold READMEs and data too).
+    """
+    imported: list[Imported] = []
+    skipped: list[str] = []
+    taken: set[str] = set()
+    for path in paths:
+        if not path.exists():
+            raise NativeError(str(path), "no such file or folder")
+        direct = path.is_file()
+        root = path.parent if direct else path
+        for candidate in _candidates(path, options.format != "auto"):
+            if candidate.is_symlink() or not candidate.resolve().is_relative_to(root.resolve()):
+                skipped.append(f"{candidate}: a symlink out of {root}, not read")
+                continue
+            source = Source.of(candidate.name, candidate.read_bytes(), folder=candidate.parent, root=root)
+            try:
+                imported += import_source(source, options, taken)
+            except NativeError as err:
+                if direct or err.message != NOT_NATIVE:
+                    err.file = str(candidate)
+                    raise
+                skipped.append(f"{candidate}: not a native file of a known format, skipped")
+    if not imported:
+        raise NativeError(
+            ", ".join(str(p) for p in paths),
+            "found nothing to import",
+            fix=f"name a native file ({', '.join(f.id for f in FORMATS)})",
+        )
+    return imported, skipped
+
