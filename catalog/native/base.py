@@ -154,8 +154,9 @@ def camel_words(name: str) -> str:
 
 
 def slugify(text: str, *, fallback: str = "asset") -> str:
-    """A valid slug from any name: CamelCase split, lower-cased, other characters to `-`, at most 63 characters."""
-    slug = re.sub(r"[^a-z0-9]+", "-", camel_words(text).lower()).strip("-")
+    """A valid slug from any name: CamelCase split (identifiers only), lower-cased, other characters to `-`."""
+    words = text if re.search(r"\s", text.strip()) else camel_words(text)
+    slug = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")
     if len(slug) > 63:
         cut_at = slug.rfind("-", 0, 64)
         slug = slug[: cut_at if cut_at >= 2 else 63].strip("-")

@@ -6,7 +6,16 @@ import json
 from typing import Any
 
 from catalog.native.base import NativeError, NativeFormat, Source
+from catalog.native.dotprompt import Dotprompt
+from catalog.native.grafana import Grafana
+from catalog.native.haystack import Haystack
+from catalog.native.langchain import LangChain
+from catalog.native.lmeval import LmEval
 from catalog.native.prometheus import Prometheus
+from catalog.native.prompthub import PromptHub
+from catalog.native.promptfoo import Promptfoo
+from catalog.native.promptfoo_prompt import PromptfooPrompt
+from catalog.native.prompty import Prompty
 from catalog.native.yamlsafe import FUNCTION_TAG, load_yaml_documents
 
 __all__ = ["FORMATS", "FORMAT_IDS", "NOT_NATIVE", "detect", "get_format"]
@@ -14,7 +23,18 @@ __all__ = ["FORMATS", "FORMAT_IDS", "NOT_NATIVE", "detect", "get_format"]
 NOT_NATIVE = "not a file of any format the registry imports"
 
 # Extension rules come first; among YAML/JSON shapes Grafana precedes Prometheus (both have groups[].rules[]).
-FORMATS: tuple[NativeFormat, ...] = (Prometheus(),)
+FORMATS: tuple[NativeFormat, ...] = (
+    Prompty(),
+    Dotprompt(),
+    PromptfooPrompt(),
+    Grafana(),
+    Prometheus(),
+    Haystack(),
+    LmEval(),
+    Promptfoo(),
+    LangChain(),
+    PromptHub(),
+)
 FORMAT_IDS: tuple[str, ...] = tuple(f.id for f in FORMATS)
 _BY_ID = {f.id: f for f in FORMATS}
 
@@ -51,7 +71,7 @@ def detect(source: Source) -> tuple[NativeFormat, Any]:
             shape = _shape(source)
         except NativeError as err:
             raise err.located(source.name) from None
-        matching = [f for f in FORMATS if not f.claims and f.detect(source, shape)]
+        matching = [f for f in FORMATS if f.detect(source, shape)]
         if not matching:
             raise NativeError(source.name, NOT_NATIVE, fix="name the format with --format")
         fmt = matching[0]
