@@ -11,19 +11,13 @@ import yaml
 
 from catalog.errors import FieldProblem, InvalidInput
 from catalog.inputs import text_problem
+from catalog.native.base import NativeError, Source
+from catalog.native.formats import detect
 from catalog.versions import InvalidVersion, sort_key
 
 __all__ = ["MANIFEST_NAME", "find_manifests", "inline_file", "load_manifest", "publish_order"]
 
 MANIFEST_NAME = "asset.yaml"
-# Top-level keys that tell a native file given where a manifest was expected, to name it in the error.
-_NATIVE_HINTS: tuple[tuple[frozenset[str], str], ...] = (
-    (frozenset({"providers", "prompts", "tests", "defaultTest"}), "a promptfoo config"),
-    (frozenset({"groups"}), "a Prometheus rule file"),
-    (frozenset({"task", "dataset_path", "doc_to_text"}), "an lm-eval task"),
-    (frozenset({"components", "connections"}), "a Haystack pipeline"),
-    (frozenset({"apiVersion", "rules"}), "a Grafana or Kubernetes rule file"),
-)
 
 
 def find_manifests(paths: Iterable[Path]) -> list[Path]:
@@ -45,16 +39,13 @@ def load_manifest(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
+        _refuse_native(path)
         raise InvalidInput(f"{path} is not valid YAML", [FieldProblem("/", str(err), "fix the YAML syntax")]) from err
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or ("kind" not in data and "slug" not in data):
+        _refuse_native(path)
         raise InvalidInput(
-            f"{path} must hold a mapping", [FieldProblem("/", "not a mapping", "see the manifest format")]
-        )
-    if "kind" not in data and "slug" not in data:
-        looks = next((name for keys, name in _NATIVE_HINTS if keys & set(data)), "a native file")
-        raise InvalidInput(
-            f"{path} is not an asset manifest (no `kind`, no `slug`); it looks like {looks}",
-            [FieldProblem("/", "not an asset manifest", "write an asset.yaml beside it that lists it under `files`")],
+            f"{path} is not an asset manifest (no `kind`, no `slug`)",
+            [FieldProblem("/", "not an asset manifest", "see the manifest format in the README")],
             code="not-a-manifest",
         )
     files = []
@@ -77,6 +68,20 @@ def load_manifest(path: Path) -> dict[str, Any]:
     if "files" in data:
         data["files"] = files
     return data
+
+
+def _refuse_native(path: Path) -> None:
+    """A native file given where a manifest was expected: say which format it is and the command that imports it."""
+    try:
+        fmt, _ = detect(Source.of(path.name, path.read_bytes()))
+    except NativeError:
+        return
+    raise InvalidInput(
+        f"{path} is a {fmt.id} file, not an asset manifest: run "
+        f"`registry import --format {fmt.id} {path} --owner TEAM --pilot PILOT --publish`",
+        [FieldProblem("/", f"a {fmt.id} file", "import it, or list it under `files` of an asset.yaml beside it")],
+        code="not-a-manifest",
+    )
 
 
 def inline_file(path: str, raw: bytes) -> dict[str, str]:

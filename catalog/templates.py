@@ -143,14 +143,14 @@ def _hb_expression(tokens: list[str]) -> Iterator[str]:
             yield root
         return
     callee = True
-    for token in tokens:
-        if token == "(":
+    for part in tokens:
+        if part == "(":
             callee = True
             continue
-        if token == ")":
+        if part == ")":
             continue
         if not callee:
-            root = _hb_root(token)
+            root = _hb_root(part)
             if root is not None:
                 yield root
         callee = False

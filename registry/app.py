@@ -25,6 +25,7 @@ from catalog.services.tokens import bootstrap_admin
 from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
 from registry.api.health import MetricsController, healthz, metrics_config, readyz
+from registry.api.native import ExportController, ImportController
 from registry.api.pilots import PilotController
 from registry.api.reports import ReportController
 from registry.api.search import SearchController
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
         route_handlers=[
             PilotController,
             AssetController,
+            ImportController,
+            ExportController,
             AdoptionController,
             SearchController,
             ReportController,

@@ -37,7 +37,10 @@ def picoschema(schema: Any) -> Any:
             continue
         name, optional, container, desc = m.groups()
         if container == "array":
-            prop: dict[str, Any] = {"type": "array", "items": picoschema(value) if isinstance(value, dict) else _pico_type(value)}
+            prop: dict[str, Any] = {
+                "type": "array",
+                "items": picoschema(value) if isinstance(value, dict) else _pico_type(value),
+            }
         elif container == "object":
             prop = picoschema(value)
         elif container == "enum":
@@ -81,7 +84,9 @@ class Dotprompt:
                 meta = load_yaml(m.group(1) or "", yaml12=True).data or {}
             except NativeError as err:
                 raise NativeError(
-                    source.name, f"the front matter is not valid YAML: {err.message}", fix="fix the YAML between the ---"
+                    source.name,
+                    f"the front matter is not valid YAML: {err.message}",
+                    fix="fix the YAML between the ---",
                 ) from None
             body = m.group(2)
         if not isinstance(meta, dict):
@@ -109,8 +114,11 @@ class Dotprompt:
         model = meta.get("model")
         if isinstance(model, str) and model:
             provider, _, name = model.partition("/")
-            spec["model"] = {"provider": provider if name else "unspecified", "name": name or provider,
-                             "parameters": meta.get("config") if isinstance(meta.get("config"), dict) else {}}  # fmt: skip
+            spec["model"] = {
+                "provider": provider if name else "unspecified",
+                "name": name or provider,
+                "parameters": meta.get("config") if isinstance(meta.get("config"), dict) else {},
+            }
         output = meta.get("output") if isinstance(meta.get("output"), dict) else {}
         if output.get("schema") is not None:
             spec["output_schema"] = picoschema(output["schema"])
@@ -181,8 +189,9 @@ class Dotprompt:
 
         if spec.get("messages"):
             roles = {"assistant": "model"}
-            body = "\n".join(f'{{{{role "{roles.get(m["role"], m["role"])}"}}}}\n{convert(m["content"])}'
-                             for m in spec["messages"])  # fmt: skip
+            body = "\n".join(
+                f'{{{{role "{roles.get(m["role"], m["role"])}"}}}}\n{convert(m["content"])}' for m in spec["messages"]
+            )
         else:
             body = convert(str(spec["template"]))
         head = b"---\n" + dump_yaml(front) + b"---\n" if front else b""

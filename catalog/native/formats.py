@@ -12,9 +12,9 @@ from catalog.native.haystack import Haystack
 from catalog.native.langchain import LangChain
 from catalog.native.lmeval import LmEval
 from catalog.native.prometheus import Prometheus
-from catalog.native.prompthub import PromptHub
 from catalog.native.promptfoo import Promptfoo
 from catalog.native.promptfoo_prompt import PromptfooPrompt
+from catalog.native.prompthub import PromptHub
 from catalog.native.prompty import Prompty
 from catalog.native.yamlsafe import FUNCTION_TAG, load_yaml_documents
 

@@ -21,10 +21,11 @@ _MATH = re.compile(r"^\s*\$(\w+)\s*(==|!=|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE][-
 def _rule_groups(data: Any) -> bool:
     groups = data.get("groups") if isinstance(data, dict) else None
     return isinstance(groups, list) and any(
-        isinstance(g, dict) and isinstance(g.get("rules"), list)
+        isinstance(g, dict)
+        and isinstance(g.get("rules"), list)
         and any(isinstance(r, dict) and {"uid", "condition", "data"} <= set(r) for r in g["rules"])
         for g in groups
-    )  # fmt: skip
+    )
 
 
 class Grafana:
@@ -57,14 +58,20 @@ class Grafana:
                         line=loaded.line(f"/groups/{gi}") if loaded else None,
                     )
             for ri, rule in enumerate(group.get("rules") or []):
-                missing = [k for k in ("uid", "title", "condition", "data", "for") if not isinstance(rule, dict) or k not in rule]
+                missing = [
+                    k
+                    for k in ("uid", "title", "condition", "data", "for")
+                    if not isinstance(rule, dict) or k not in rule
+                ]
                 if missing:
                     raise NativeError(
                         source.name,
                         f"rule {ri + 1} of group {group['name']!r} has no `{missing[0]}`",
                         line=loaded.line(f"/groups/{gi}/rules/{ri}") if loaded else None,
                     )
-                if not isinstance(rule["data"], list) or not all(isinstance(n, dict) and "refId" in n for n in rule["data"]):
+                if not isinstance(rule["data"], list) or not all(
+                    isinstance(n, dict) and "refId" in n for n in rule["data"]
+                ):
                     raise NativeError(source.name, f"rule {rule['uid']!r}: `data` must be a list of nodes with `refId`")
         return data
 
@@ -100,7 +107,9 @@ class Grafana:
                     op, threshold = m.group(2), float(m.group(3))
             ref = model.get("expression")
             if node.get("datasourceUid") != "__expr__":
-                query = model.get("expr") or model.get("rawSql") or model.get("query") or json.dumps(model, sort_keys=True)
+                query = (
+                    model.get("expr") or model.get("rawSql") or model.get("query") or json.dumps(model, sort_keys=True)
+                )
                 signal = " ".join(str(query).split())
                 if op is None or threshold is None:
                     return signal, {"op": ">", "threshold": 0, "applies_to": "series_count"}
@@ -126,12 +135,19 @@ class Grafana:
             summary = f"Grafana alert {title} in folder {group['folder']}"
         spec: dict[str, Any] = {
             "signal": signal or title,
-            "condition": {"op": condition["op"], "threshold": condition["threshold"], "window": window,
-                          "applies_to": condition["applies_to"]},  # fmt: skip
+            "condition": {
+                "op": condition["op"],
+                "threshold": condition["threshold"],
+                "window": window,
+                "applies_to": condition["applies_to"],
+            },
             "severity": severity,
             "format": "grafana",
-            "native": {"format": self.id, "path": source.name,
-                       "selector": {"group": group["name"], "uid": rule["uid"], "index": index}},  # fmt: skip
+            "native": {
+                "format": self.id,
+                "path": source.name,
+                "selector": {"group": group["name"], "uid": rule["uid"], "index": index},
+            },
             "uid": rule["uid"],
             "folder": group["folder"],
             "group": {k: group[k] for k in ("name", "interval", "orgId") if k in group},
@@ -140,8 +156,16 @@ class Grafana:
             "labels": labels,
             "annotations": annotations,
         }
-        for key in ("noDataState", "execErrState", "dashboardUid", "panelId", "isPaused", "keep_firing_for",
-                    "notification_settings", "record"):  # fmt: skip
+        for key in (
+            "noDataState",
+            "execErrState",
+            "dashboardUid",
+            "panelId",
+            "isPaused",
+            "keep_firing_for",
+            "notification_settings",
+            "record",
+        ):
             if key in rule:
                 spec[key] = rule[key]
         runbook = annotations.get("runbook_url")
@@ -176,14 +200,28 @@ class Grafana:
                 else {"type": "gt", "params": [0]}
             )
             data = [
-                {"refId": "A", "relativeTimeRange": {"from": 600, "to": 0}, "datasourceUid": spec["datasource_uid"],
-                 "model": {"expr": spec["signal"], "refId": "A"}},
-                {"refId": "B", "datasourceUid": "__expr__",
-                 "model": {"type": "reduce", "expression": "A", "reducer": "last", "refId": "B"}},
-                {"refId": "C", "datasourceUid": "__expr__",
-                 "model": {"type": "threshold", "expression": "B", "refId": "C",
-                           "conditions": [{"evaluator": evaluator}]}},
-            ]  # fmt: skip
+                {
+                    "refId": "A",
+                    "relativeTimeRange": {"from": 600, "to": 0},
+                    "datasourceUid": spec["datasource_uid"],
+                    "model": {"expr": spec["signal"], "refId": "A"},
+                },
+                {
+                    "refId": "B",
+                    "datasourceUid": "__expr__",
+                    "model": {"type": "reduce", "expression": "A", "reducer": "last", "refId": "B"},
+                },
+                {
+                    "refId": "C",
+                    "datasourceUid": "__expr__",
+                    "model": {
+                        "type": "threshold",
+                        "expression": "B",
+                        "refId": "C",
+                        "conditions": [{"evaluator": evaluator}],
+                    },
+                },
+            ]
         group = dict(spec.get("group") or {})
         labels = dict(spec.get("labels") or {})
         labels.setdefault("severity", spec["severity"])
@@ -203,8 +241,14 @@ class Grafana:
         }
         body = {
             "apiVersion": 1,
-            "groups": [{"orgId": group.get("orgId", 1), "name": group.get("name", manifest["slug"]),
-                        "folder": spec.get("folder") or manifest.get("owner", "registry"),
-                        "interval": group.get("interval", "1m"), "rules": [rule]}],  # fmt: skip
+            "groups": [
+                {
+                    "orgId": group.get("orgId", 1),
+                    "name": group.get("name", manifest["slug"]),
+                    "folder": spec.get("folder") or manifest.get("owner", "registry"),
+                    "interval": group.get("interval", "1m"),
+                    "rules": [rule],
+                }
+            ],
         }
         return dump_yaml(body)

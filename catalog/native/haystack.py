@@ -11,8 +11,17 @@ from catalog.native.yamlsafe import TupleList, load_yaml
 __all__ = ["Haystack"]
 
 _TUPLE_TAG = frozenset({"tag:yaml.org,2002:python/tuple"})
-_TOP_KEYS = {"components", "connections", "metadata", "max_runs_per_component", "connection_type_validation",
-             "max_loops_allowed", "inputs", "outputs", "streaming_components"}  # fmt: skip
+_TOP_KEYS = {
+    "components",
+    "connections",
+    "metadata",
+    "max_runs_per_component",
+    "connection_type_validation",
+    "max_loops_allowed",
+    "inputs",
+    "outputs",
+    "streaming_components",
+}
 _KNOWN_DIMENSIONS = {
     "sentence-transformers/all-MiniLM-L6-v2": 384,
     "sentence-transformers/paraphrase-MiniLM-L3-v2": 384,
@@ -22,8 +31,16 @@ _KNOWN_DIMENSIONS = {
     "text-embedding-ada-002": 1536,
 }
 _DEFAULT_TOP_K = {"InMemoryBM25Retriever": 10, "InMemoryEmbeddingRetriever": 10}
-_STORES = {"Qdrant": "qdrant", "Elasticsearch": "elasticsearch", "InMemory": "in-memory", "OpenSearch": "opensearch",
-           "Pinecone": "pinecone", "Weaviate": "weaviate", "Chroma": "chroma", "PgVector": "pgvector"}  # fmt: skip
+_STORES = {
+    "Qdrant": "qdrant",
+    "Elasticsearch": "elasticsearch",
+    "InMemory": "in-memory",
+    "OpenSearch": "opensearch",
+    "Pinecone": "pinecone",
+    "Weaviate": "weaviate",
+    "Chroma": "chroma",
+    "PgVector": "pgvector",
+}
 _SECRET_PARAMS = {"api_key", "token"}
 # Short class names of the seed manifests, for generating a pipeline file that Haystack can load.
 _CORE_CLASSES = {
@@ -86,7 +103,11 @@ class Haystack:
         if not isinstance(connections, list):
             raise NativeError(source.name, "`connections` must be a list", line=loaded.line("/connections"))
         for i, c in enumerate(connections):
-            if not isinstance(c, dict) or not isinstance(c.get("sender"), str) or not isinstance(c.get("receiver"), str):
+            if (
+                not isinstance(c, dict)
+                or not isinstance(c.get("sender"), str)
+                or not isinstance(c.get("receiver"), str)
+            ):
                 raise NativeError(
                     source.name,
                     "every connection needs `sender` and `receiver`",
@@ -106,8 +127,12 @@ class Haystack:
     def drafts(self, source: Source, raw: dict[str, Any]) -> list[Draft]:
         data, tuples = _tuples(raw)
         components = [
-            {"name": name, "type": str(c["type"]).rsplit(".", 1)[-1], "params": c.get("init_parameters") or {},
-             "class_path": c["type"]}  # fmt: skip
+            {
+                "name": name,
+                "type": str(c["type"]).rsplit(".", 1)[-1],
+                "params": c.get("init_parameters") or {},
+                "class_path": c["type"],
+            }
             for name, c in data["components"].items()
         ]
         classes = [c["type"] for c in components]
@@ -117,7 +142,9 @@ class Haystack:
         if embedder is not None:
             spec["embedder"] = embedder
         elif any(t.endswith("Embedder") for t in classes):
-            spec["embedder_model"] = next(c["params"].get("model") for c in components if c["type"].endswith("Embedder"))
+            spec["embedder_model"] = next(
+                c["params"].get("model") for c in components if c["type"].endswith("Embedder")
+            )
         retriever = self._retriever(components, data["connections"])
         if retriever is not None:
             spec["retriever"] = retriever
@@ -161,9 +188,11 @@ class Haystack:
                 spec=spec,
                 notices=notices,
                 secrets=[
-                    f"component {c['name']} {key}" for c in components for key in _SECRET_PARAMS
+                    f"component {c['name']} {key}"
+                    for c in components
+                    for key in _SECRET_PARAMS
                     if isinstance(c["params"].get(key), str) and c["params"][key]
-                ],  # fmt: skip
+                ],
             )
         ]
 
@@ -187,8 +216,9 @@ class Haystack:
         if not isinstance(dims, int):
             stores = [
                 c["params"].get("document_store", {}).get("init_parameters", {}).get("embedding_dim")
-                for c in components if c["type"].endswith("Retriever") and isinstance(c["params"].get("document_store"), dict)
-            ]  # fmt: skip
+                for c in components
+                if c["type"].endswith("Retriever") and isinstance(c["params"].get("document_store"), dict)
+            ]
             dims = next((d for d in stores if isinstance(d, int)), None) or _KNOWN_DIMENSIONS.get(model)
         return {"model": model, "dimensions": dims} if isinstance(dims, int) and dims > 0 else None
 
@@ -222,8 +252,7 @@ class Haystack:
         if isinstance(description, str) and 10 <= len(description.strip()) <= 500:
             return description.strip()
         order = Haystack._topological(components, connections)
-        text = "Haystack pipeline: " + " → ".join(f"{c['name']} ({c['type']})" for c in order)
-        return text
+        return "Haystack pipeline: " + " → ".join(f"{c['name']} ({c['type']})" for c in order)
 
     @staticmethod
     def _topological(components: list[dict[str, Any]], connections: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -265,9 +294,10 @@ class Haystack:
         if any(t.endswith("EmbeddingRetriever") for t in classes):
             tags.append("embedding-retrieval")
         stores = [c["class_path"] for c in components] + [
-            str(c["params"]["document_store"].get("type", "")) for c in components
+            str(c["params"]["document_store"].get("type", ""))
+            for c in components
             if isinstance(c["params"].get("document_store"), dict)
-        ]  # fmt: skip
+        ]
         for marker, tag in _STORES.items():
             if any(marker in s.rsplit(".", 1)[-1] for s in stores if s):
                 tags.append(tag)

@@ -184,4 +184,3 @@ def import_paths(paths: list[Path], options: ImportOptions) -> tuple[list[Import
             fix=f"name a native file ({', '.join(f.id for f in FORMATS)})",
         )
     return imported, skipped
-

@@ -27,7 +27,9 @@ def _check_fields(template: str, file: str) -> None:
         raise NativeError(file, f"the f-string template does not parse: {err}") from err
     bad = [f for f in fields if re.search(r"[.\[\]]", f) or f.isdigit()]
     if bad:
-        raise NativeError(file, f"LangChain refuses the f-string fields {bad}", fix="use plain names such as {question}")
+        raise NativeError(
+            file, f"LangChain refuses the f-string fields {bad}", fix="use plain names such as {question}"
+        )
 
 
 class LangChain:
@@ -63,8 +65,11 @@ class LangChain:
         fmt = str(data.get("template_format") or "f-string")
         if fmt not in {"f-string", "mustache", "jinja2"}:
             raise NativeError(source.name, f"template_format {fmt!r} is not one LangChain knows")
-        refs = [str(data[k]) for k in ("template_path", "prefix_path", "suffix_path", "example_prompt_path")
-                if isinstance(data.get(k), str)]  # fmt: skip
+        refs = [
+            str(data[k])
+            for k in ("template_path", "prefix_path", "suffix_path", "example_prompt_path")
+            if isinstance(data.get(k), str)
+        ]
         if isinstance(data.get("examples"), str):
             refs.append(data["examples"])
         attached, unresolved = attach_refs(source, refs)
@@ -88,20 +93,26 @@ class LangChain:
                 native_roles = [str(m.get("role")) for m in items]
                 if "placeholder" in native_roles:
                     raise NativeError(source.name, "a `placeholder` message has no equivalent in the catalog")
-                messages = [{"role": catalog_role(str(m.get("role")), source.name), "content": str(m.get("content"))}
-                            for m in items]  # fmt: skip
+                messages = [
+                    {"role": catalog_role(str(m.get("role")), source.name), "content": str(m.get("content"))}
+                    for m in items
+                ]
             else:  # what ChatPromptTemplate.save() wrote: prompts without roles
                 items = data.get("messages") or []
-                messages = [{"role": "user", "content": str((m.get("prompt") or {}).get("template", ""))}
-                            for m in items if isinstance(m, dict)]  # fmt: skip
+                messages = [
+                    {"role": "user", "content": str((m.get("prompt") or {}).get("template", ""))}
+                    for m in items
+                    if isinstance(m, dict)
+                ]
             if fmt == "f-string":
                 for m in messages:
                     _check_fields(m["content"], source.name)
             spec = prompt_spec(source.name, fmt, messages=messages, native_roles=native_roles)
         elif kind == "few_shot":
             spec = prompt_spec(source.name, fmt, template=self._few_shot(source, data, attached, text_of))
-            spec["few_shot"] = {k: data[k] for k in ("prefix", "suffix", "examples", "example_prompt",
-                                                    "example_separator") if k in data}  # fmt: skip
+            spec["few_shot"] = {
+                k: data[k] for k in ("prefix", "suffix", "examples", "example_prompt", "example_separator") if k in data
+            }
         else:
             template = text_of("template")
             if fmt == "f-string":
@@ -144,7 +155,7 @@ class LangChain:
         rendered = []
         for example in examples if isinstance(examples, list) else []:
             text = template
-            for key, value in (example.items() if isinstance(example, dict) else []):
+            for key, value in example.items() if isinstance(example, dict) else []:
                 text = text.replace("{" + str(key) + "}", str(value).replace("{", "{{").replace("}", "}}"))
             rendered.append(text)
         separator = str(data.get("example_separator", "\n\n"))

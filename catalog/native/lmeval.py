@@ -25,9 +25,21 @@ _DEFAULT_METRICS = {
 }
 _LOWER_IS_BETTER = {"perplexity", "word_perplexity", "byte_perplexity", "bits_per_byte", "brier_score"}
 _TEXT_KEYS = ("doc_to_text", "doc_to_target", "doc_to_choice", "description")
-_EXTRAS = ("doc_to_text", "doc_to_target", "doc_to_choice", "target_delimiter", "fewshot_delimiter",
-           "generation_kwargs", "filter_list", "repeats", "should_decontaminate", "doc_to_decontamination_query",
-           "metadata", "num_fewshot", "output_type")  # fmt: skip
+_EXTRAS = (
+    "doc_to_text",
+    "doc_to_target",
+    "doc_to_choice",
+    "target_delimiter",
+    "fewshot_delimiter",
+    "generation_kwargs",
+    "filter_list",
+    "repeats",
+    "should_decontaminate",
+    "doc_to_decontamination_query",
+    "metadata",
+    "num_fewshot",
+    "output_type",
+)
 _TAGS = frozenset({FUNCTION_TAG})
 
 
@@ -129,7 +141,9 @@ class LmEval:
             for f in filters or ["none"]:
                 full = name if f == "none" else f"{name},{f}"
                 if all(m["name"] != full for m in metrics):
-                    metrics.append({"name": full, "threshold": 0.0, "higher_is_better": higher, "threshold_kind": "unset"})
+                    metrics.append(
+                        {"name": full, "threshold": 0.0, "higher_is_better": higher, "threshold_kind": "unset"}
+                    )
         if metrics:
             notices.append("lm-eval files state no thresholds: set them before using the eval as a gate")
         return metrics, notices
@@ -142,16 +156,20 @@ class LmEval:
         metrics, notices = self._metrics(entries, filters, "metric")
         split = "test" if data.get("test_split") is not None else "validation"
         split_name = data.get("test_split") if split == "test" else data.get("validation_split")
-        if "custom_dataset" in data:
-            uri = f"function:{_ref(data['custom_dataset'])}"
-        else:
-            uri = f"hf://{data['dataset_path']}"
+        custom = data.get("custom_dataset")
+        uri = f"function:{_ref(custom)}" if custom is not None else f"hf://{data['dataset_path']}"
         name = data.get("dataset_name")
         description = f"{name or 'default'} config, {split_name} split"
         if data.get("fewshot_split"):
             description += f"; few-shot from {data['fewshot_split']}"
-        dataset: dict[str, Any] = {"uri": uri, "rows": None, "description": description, "name": name,
-                                   "split": split_name, "columns": self._columns(data)}  # fmt: skip
+        dataset: dict[str, Any] = {
+            "uri": uri,
+            "rows": None,
+            "description": description,
+            "name": name,
+            "split": split_name,
+            "columns": self._columns(data),
+        }
         if data.get("dataset_kwargs"):
             dataset["kwargs"] = data["dataset_kwargs"]
         where = f"{data.get('dataset_path', uri)}" + (f"/{name}" if name else "")
@@ -161,8 +179,11 @@ class LmEval:
             "targets": [],
             "runner": {"type": "lm-eval", "entry": source.name, "task": task},
             "baseline_results": {},
-            "splits": {k.removesuffix("_split"): data.get(k) for k in
-                       ("training_split", "validation_split", "test_split", "fewshot_split") if k in data},  # fmt: skip
+            "splits": {
+                k.removesuffix("_split"): data.get(k)
+                for k in ("training_split", "validation_split", "test_split", "fewshot_split")
+                if k in data
+            },
             "functions": self._functions(data),
         }
         spec |= {k: data[k] for k in _EXTRAS if k in data}
@@ -170,7 +191,8 @@ class LmEval:
             spec["task_description"] = data["description"]
         if "tag" in data:
             spec["tags_native"] = data["tag"]
-        tags = data.get("tag") if isinstance(data.get("tag"), list) else [data["tag"]] if data.get("tag") else []
+        raw_tags = data.get("tag")
+        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else [raw_tags] if raw_tags else []
         summary = (
             f"lm-evaluation-harness {output_type} task on {where}, {split_name} split; "
             f"metrics: {', '.join(m['name'] for m in metrics)}"
@@ -214,15 +236,22 @@ class LmEval:
 
     @staticmethod
     def _task_description(task: str, data: dict[str, Any], dataset: dict[str, Any], spec: dict[str, Any]) -> str:
-        lines = [f"lm-evaluation-harness task `{task}`.", "", f"Dataset: `{dataset['uri']}` ({dataset['description']})."]
+        lines = [
+            f"lm-evaluation-harness task `{task}`.",
+            "",
+            f"Dataset: `{dataset['uri']}` ({dataset['description']}).",
+        ]
         if "num_fewshot" in data:
             lines.append(f"Few-shot examples: {data['num_fewshot']}.")
         for key in ("doc_to_text", "doc_to_target", "doc_to_choice"):
             if isinstance(data.get(key), str):
                 lines += ["", f"`{key}`:", "", "```jinja", data[key], "```"]
         if spec["functions"]:
-            lines += ["", "Code it calls (never run by the registry): "
-                      + ", ".join(f"`{f['function']}`" for f in spec["functions"])]  # fmt: skip
+            lines += [
+                "",
+                "Code it calls (never run by the registry): "
+                + ", ".join(f"`{f['function']}`" for f in spec["functions"]),
+            ]
         return "\n".join(lines)[:50_000]
 
     def _group(self, source: Source, data: dict[str, Any]) -> Draft:
@@ -240,7 +269,9 @@ class LmEval:
             metrics += [m for m in more if all(m["name"] != x["name"] for x in metrics)]
         notices = ["lm-eval files state no thresholds: set them before using the eval as a gate"]
         if not metrics:
-            metrics = [{"name": "member_results", "threshold": 0.0, "higher_is_better": True, "threshold_kind": "unset"}]
+            metrics = [
+                {"name": "member_results", "threshold": 0.0, "higher_is_better": True, "threshold_kind": "unset"}
+            ]
             notices.append(f"{group}: the group aggregates no metric; its members report their own")
         spec: dict[str, Any] = {
             "metrics": metrics,
@@ -256,7 +287,8 @@ class LmEval:
             f"lm-evaluation-harness group of {len(members)} tasks/groups: {', '.join(members)}; "
             f"aggregated metrics: {', '.join(m['name'] for m in metrics)}"
         )
-        tags = data.get("tag") if isinstance(data.get("tag"), list) else [data["tag"]] if data.get("tag") else []
+        raw_tags = data.get("tag")
+        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else [raw_tags] if raw_tags else []
         return Draft(
             kind=self.kind,
             slug=slugify(group),
@@ -293,7 +325,11 @@ class LmEval:
         if spec["dataset"].get("name"):
             body["dataset_name"] = spec["dataset"]["name"]
         body["output_type"] = output_type
-        split_key = "validation_split" if (spec.get("splits") or {}).get("test") is None and spec.get("splits") else "test_split"
+        split_key = (
+            "validation_split"
+            if (spec.get("splits") or {}).get("test") is None and spec.get("splits")
+            else "test_split"
+        )
         body[split_key] = spec["dataset"].get("split") or "test"
         for key in ("doc_to_text", "doc_to_target", "doc_to_choice", "filter_list", "generation_kwargs", "num_fewshot"):
             if key in spec:
@@ -301,7 +337,11 @@ class LmEval:
         if output_type == "multiple_choice" and "doc_to_choice" not in body:
             raise NativeError(manifest["slug"], "a multiple_choice task needs `doc_to_choice` in the spec")
         body["metric_list"] = [
-            {"metric": m["name"].split(",")[0], "aggregation": "mean", "higher_is_better": m.get("higher_is_better", True)}
+            {
+                "metric": m["name"].split(",")[0],
+                "aggregation": "mean",
+                "higher_is_better": m.get("higher_is_better", True),
+            }
             for m in spec["metrics"]
             if m["name"].split(",")[0] not in [""]
         ]

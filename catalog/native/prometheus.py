@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from catalog.native.base import Draft, NativeError, Source, camel_words, cut, slugify
 from catalog.native.emit import dump_yaml, number
 from catalog.native.promql import canonical_duration, is_duration, parse_comparison, severity_of
-from catalog.native.yamlsafe import Loaded, load_yaml, load_yaml_documents
+from catalog.native.yamlsafe import Loaded, load_yaml_documents
 
 __all__ = ["Prometheus"]
 
@@ -19,7 +19,7 @@ _CRD_API = "monitoring.coreos.com/v1"
 _TEMPLATE_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _ATTRIBUTION = (
-    "Source: \"awesome-prometheus-alerts\" by Samuel Berthe, https://github.com/samber/awesome-prometheus-alerts, "
+    'Source: "awesome-prometheus-alerts" by Samuel Berthe, https://github.com/samber/awesome-prometheus-alerts, '
     "licensed CC BY 4.0."
 )
 
@@ -200,7 +200,9 @@ class Prometheus:
         notices = []
         severity = severity_of(labels.get("severity"))
         if severity is None:
-            notices.append(f"{alert}: severity {labels.get('severity')!r} is not one the registry knows; set to warning")
+            notices.append(
+                f"{alert}: severity {labels.get('severity')!r} is not one the registry knows; set to warning"
+            )
             severity = "warning"
         title = _clean(str(annotations.get("summary", "")))
         if len(title) < 3:

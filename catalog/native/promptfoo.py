@@ -15,13 +15,65 @@ __all__ = ["Promptfoo"]
 _MODEL_GRADED = {"llm-rubric", "g-eval", "factuality", "answer-relevance", "select-best", "search-rubric"}
 _LOWER_IS_BETTER = {"cost", "latency", "perplexity", "levenshtein"}
 ASSERTION_TYPES = frozenset(
-    "answer-relevance bleu classifier contains contains-all contains-any contains-html contains-json contains-sql "
-    "contains-xml context-faithfulness context-recall context-relevance conversation-relevance cost equals factuality "
-    "finish-reason g-eval gleu guardrails icontains icontains-all icontains-any is-html is-json is-refusal is-sql "
-    "is-valid-function-call is-valid-openai-function-call is-valid-openai-tools-call is-xml javascript latency "
-    "levenshtein llm-rubric meteor model-graded-closedqa model-graded-factuality moderation perplexity "
-    "perplexity-score pi python regex rouge-n ruby select-best similar starts-with tool-call-f1 trace-span-count "
-    "trace-span-duration webhook word-count max-score human".split()
+    [
+        "answer-relevance",
+        "bleu",
+        "classifier",
+        "contains",
+        "contains-all",
+        "contains-any",
+        "contains-html",
+        "contains-json",
+        "contains-sql",
+        "contains-xml",
+        "context-faithfulness",
+        "context-recall",
+        "context-relevance",
+        "conversation-relevance",
+        "cost",
+        "equals",
+        "factuality",
+        "finish-reason",
+        "g-eval",
+        "gleu",
+        "guardrails",
+        "icontains",
+        "icontains-all",
+        "icontains-any",
+        "is-html",
+        "is-json",
+        "is-refusal",
+        "is-sql",
+        "is-valid-function-call",
+        "is-valid-openai-function-call",
+        "is-valid-openai-tools-call",
+        "is-xml",
+        "javascript",
+        "latency",
+        "levenshtein",
+        "llm-rubric",
+        "meteor",
+        "model-graded-closedqa",
+        "model-graded-factuality",
+        "moderation",
+        "perplexity",
+        "perplexity-score",
+        "pi",
+        "python",
+        "regex",
+        "rouge-n",
+        "ruby",
+        "select-best",
+        "similar",
+        "starts-with",
+        "tool-call-f1",
+        "trace-span-count",
+        "trace-span-duration",
+        "webhook",
+        "word-count",
+        "max-score",
+        "human",
+    ]
 )
 _SECRET_KEYS = re.compile(r"(api[_-]?key|token|secret|password)$", re.IGNORECASE)
 
@@ -55,7 +107,8 @@ def _assertions(data: dict[str, Any]) -> list[dict[str, Any]]:
     default = data.get("defaultTest")
     if isinstance(default, dict):
         walk(default.get("assert"))
-    for test in data.get("tests") if isinstance(data.get("tests"), list) else []:
+    tests = data.get("tests")
+    for test in tests if isinstance(tests, list) else []:
         if isinstance(test, dict):
             walk(test.get("assert"))
     for scenario in data.get("scenarios") or []:
@@ -88,7 +141,9 @@ def metrics_of(assertions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
             value = min(thresholds[name]) if lower else max(thresholds[name])
             metrics.append({"name": name, "threshold": value, "higher_is_better": not lower, "threshold_kind": "score"})
         else:
-            metrics.append({"name": name, "threshold": 1.0, "higher_is_better": not lower, "threshold_kind": "pass_rate"})
+            metrics.append(
+                {"name": name, "threshold": 1.0, "higher_is_better": not lower, "threshold_kind": "pass_rate"}
+            )
     return metrics, {k: v for k, v in thresholds.items() if len(set(v)) > 1}
 
 
@@ -97,7 +152,9 @@ def _expanding(test: Any) -> bool:
     vars_ = test.get("vars") if isinstance(test, dict) else None
     if not isinstance(vars_, dict):
         return False
-    return any(isinstance(v, list) or (isinstance(v, str) and v.startswith("file://") and "*" in v) for v in vars_.values())
+    return any(
+        isinstance(v, list) or (isinstance(v, str) and v.startswith("file://") and "*" in v) for v in vars_.values()
+    )
 
 
 class Promptfoo:
@@ -142,7 +199,9 @@ class Promptfoo:
         provider_list = providers if isinstance(providers, list) else [providers]
         provider_ids = [_provider_id(p) for p in provider_list]
         prompts = data.get("prompts")
-        prompt_list = prompts if isinstance(prompts, list) else list(prompts) if isinstance(prompts, dict) else [prompts]
+        prompt_list = (
+            prompts if isinstance(prompts, list) else list(prompts) if isinstance(prompts, dict) else [prompts]
+        )
         tests = data.get("tests")
         inline = tests if isinstance(tests, list) else []
         assertions = _assertions(data)
@@ -169,7 +228,7 @@ class Promptfoo:
             "native": {"format": self.id, "path": source.name},
             "providers": provider_ids,
             "providers_config": [p for p in provider_list if isinstance(p, dict)],
-            "prompts": [p if isinstance(p, str) else p for p in prompt_list],
+            "prompts": prompt_list,
             "assertion_types": types,
         }
         if disagreeing:
@@ -229,8 +288,13 @@ class Promptfoo:
         if names:
             description += "; vars: " + ", ".join(names)
         file_vars = sorted(
-            {f"var {k} loaded from {v}" for t in inline if isinstance(t, dict) for k, v in (t.get("vars") or {}).items()
-             if isinstance(v, str) and v.startswith("file://")}  # fmt: skip
+            {
+                f"var {k} loaded from {v}"
+                for t in inline
+                if isinstance(t, dict)
+                for k, v in (t.get("vars") or {}).items()
+                if isinstance(v, str) and v.startswith("file://")
+            }
         )
         if file_vars:
             description += "; " + "; ".join(file_vars)
@@ -246,8 +310,11 @@ class Promptfoo:
                 entry["numTests"] = p["numTests"]
             if entry is not None:
                 plugins.append(entry)
-        strategies = [s if isinstance(s, str) else s.get("id") for s in redteam.get("strategies") or []
-                      if isinstance(s, str | dict)]  # fmt: skip
+        strategies = [
+            s if isinstance(s, str) else s.get("id")
+            for s in redteam.get("strategies") or []
+            if isinstance(s, str | dict)
+        ]
         out: dict[str, Any] = {"plugins": plugins, "strategies": strategies}
         if isinstance(redteam.get("purpose"), str):
             out["purpose"] = redteam["purpose"]
@@ -261,7 +328,9 @@ class Promptfoo:
                 f"promptfoo red-team scan: plugins {', '.join(str(p['id']) for p in red['plugins']) or 'default'}; "
                 f"strategies {', '.join(str(s) for s in red['strategies']) or 'none'}"
             )
-        cases = f"{len(inline)} test cases" if inline else f"tests from {tests}" if isinstance(tests, str) else "no tests"
+        cases = (
+            f"{len(inline)} test cases" if inline else f"tests from {tests}" if isinstance(tests, str) else "no tests"
+        )
         checks = f" ({', '.join(types)})" if types else ""
         return f"promptfoo eval: {cases}{checks} against {', '.join(providers)}"
 
@@ -305,9 +374,11 @@ class Promptfoo:
 
     @staticmethod
     def _secrets(data: dict[str, Any], providers: list[Any]) -> list[str]:
-        found = [f"env.{k}" for k, v in (data.get("env") or {}).items() if _is_literal_secret(v)] if isinstance(
-            data.get("env"), dict
-        ) else []
+        found = (
+            [f"env.{k}" for k, v in (data.get("env") or {}).items() if _is_literal_secret(v)]
+            if isinstance(data.get("env"), dict)
+            else []
+        )
         for p in providers:
             config = p.get("config") if isinstance(p, dict) else None
             for key, value in (config or {}).items() if isinstance(config, dict) else []:

@@ -17,7 +17,8 @@ _GENERIC = {"prompt", "prompts", "template", "system", "chat"}
 
 def _split_text(text: str) -> list[str]:
     """Prompts between lines whose trimmed text is `---`, each trimmed, empty ones dropped (as promptfoo does)."""
-    prompts, current = [], []
+    prompts: list[str] = []
+    current: list[str] = []
     for line in text.splitlines():
         if line.strip() == "---":
             prompts.append("\n".join(current))
@@ -70,7 +71,9 @@ class PromptfooPrompt:
         base = source.stem
         if base.lower() in _GENERIC and source.folder is not None:
             base = f"{source.folder.name}-{base}"
-        notices = [f"{source.name}: the title {source.stem!r} says little; pass --title"] if base.lower() in _GENERIC else []
+        notices = (
+            [f"{source.name}: the title {source.stem!r} says little; pass --title"] if base.lower() in _GENERIC else []
+        )
         title = humanize(base) if len(base) >= 3 else f"{base} prompt"
         if data and isinstance(data[0], dict):
             messages = [{"role": catalog_role(str(m["role"]), source.name), "content": m["content"]} for m in data]
@@ -84,7 +87,9 @@ class PromptfooPrompt:
             many = len(data) > 1
             slug = f"{slugify(base)}-{index + 1}" if many else slugify(base)
             drafts.append(
-                self._draft(slug, f"{title} ({index + 1})" if many else title, spec, notices, (str(index), str(index + 1)))
+                self._draft(
+                    slug, f"{title} ({index + 1})" if many else title, spec, notices, (str(index), str(index + 1))
+                )
             )
         return drafts
 
@@ -104,5 +109,7 @@ class PromptfooPrompt:
         spec = manifest["spec"]
         if spec.get("messages"):
             roles = spec.get("native_roles") or [m["role"] for m in spec["messages"]]
-            return dump_yaml([{"role": r, "content": m["content"]} for r, m in zip(roles, spec["messages"], strict=True)])
+            return dump_yaml(
+                [{"role": r, "content": m["content"]} for r, m in zip(roles, spec["messages"], strict=True)]
+            )
         return (str(spec["template"]).rstrip("\n") + "\n").encode("utf-8")

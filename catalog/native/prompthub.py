@@ -81,7 +81,8 @@ class PromptHub:
                 kind=self.kind,
                 slug=slugify(str(data["name"]).replace("/", "-")),
                 title=cut(humanize(last) if len(last) >= 3 else str(data["name"]), 200),
-                summary=cut(data["description"], 500) if len(data["description"].strip()) >= 10
+                summary=cut(data["description"], 500)
+                if len(data["description"].strip()) >= 10
                 else f"PromptHub prompt {data['name']}",
                 description=description[:50_000],
                 tags=normalize_tags([*data["tags"], "prompthub", "haystack"]),

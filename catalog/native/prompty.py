@@ -18,8 +18,15 @@ __all__ = ["Prompty"]
 _ROLE_LINE = re.compile(
     r"^\s*#?\s*(system|user|assistant|developer|function|tools)\s*(\[[^\]]*\])?\s*:\s*$", re.IGNORECASE
 )
-_KIND_TO_JSON = {"string": "string", "integer": "integer", "float": "number", "number": "number",
-                 "boolean": "boolean", "array": "array", "object": "object"}  # fmt: skip
+_KIND_TO_JSON = {
+    "string": "string",
+    "integer": "integer",
+    "float": "number",
+    "number": "number",
+    "boolean": "boolean",
+    "array": "array",
+    "object": "object",
+}
 
 
 def split_front_matter(source: Source) -> tuple[str, str]:
@@ -126,11 +133,17 @@ class Prompty:
         title = str(meta.get("displayName") or meta.get("name") or source.stem).strip()
         description = meta.get("description") if isinstance(meta.get("description"), str) else ""
         api = self._api(meta)
-        summary = description.strip() if 10 <= len(description.strip()) <= 500 else summary_for(
-            f"Prompty {api} prompt" + (f" for {model['name']}" if model else ""), spec["variables"]
+        summary = (
+            description.strip()
+            if 10 <= len(description.strip()) <= 500
+            else summary_for(f"Prompty {api} prompt" + (f" for {model['name']}" if model else ""), spec["variables"])
         )
         metadata = meta.get("metadata") if isinstance(meta.get("metadata"), dict) else {}
-        tags = ["prompty", *(metadata.get("tags") or []), *(meta.get("tags") or [] if isinstance(meta.get("tags"), list) else [])]
+        tags = [
+            "prompty",
+            *(metadata.get("tags") or []),
+            *(meta.get("tags") or [] if isinstance(meta.get("tags"), list) else []),
+        ]
         if api != "chat":
             tags.append(api)
         if meta.get("tools"):
@@ -176,7 +189,9 @@ class Prompty:
             return None
         connection = model.get("connection") or model.get("configuration") or {}
         connection = connection if isinstance(connection, dict) else {}
-        name = model.get("id") or connection.get("azure_deployment") or connection.get("model") or connection.get("name")
+        name = (
+            model.get("id") or connection.get("azure_deployment") or connection.get("model") or connection.get("name")
+        )
         if not name:
             return None
         provider = model.get("provider")
@@ -185,8 +200,11 @@ class Prompty:
         if not provider and ({"azure_deployment", "azure_endpoint"} & set(connection)):
             provider = "azure-openai"
         parameters = model.get("options") or model.get("parameters") or {}
-        return {"provider": str(provider or "unspecified"), "name": str(name),
-                "parameters": parameters if isinstance(parameters, dict) else {}}  # fmt: skip
+        return {
+            "provider": str(provider or "unspecified"),
+            "name": str(name),
+            "parameters": parameters if isinstance(parameters, dict) else {},
+        }
 
     @staticmethod
     def _output_schema(outputs: Any) -> dict[str, Any] | None:
@@ -204,7 +222,9 @@ class Prompty:
         for item in items:
             if not isinstance(item, dict) or "name" not in item:
                 continue
-            prop: dict[str, Any] = {"type": _KIND_TO_JSON.get(str(item.get("kind", item.get("type", "string"))), "string")}
+            prop: dict[str, Any] = {
+                "type": _KIND_TO_JSON.get(str(item.get("kind", item.get("type", "string"))), "string")
+            }
             if "description" in item:
                 prop["description"] = item["description"]
             properties[str(item["name"])] = prop
@@ -214,7 +234,8 @@ class Prompty:
 
     @staticmethod
     def _secrets(meta: dict[str, Any]) -> list[str]:
-        model = meta.get("model") if isinstance(meta.get("model"), dict) else {}
+        raw = meta.get("model")
+        model: dict[str, Any] = raw if isinstance(raw, dict) else {}
         connection = model.get("connection") or model.get("configuration") or {}
         key = connection.get("apiKey") or connection.get("api_key") if isinstance(connection, dict) else None
         if isinstance(key, str) and key and not key.startswith("${"):
@@ -226,7 +247,9 @@ class Prompty:
         fmt = spec.get("template_format", "mustache")
         if fmt not in {"jinja2", "mustache"}:
             raise NativeError(
-                manifest["slug"], f"Prompty reads jinja2 or mustache templates, not {fmt}", fix="export as another format"
+                manifest["slug"],
+                f"Prompty reads jinja2 or mustache templates, not {fmt}",
+                fix="export as another format",
             )
         front: dict[str, Any] = {"name": manifest["slug"], "description": manifest["summary"]}
         model = spec.get("model")
@@ -242,18 +265,25 @@ class Prompty:
         if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
             required = set(schema.get("required") or [])
             front["outputs"] = [
-                {"name": k, "kind": {"number": "float"}.get(str(v.get("type")), str(v.get("type", "string"))),
-                 **({"description": v["description"]} if "description" in v else {}), "required": k in required}
-                for k, v in schema["properties"].items() if isinstance(v, dict)
-            ]  # fmt: skip
+                {
+                    "name": k,
+                    "kind": {"number": "float"}.get(str(v.get("type")), str(v.get("type", "string"))),
+                    **({"description": v["description"]} if "description" in v else {}),
+                    "required": k in required,
+                }
+                for k, v in schema["properties"].items()
+                if isinstance(v, dict)
+            ]
         front["template"] = {"format": {"kind": fmt}, "parser": {"kind": "prompty"}}
         if spec.get("messages"):
             roles = spec.get("native_roles") or [m["role"] for m in spec["messages"]]
             parts = []
             for role, message in zip(roles, spec["messages"], strict=True):
                 if role == "tool" or any(_ROLE_LINE.match(line) for line in message["content"].split("\n")):
-                    raise NativeError(manifest["slug"], "a message cannot be written as Prompty (tool role or a line "
-                                      "that reads as a role marker)")  # fmt: skip
+                    raise NativeError(
+                        manifest["slug"],
+                        "a message cannot be written as Prompty (tool role or a line that reads as a role marker)",
+                    )
                 parts.append(f"{role}:\n{message['content']}")
             body = "\n\n".join(parts)
         else:

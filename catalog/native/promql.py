@@ -190,10 +190,10 @@ def _unary(t: list[str], i: int) -> tuple[float, int]:
         if t[j] != ")":
             raise ValueError("unbalanced")
         return value, j + 1
-    token = t[i]
-    if token in "*/%^)":
+    literal = t[i]
+    if literal in "*/%^)":
         raise ValueError("operator where a number belongs")
-    return (float(int(token, 16)) if token.lower().startswith("0x") else float(token)), i + 1
+    return (float(int(literal, 16)) if literal.lower().startswith("0x") else float(literal)), i + 1
 
 
 _SEVERITY = {

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.errors import ConcurrentWrite, Conflict, FieldProblem, InvalidInput, PermissionDenied
+from catalog.native.validation import native_problems
 from catalog.schemas import Actor, Manifest, PublishResult
 from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
 from catalog.services.pilots import STAGE_NAMES
@@ -49,15 +50,23 @@ async def latest_version(asset_id: int) -> str | None:
 
 def _check_files(manifest: Manifest) -> None:
     problems = []
+    decoded = []
     for i, f in enumerate(manifest.files):
         try:
-            file_bytes(f.content, f.encoding)
+            decoded.append((f.path, file_bytes(f.content, f.encoding)))
         except (binascii.Error, ValueError):
             problems.append(
                 FieldProblem(f"/files/{i}/content", f"{f.path} is not valid base64", "encode the file with base64")
             )
     if problems:
         raise InvalidInput("an attached file cannot be decoded", problems)
+    problems = native_problems(manifest.kind, manifest.spec.model_dump(mode="json"), decoded)
+    if problems:
+        raise InvalidInput(
+            f"{manifest.slug}@{manifest.version}: the native files do not match what the manifest says they are",
+            problems,
+            code="invalid-native-file",
+        )
 
 
 async def _resolve_dependencies(manifest: Manifest) -> list[dict[str, str]]:

@@ -19,6 +19,7 @@ from catalog.errors import CatalogError
 from catalog.manifests import MANIFEST_NAME, find_manifests, load_manifest, publish_order
 from catalog.schemas import KINDS, SCOPES, SYSTEM, TokenRequest
 from registry.cli.client import ApiError, RegistryClient, describe_problem
+from registry.cli.native import export_cmd, import_cmd
 from registry.cli.pull import pull
 from registry.settings import Settings
 from search.errors import SearchError
@@ -570,6 +571,8 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
 
 
 cli.add_command(pull)
+cli.add_command(import_cmd)
+cli.add_command(export_cmd)
 
 if __name__ == "__main__":
     cli()
