@@ -13,7 +13,7 @@ from catalog.errors import Conflict, FieldProblem, InvalidInput
 from catalog.native.base import NativeError, Source
 from catalog.native.formats import FORMAT_IDS, get_format
 
-__all__ = ["Exported", "default_format", "export_native"]
+__all__ = ["Exported", "default_format", "export_native", "generated_suffix"]
 
 _BY_TEMPLATE = {"handlebars": "dotprompt", "f-string": "langchain", "haystack-v1": "prompthub"}
 
@@ -103,4 +103,16 @@ def export_native(
             [FieldProblem("/spec", err.message, err.fix or "export to another format")],
             code="not-exportable",
         ) from err
-    return Exported(f"{manifest['slug']}{target.suffixes[0]}", content, wanted, generated=True)
+    return Exported(f"{manifest['slug']}{generated_suffix(wanted, manifest)}", content, wanted, generated=True)
+
+
+def generated_suffix(format_id: str, manifest: dict[str, Any]) -> str:
+    """The extension of a generated file: the original's when it had one of the format's, else the format's own."""
+    target = get_format(format_id)
+    native = manifest["spec"].get("native")
+    suffix = PurePosixPath(str(native.get("path", ""))).suffix if isinstance(native, dict) else ""
+    if suffix in target.suffixes:
+        return suffix
+    if format_id == "promptfoo-prompt" and manifest["spec"].get("template") is not None:
+        return ".txt"
+    return target.suffixes[0]

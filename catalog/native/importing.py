@@ -144,7 +144,7 @@ def _candidates(path: Path, explicit: bool) -> list[Path]:
         return [path]
     found = []
     for candidate in sorted(path.rglob("*")):
-        if not candidate.is_file() or candidate.is_symlink() or candidate.name == MANIFEST_NAME:
+        if not candidate.is_file() or candidate.name == MANIFEST_NAME:
             continue
         if candidate.suffix.lower() in _WALKED_SUFFIXES or (explicit and candidate.suffix.lower() == ".txt"):
             found.append(candidate)
@@ -166,7 +166,7 @@ def import_paths(paths: list[Path], options: ImportOptions) -> tuple[list[Import
         direct = path.is_file()
         root = path.parent if direct else path
         for candidate in _candidates(path, options.format != "auto"):
-            if candidate.is_symlink() or not candidate.resolve().is_relative_to(root.resolve()):
+            if not candidate.resolve().is_relative_to(root.resolve()):
                 skipped.append(f"{candidate}: a symlink out of {root}, not read")
                 continue
             source = Source.of(candidate.name, candidate.read_bytes(), folder=candidate.parent, root=root)
