@@ -19,6 +19,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 from litestar.openapi.spec.operation import Operation
+from litestar.openapi.spec.request_body import RequestBody
 
 from registry.errors import PROBLEM_JSON
 
@@ -64,6 +65,9 @@ _WHY = {
     "422": "a parameter or field is invalid; `errors` names each with a fix",
     "503": "search is unavailable; the catalog itself works",
 }
+
+
+_RAW_BODY = {"/api/v1/import": "the native file, byte for byte (at most 5,000,000 bytes), any content type"}
 
 
 def _problem(status: str) -> OpenAPIResponse:
@@ -121,6 +125,12 @@ def document_errors(app: Litestar) -> None:
             operation: Operation | None = getattr(item, method)
             if operation is None:
                 continue
+            if path in _RAW_BODY and method == "post":  # the handler reads the bytes itself
+                operation.request_body = RequestBody(
+                    description=_RAW_BODY[path],
+                    required=True,
+                    content={"application/octet-stream": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+                )
             responses = {k: v for k, v in (operation.responses or {}).items() if k != "400"}  # Litestar's own 400
             for status in _statuses(path, method, operation):
                 responses.setdefault(status, _problem(status))

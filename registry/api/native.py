@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import Body, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from pydantic import BaseModel, Field
 
 from catalog.errors import FieldProblem, InvalidInput
-from catalog.native.base import MAX_FILE_BYTES, NativeError, Source
+from catalog.native.base import NativeError, Source
 from catalog.native.exporting import export_native
 from catalog.native.formats import FORMAT_IDS
 from catalog.native.importing import ImportOptions, import_source
@@ -54,19 +54,13 @@ class ImportController(Controller):
 
     @post(
         "/",
-        opt={"scope": "publish", "raw_body": True},
+        opt={"scope": "publish"},
         status_code=200,
         summary="Convert a native file into proposed manifests (published too with ?publish=true)",
     )
     async def convert(
         self,
-        data: Annotated[
-            bytes,
-            Body(
-                media_type="application/octet-stream",
-                description=f"the native file, byte for byte (at most {MAX_FILE_BYTES:,} bytes)",
-            ),
-        ],
+        request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
         filename: Annotated[
             str, QueryParameter(pattern=_FILENAME, description="the file's name; its extension counts")
@@ -95,7 +89,7 @@ class ImportController(Controller):
             allow_secrets=allow_secrets,
         )
         try:
-            imported = import_source(Source.of(filename, data), options)
+            imported = import_source(Source.of(filename, await request.body()), options)
         except NativeError as err:
             raise _problem(err.located(filename)) from None
         out = [ImportedAsset(manifest=i.manifest, notices=i.notices) for i in imported]

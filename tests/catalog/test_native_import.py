@@ -75,7 +75,7 @@ def test_kuberay_crd_keeps_kubernetes_metadata_and_recording_rules() -> None:
 
 def test_samber_rules_keep_their_cc_by_attribution() -> None:
     item = _import("python-exporter.yml")[0]
-    assert "awesome-prometheus-alerts\" by Samuel Berthe" in item.manifest["description"]
+    assert 'awesome-prometheus-alerts" by Samuel Berthe' in item.manifest["description"]
 
 
 @pytest.mark.parametrize(
@@ -263,7 +263,9 @@ def test_generated_files_import_back_and_generate_the_same_bytes() -> None:
 def test_an_explicit_format_that_does_not_fit_names_the_expected_shape() -> None:
     path = next(p for p in ALL_FILES if p.name.endswith("gsm8k.yaml"))
     with pytest.raises(NativeError, match="Prometheus|groups|rule file"):
-        import_source(Source.of(path.name, path.read_bytes()), ImportOptions(owner="a-b", pilot="c-d", format="prometheus"))
+        import_source(
+            Source.of(path.name, path.read_bytes()), ImportOptions(owner="a-b", pilot="c-d", format="prometheus")
+        )
 
 
 def _sha(raw: bytes) -> str:

@@ -73,4 +73,5 @@ def test_publish_says_when_there_is_nothing_to_publish(live: dict[str, str], tmp
     rules.write_text("groups:\n  - name: x\n    rules: []\n")
     result = run(live, "publish", str(rules), check=False)
     assert result.returncode == 1 and "not an asset manifest" in result.stdout
-    assert "looks like a Prometheus rule file" in result.stdout and "discriminator" not in result.stdout
+    assert "is a prometheus file, not an asset manifest" in result.stdout and "discriminator" not in result.stdout
+    assert f"registry import --format prometheus {rules} --owner TEAM --pilot PILOT --publish" in result.stdout
