@@ -11,16 +11,21 @@ import pytest
 from catalog.native.base import NativeError, Source
 from catalog.native.exporting import export_native, generated_suffix
 from catalog.native.formats import detect, get_format
-from catalog.native.importing import ImportOptions, Imported, import_paths, import_source
+from catalog.native.importing import Imported, ImportOptions, import_paths, import_source
 from catalog.schemas import parse_manifest
 from catalog.services.publishing import content_digest
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 OPTIONS = ImportOptions(owner="claims-ai", pilot="motor-fnol-intake")
 ALL_FILES = sorted(p for p in CORPORA.rglob("*") if p.is_file() and p.name != "SOURCES.md")
-FOLDER_FORMATS = {"promptfoo": {"promptfoo"}, "lm-eval": {"lm-eval"}, "haystack": {"haystack"},
-                  "prompty": {"prompty"}, "prompt-other": {"prompthub", "langchain", "promptfoo-prompt"},
-                  "prometheus-rules": {"prometheus"}}  # fmt: skip
+FOLDER_FORMATS = {
+    "promptfoo": {"promptfoo"},
+    "lm-eval": {"lm-eval"},
+    "haystack": {"haystack"},
+    "prompty": {"prompty"},
+    "prompt-other": {"prompthub", "langchain", "promptfoo-prompt"},
+    "prometheus-rules": {"prometheus"},
+}
 
 
 def _import(name: str) -> list[Imported]:
@@ -42,8 +47,14 @@ def test_every_sample_imports_to_the_counts_the_notes_give() -> None:
         for item in imported:
             parse_manifest(item.manifest)  # valid as published
             assert item.files[path.name] == path.read_bytes()  # the original, byte for byte
-    assert counts == {"promptfoo": 13, "lm-eval": 6, "haystack": 9, "prompty": 9, "prompt-other": 11,
-                      "prometheus-rules": 115}  # fmt: skip
+    assert counts == {
+        "promptfoo": 13,
+        "lm-eval": 6,
+        "haystack": 9,
+        "prompty": 9,
+        "prompt-other": 11,
+        "prometheus-rules": 115,
+    }
 
 
 def test_all_115_alerting_rules_match_appendix_a() -> None:
@@ -52,11 +63,20 @@ def test_all_115_alerting_rules_match_appendix_a() -> None:
     for path in sorted((CORPORA / "prometheus-rules").iterdir()):
         for item in import_paths([path], OPTIONS)[0]:
             spec = item.manifest["spec"]
-            actual.append({"file": path.name.rsplit("__", 1)[-1], "group": spec["group"]["name"], "alert": spec["alert"],
-                           "slug": item.manifest["slug"], "severity": spec["severity"],
-                           "window": spec["condition"]["window"], "applies_to": spec["condition"]["applies_to"],
-                           "op": spec["condition"]["op"], "threshold": float(spec["condition"]["threshold"]),
-                           "signal": spec["signal"]})  # fmt: skip
+            actual.append(
+                {
+                    "file": path.name.rsplit("__", 1)[-1],
+                    "group": spec["group"]["name"],
+                    "alert": spec["alert"],
+                    "slug": item.manifest["slug"],
+                    "severity": spec["severity"],
+                    "window": spec["condition"]["window"],
+                    "applies_to": spec["condition"]["applies_to"],
+                    "op": spec["condition"]["op"],
+                    "threshold": float(spec["condition"]["threshold"]),
+                    "signal": spec["signal"],
+                }
+            )
     by_alert = {(r["file"], r["alert"]): r for r in actual}
     assert len(actual) == len(expected) == 115
     for row in expected:
@@ -68,8 +88,12 @@ def test_all_115_alerting_rules_match_appendix_a() -> None:
 def test_kuberay_crd_keeps_kubernetes_metadata_and_recording_rules() -> None:
     spec = _spec("prometheusRules.yaml")
     assert spec["kubernetes"]["metadata"]["labels"] == {"release": "prometheus"}
-    assert spec["native"]["selector"] == {"group": "ray-cluster-main-staging-gcs.rules",
-                                          "alert": "MissingMetricRayGlobalControlStore", "index": 0, "document": 0}  # fmt: skip
+    assert spec["native"]["selector"] == {
+        "group": "ray-cluster-main-staging-gcs.rules",
+        "alert": "MissingMetricRayGlobalControlStore",
+        "index": 0,
+        "document": 0,
+    }
     assert [r["record"] for r in spec["recording_rules"]] == ["ray_gcs_availability_30d"]
 
 
@@ -81,17 +105,26 @@ def test_samber_rules_keep_their_cc_by_attribution() -> None:
 @pytest.mark.parametrize(
     ("name", "title", "metrics", "rows", "uri"),
     [
-        ("claude-vs-gpt__promptfooconfig.yaml", "Claude 3.5 vs GPT 4o",
-         ["pass_rate", "cost", "latency", "javascript", "icontains", "llm-rubric", "icontains-any", "contains"], 15,
-         None),
+        (
+            "claude-vs-gpt__promptfooconfig.yaml",
+            "Claude 3.5 vs GPT 4o",
+            ["pass_rate", "cost", "latency", "javascript", "icontains", "llm-rubric", "icontains-any", "contains"],
+            15,
+            None,
+        ),
         ("getting-started__promptfooconfig.yaml", "Getting started", ["pass_rate", "contains", "icontains"], 2, None),
         ("redteam-agent__promptfooconfig.yaml", "Agent Redteam", ["pass_rate"], 30, "promptfoo-redteam:generated"),
         ("redteam-starter__promptfooconfig.yaml", "Red Team Starter", ["pass_rate"], None, None),
         ("simple-csv__promptfooconfig.yaml", "A translator built with LLM", ["pass_rate"], None, "file://tests.csv"),
-        ("summarization__promptfooconfig.yaml", None, ["pass_rate", "not-starts-with", "not-contains", "javascript"],
-         None, None),
+        (
+            "summarization__promptfooconfig.yaml",
+            None,
+            ["pass_rate", "not-starts-with", "not-contains", "javascript"],
+            None,
+            None,
+        ),
     ],
-)  # fmt: skip
+)
 def test_promptfoo_configs(name: str, title: str | None, metrics: list[str], rows: int | None, uri: str | None) -> None:
     (item,) = _import(name)
     spec = item.manifest["spec"]
@@ -121,14 +154,31 @@ def test_promptfoo_metric_thresholds_and_tags() -> None:
     ("name", "slug", "uri", "split", "metrics"),
     [
         ("arc_easy.yaml", "arc-easy", "hf://allenai/ai2_arc", "test", ["acc", "acc_norm"]),
-        ("gsm8k.yaml", "gsm8k", "hf://openai/gsm8k", "test", ["exact_match,strict-match", "exact_match,flexible-extract"]),
+        (
+            "gsm8k.yaml",
+            "gsm8k",
+            "hf://openai/gsm8k",
+            "test",
+            ["exact_match,strict-match", "exact_match,flexible-extract"],
+        ),
         ("hellaswag.yaml", "hellaswag", "hf://Rowan/hellaswag", "validation", ["acc", "acc_norm"]),
-        ("ifeval.yaml", "ifeval", "hf://google/IFEval", "train",
-         ["prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc"]),
+        (
+            "ifeval.yaml",
+            "ifeval",
+            "hf://google/IFEval",
+            "train",
+            ["prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc"],
+        ),
         ("_mmlu.yaml", "mmlu", "lm-eval-group:mmlu", None, ["acc"]),
-        ("triviaqa__default.yaml", "triviaqa", "hf://mandarjoshi/trivia_qa", "validation", ["exact_match,remove_whitespace"]),
+        (
+            "triviaqa__default.yaml",
+            "triviaqa",
+            "hf://mandarjoshi/trivia_qa",
+            "validation",
+            ["exact_match,remove_whitespace"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_lm_eval_tasks_and_groups(name: str, slug: str, uri: str, split: str | None, metrics: list[str]) -> None:
     (item,) = _import(name)
     spec = item.manifest["spec"]
@@ -147,17 +197,33 @@ def test_lm_eval_function_tags_are_markers_never_code() -> None:
 @pytest.mark.parametrize(
     ("name", "retriever", "embedder", "tags"),
     [
-        ("basic_rag_pipeline.yml", {"k": 10, "k_source": "default"}, None,
-         {"haystack", "rag", "bm25", "in-memory", "openai", "hayhooks"}),
-        ("minimal_retriever.yml", {"k": 3},
-         {"model": "sentence-transformers/paraphrase-MiniLM-L3-v2", "dimensions": 384}, {"embedding-retrieval", "qdrant"}),
-        ("st_retriever.yml", {"k": 3}, {"model": "sentence-transformers/paraphrase-MiniLM-L3-v2", "dimensions": 384},
-         {"in-memory"}),
-        ("qa_rag_pipeline.yaml", {"k": 10}, {"model": "sentence-transformers/all-MiniLM-L6-v2", "dimensions": 384},
-         {"rag"}),
+        (
+            "basic_rag_pipeline.yml",
+            {"k": 10, "k_source": "default"},
+            None,
+            {"haystack", "rag", "bm25", "in-memory", "openai", "hayhooks"},
+        ),
+        (
+            "minimal_retriever.yml",
+            {"k": 3},
+            {"model": "sentence-transformers/paraphrase-MiniLM-L3-v2", "dimensions": 384},
+            {"embedding-retrieval", "qdrant"},
+        ),
+        (
+            "st_retriever.yml",
+            {"k": 3},
+            {"model": "sentence-transformers/paraphrase-MiniLM-L3-v2", "dimensions": 384},
+            {"in-memory"},
+        ),
+        (
+            "qa_rag_pipeline.yaml",
+            {"k": 10},
+            {"model": "sentence-transformers/all-MiniLM-L6-v2", "dimensions": 384},
+            {"rag"},
+        ),
         ("elasticsearch_indexing.yaml", None, None, {"indexing", "elasticsearch"}),
     ],
-)  # fmt: skip
+)
 def test_haystack_pipelines(name: str, retriever: Any, embedder: Any, tags: set[str]) -> None:
     (item,) = _import(name)
     spec = item.manifest["spec"]
@@ -176,16 +242,32 @@ def test_haystack_utf8_title_and_secrets_stay_descriptors() -> None:
 @pytest.mark.parametrize(
     ("name", "title", "roles", "variables", "model"),
     [
-        ("groundedness.prompty", "QnA Groundedness Evaluation", ["system", "user"], ["answer", "context"],
-         ("azure-openai", "gpt-4")),
+        (
+            "groundedness.prompty",
+            "QnA Groundedness Evaluation",
+            ["system", "user"],
+            ["answer", "context"],
+            ("azure-openai", "gpt-4"),
+        ),
         ("shorthand_quick.prompty", "quick-prompt", ["system", "user"], ["topic"], ("unspecified", "gpt-4o-mini")),
-        ("basic.prompty", "basic-prompt", ["system", "user"], ["firstName", "lastName", "question"], ("openai", "gpt-4")),
+        (
+            "basic.prompty",
+            "basic-prompt",
+            ["system", "user"],
+            ["firstName", "lastName", "question"],
+            ("openai", "gpt-4"),
+        ),
         ("embedding.prompty", "embedding", None, ["text"], ("openai", "text-embedding-3-small")),
         ("tools_function.prompty", "function-tools", ["system", "user"], ["question"], ("unspecified", "gpt-4")),
-        ("socrates.prompty", "Llama Ask You To Think About It", ["system", "user"],
-         ["context", "firstName", "question"], ("serverless", "Meta-Llama-3-8B-Instruct")),
+        (
+            "socrates.prompty",
+            "Llama Ask You To Think About It",
+            ["system", "user"],
+            ["context", "firstName", "question"],
+            ("serverless", "Meta-Llama-3-8B-Instruct"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_prompty(name: str, title: str, roles: list[str] | None, variables: list[str], model: tuple[str, str]) -> None:
     (item,) = _import(name)
     spec = item.manifest["spec"]
@@ -210,8 +292,10 @@ def test_other_prompt_files() -> None:
     assert (qa["spec"]["template_format"], qa["spec"]["variables"]) == ("haystack-v1", ["documents", "query"])
     assert _spec("deepset-sentiment-analysis.yaml")["template_format"] == "f-string"
     chat = _spec("simple_chat_prompt.json")
-    assert chat["messages"] == [{"role": "system", "content": "You are a comedian"},
-                                {"role": "user", "content": "Tell me a {adjective} joke about {content}."}]  # fmt: skip
+    assert chat["messages"] == [
+        {"role": "system", "content": "You are a comedian"},
+        {"role": "user", "content": "Tell me a {adjective} joke about {content}."},
+    ]
     assert (chat["variables"], chat["native_roles"]) == (["adjective", "content"], ["system", "human"])
     assert _spec("simple_chat_prompt.yaml")["messages"] == chat["messages"]
     riddle = _spec("claude-vs-gpt__prompt.yaml")
@@ -262,7 +346,7 @@ def test_generated_files_import_back_and_generate_the_same_bytes() -> None:
 
 def test_an_explicit_format_that_does_not_fit_names_the_expected_shape() -> None:
     path = next(p for p in ALL_FILES if p.name.endswith("gsm8k.yaml"))
-    with pytest.raises(NativeError, match="Prometheus|groups|rule file"):
+    with pytest.raises(NativeError, match=r"Prometheus|groups|rule file"):
         import_source(
             Source.of(path.name, path.read_bytes()), ImportOptions(owner="a-b", pilot="c-d", format="prometheus")
         )

@@ -19,14 +19,19 @@ QUERY = {"owner": "claims-ai", "pilot": "claims-triage-assistant"}
 def test_import_previews_then_publishes_every_alert(api: Api) -> None:
     graduate(api)
     raw = REDIS.read_bytes()
-    preview = api.client.post("/api/v1/import", params={**QUERY, "filename": REDIS.name}, content=raw,
-                              headers=api.auth("claims"))  # fmt: skip
+    preview = api.client.post(
+        "/api/v1/import", params={**QUERY, "filename": REDIS.name}, content=raw, headers=api.auth("claims")
+    )
     assert preview.status_code == 200, preview.text
     body = preview.json()
     assert body["format"] == "prometheus" and len(body["assets"]) == 12
     assert api.client.get("/api/v1/assets/redis-down").status_code == 404  # a preview stores nothing
-    published = api.client.post("/api/v1/import", params={**QUERY, "filename": REDIS.name, "publish": "true"},
-                                content=raw, headers=api.auth("claims"))  # fmt: skip
+    published = api.client.post(
+        "/api/v1/import",
+        params={**QUERY, "filename": REDIS.name, "publish": "true"},
+        content=raw,
+        headers=api.auth("claims"),
+    )
     assert published.status_code == 200, published.text
     assert [a["published"]["status"] for a in published.json()["assets"]] == ["created"] * 12
     exported = api.client.get("/api/v1/assets/redis-missing-backup/versions/1.0.0/export")
@@ -37,8 +42,12 @@ def test_import_previews_then_publishes_every_alert(api: Api) -> None:
 
 def test_export_generates_when_asked_or_when_no_original_is_stored(api: Api) -> None:
     graduate(api)
-    r = api.client.post("/api/v1/import", params={**QUERY, "filename": PROMPTY.name, "publish": "true"},
-                        content=PROMPTY.read_bytes(), headers=api.auth("claims"))  # fmt: skip
+    r = api.client.post(
+        "/api/v1/import",
+        params={**QUERY, "filename": PROMPTY.name, "publish": "true"},
+        content=PROMPTY.read_bytes(),
+        headers=api.auth("claims"),
+    )
     assert r.status_code == 200, r.text
     base = "/api/v1/assets/basic-prompt/versions/1.0.0/export"
     assert api.client.get(base).content == PROMPTY.read_bytes()
@@ -64,32 +73,42 @@ def test_import_errors_are_problems_that_name_the_line(api: Api) -> None:
     body = assert_problem(
         api.client.post(
             "/api/v1/import", params={**QUERY, "filename": "rules.yml"}, content=bad, headers=api.auth("claims")
-        ),  # fmt: skip
+        ),
         422,
         "invalid-native-file",
     )
     assert body["detail"] == "rules.yml (line 6): `for` 'soon' is not a duration"
     assert body["errors"][0]["fix"] == "use e.g. 0s, 5m, 1h30m"
-    unknown = api.client.post("/api/v1/import", params={**QUERY, "filename": "x.yml", "format": "word"}, content=b"a: 1",
-                              headers=api.auth("claims"))  # fmt: skip
+    unknown = api.client.post(
+        "/api/v1/import",
+        params={**QUERY, "filename": "x.yml", "format": "word"},
+        content=b"a: 1",
+        headers=api.auth("claims"),
+    )
     assert_problem(unknown, 422)
     assert_problem(api.client.post("/api/v1/import", params=QUERY | {"filename": "x.yml"}, content=b"a: 1"), 401)
-    bomb = api.client.post("/api/v1/import", params={**QUERY, "filename": "x.bin"}, content=b"\xff" * 10,
-                           headers=api.auth("claims"))  # fmt: skip
+    bomb = api.client.post(
+        "/api/v1/import", params={**QUERY, "filename": "x.bin"}, content=b"\xff" * 10, headers=api.auth("claims")
+    )
     assert "not UTF-8" in assert_problem(bomb, 422)["detail"]
 
 
 def test_publish_refuses_native_files_that_are_not_what_the_manifest_says(api: Api) -> None:
     graduate(api)
     before = row_counts()
-    broken = manifest("monitor", "broken-rules", files=[{"path": "rules.yml",
-                                                         "content": "this is not a prometheus rule file {{{"}])  # fmt: skip
-    body = assert_problem(api.client.post("/api/v1/assets", json=broken, headers=api.auth("claims")), 422,
-                          "invalid-native-file")  # fmt: skip
+    broken = manifest(
+        "monitor", "broken-rules", files=[{"path": "rules.yml", "content": "this is not a prometheus rule file {{{"}]
+    )
+    body = assert_problem(
+        api.client.post("/api/v1/assets", json=broken, headers=api.auth("claims")), 422, "invalid-native-file"
+    )
     assert body["errors"][0]["pointer"] == "/files/0"
     assert body["errors"][0]["detail"].startswith("rules.yml is not a valid prometheus file (line 1)")
-    entry = manifest("eval_harness", "lost-entry", files=[{"path": "promptfooconfig.yaml",
-                                                           "content": "prompts: [x]\nproviders: [echo]\n"}])  # fmt: skip
+    entry = manifest(
+        "eval_harness",
+        "lost-entry",
+        files=[{"path": "promptfooconfig.yaml", "content": "prompts: [x]\nproviders: [echo]\n"}],
+    )
     entry["spec"]["runner"]["entry"] = "nothere.yaml"
     body = assert_problem(api.client.post("/api/v1/assets", json=entry, headers=api.auth("claims")), 422)
     assert body["errors"][0]["pointer"] == "/spec/runner/entry"
