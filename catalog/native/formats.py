@@ -69,8 +69,8 @@ def detect(source: Source) -> tuple[NativeFormat, Any]:
     else:
         try:
             shape = _shape(source)
-        except NativeError as err:
-            raise err.located(source.name) from None
+        except NativeError as err:  # unreadable as YAML/JSON: not a format `auto` can recognise
+            raise NativeError(source.name, f"{NOT_NATIVE} ({err.message})", line=err.line, fix=err.fix) from None
         matching = [f for f in FORMATS if f.detect(source, shape)]
         if not matching:
             raise NativeError(source.name, NOT_NATIVE, fix="name the format with --format")

@@ -12,7 +12,7 @@ from typing import Any
 
 from catalog.errors import InvalidInput
 from catalog.manifests import MANIFEST_NAME, inline_file
-from catalog.native.base import Draft, NativeError, NativeFormat, Source, slugify
+from catalog.native.base import Draft, NativeError, NativeFormat, Source, normalize_tags, slugify
 from catalog.native.formats import FORMATS, NOT_NATIVE, detect, get_format
 from catalog.schemas import parse_manifest
 from catalog.versions import InvalidVersion, parse_version
@@ -31,6 +31,10 @@ class ImportOptions:
     slug_prefix: str = ""
     select: tuple[str, ...] = ()
     allow_secrets: bool = False
+    title: str | None = None
+    summary: str | None = None
+    tags: tuple[str, ...] = ()
+    thresholds: tuple[tuple[str, float], ...] = ()  # metric name -> threshold, for formats that state none
     source_repo: str | None = None
     source_commit: str | None = None
 
@@ -112,6 +116,7 @@ def import_source(source: Source, options: ImportOptions, taken: set[str] | None
             names = ", ".join(d.select_names[0] for d in drafts if d.select_names)
             raise NativeError(source.name, f"--select matched nothing; the file has: {names or 'no named items'}")
         drafts = chosen
+    _override(source, drafts, options)
     secrets = [s for d in drafts for s in d.secrets]
     if secrets and not options.allow_secrets:
         raise NativeError(
@@ -128,6 +133,27 @@ def import_source(source: Source, options: ImportOptions, taken: set[str] | None
         taken.add(slug)
         out.append(_manifest(source, fmt, draft, options, slug))
     return out
+
+
+def _override(source: Source, drafts: list[Draft], options: ImportOptions) -> None:
+    """What the command line says instead of (or besides) what the file says."""
+    if (options.title or options.summary) and len(drafts) > 1:
+        raise NativeError(
+            source.name,
+            f"--title and --summary name one asset; the file gives {len(drafts)}",
+            fix="pick one with --select, or leave the generated titles",
+        )
+    for draft in drafts:
+        draft.title = options.title or draft.title
+        draft.summary = options.summary or draft.summary
+        draft.tags = normalize_tags([*draft.tags, *options.tags])
+        metrics = draft.spec.get("metrics") if draft.kind == "eval_harness" else None
+        for name, value in options.thresholds:
+            found = [m for m in metrics or [] if m["name"] == name]
+            if not found:
+                names = ", ".join(m["name"] for m in metrics or []) or "none"
+                raise NativeError(source.name, f"--threshold names no metric {name!r}; the metrics are: {names}")
+            found[0].update({"threshold": value, "threshold_kind": "score"})
 
 
 def _explicit(source: Source, format_id: str) -> tuple[NativeFormat, Any]:
@@ -173,10 +199,10 @@ def import_paths(paths: list[Path], options: ImportOptions) -> tuple[list[Import
             try:
                 imported += import_source(source, options, taken)
             except NativeError as err:
-                if direct or err.message != NOT_NATIVE:
+                if direct or not err.message.startswith(NOT_NATIVE):
                     err.file = str(candidate)
                     raise
-                skipped.append(f"{candidate}: not a native file of a known format, skipped")
+                skipped.append(f"{candidate}: {err.message}, skipped")
     if not imported:
         raise NativeError(
             ", ".join(str(p) for p in paths),

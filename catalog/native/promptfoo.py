@@ -14,67 +14,17 @@ __all__ = ["Promptfoo"]
 
 _MODEL_GRADED = {"llm-rubric", "g-eval", "factuality", "answer-relevance", "select-best", "search-rubric"}
 _LOWER_IS_BETTER = {"cost", "latency", "perplexity", "levenshtein"}
-ASSERTION_TYPES = frozenset(
-    [
-        "answer-relevance",
-        "bleu",
-        "classifier",
-        "contains",
-        "contains-all",
-        "contains-any",
-        "contains-html",
-        "contains-json",
-        "contains-sql",
-        "contains-xml",
-        "context-faithfulness",
-        "context-recall",
-        "context-relevance",
-        "conversation-relevance",
-        "cost",
-        "equals",
-        "factuality",
-        "finish-reason",
-        "g-eval",
-        "gleu",
-        "guardrails",
-        "icontains",
-        "icontains-all",
-        "icontains-any",
-        "is-html",
-        "is-json",
-        "is-refusal",
-        "is-sql",
-        "is-valid-function-call",
-        "is-valid-openai-function-call",
-        "is-valid-openai-tools-call",
-        "is-xml",
-        "javascript",
-        "latency",
-        "levenshtein",
-        "llm-rubric",
-        "meteor",
-        "model-graded-closedqa",
-        "model-graded-factuality",
-        "moderation",
-        "perplexity",
-        "perplexity-score",
-        "pi",
-        "python",
-        "regex",
-        "rouge-n",
-        "ruby",
-        "select-best",
-        "similar",
-        "starts-with",
-        "tool-call-f1",
-        "trace-span-count",
-        "trace-span-duration",
-        "webhook",
-        "word-count",
-        "max-score",
-        "human",
-    ]
-)
+# promptfoo assertion types (src/types/index.ts, BaseAssertionTypesSchema); `not-<type>` negates any of them.
+_TYPES = """
+answer-relevance bleu classifier contains contains-all contains-any contains-html contains-json contains-sql
+contains-xml context-faithfulness context-recall context-relevance conversation-relevance cost equals
+factuality finish-reason g-eval gleu guardrails icontains icontains-all icontains-any is-html is-json
+is-refusal is-sql is-valid-function-call is-valid-openai-function-call is-valid-openai-tools-call is-xml
+javascript latency levenshtein llm-rubric meteor model-graded-closedqa model-graded-factuality moderation
+perplexity perplexity-score pi python regex rouge-n ruby select-best similar starts-with tool-call-f1
+trace-span-count trace-span-duration webhook word-count max-score human
+"""
+ASSERTION_TYPES = frozenset(_TYPES.split())
 _SECRET_KEYS = re.compile(r"(api[_-]?key|token|secret|password)$", re.IGNORECASE)
 
 

@@ -206,7 +206,15 @@ def _build(loader: _Base, node: Node, text_size: int) -> Loaded:
 
 
 def _parse(text: str, yaml12: bool, tags: frozenset[str]) -> list[Loaded]:
-    loader = _loader(yaml12, tags)(text)
+    try:
+        loader = _loader(yaml12, tags)(text)
+    except yaml.reader.ReaderError as err:  # YAML refuses control characters before parsing anything
+        raise NativeError(
+            "",
+            f"not valid YAML: the character U+{err.character:04X} is not allowed",
+            line=text[: err.position].count("\n") + 1,
+            fix="remove control characters from the file",
+        ) from err
     try:
         documents: list[Loaded] = []
         while loader.check_node():

@@ -33,6 +33,19 @@ def _slug_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def _thresholds(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    parsed = []
+    for value in values:
+        name, sep, number = value.rpartition("=")
+        try:
+            parsed.append((name, float(number)))
+        except ValueError:
+            name = ""
+        if not sep or not name:
+            raise click.BadParameter(f"{value!r}: write METRIC=VALUE, e.g. acc=0.8")
+    return tuple(parsed)
+
+
 def _write_folders(imported: list[Imported], folder: Path) -> None:
     """One folder per asset: asset.yaml listing the files, and the original bytes beside it."""
     for item in imported:
@@ -78,6 +91,17 @@ def _publish(settings: Settings, imported: list[Imported]) -> int:
 @click.option("--dry-run", is_flag=True, help="show what would be produced; write nothing")
 @click.option("--json", "as_json", is_flag=True, help="print the manifests as one JSON array (files inline)")
 @click.option("--allow-secrets", is_flag=True, help="import files that hold literal credentials")
+@click.option("--title", help="the asset's title (a file that gives one asset)")
+@click.option("--summary", help="the asset's summary (a file that gives one asset)")
+@click.option("--tag", "tags", multiple=True, help="a tag added to every asset (repeatable)")
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    callback=_thresholds,
+    help="a metric's threshold (lm-eval files state none; repeatable)",
+)
 @click.option("--source-repo", help="the repository the files come from (recorded as source)")
 @click.option("--source-commit", help="the commit they were taken at")
 @click.pass_obj
@@ -97,6 +121,10 @@ def import_cmd(
     allow_secrets: bool,
     source_repo: str | None,
     source_commit: str | None,
+    title: str | None,
+    summary: str | None,
+    tags: tuple[str, ...],
+    thresholds: tuple[tuple[str, float], ...],
 ) -> None:
     """Turn native files (or folders of them) into assets: promptfoo, lm-eval, Haystack, Prompty, Dotprompt,
     LangChain, PromptHub, promptfoo prompt files, Prometheus and Grafana rules.
@@ -117,6 +145,10 @@ def import_cmd(
         allow_secrets=allow_secrets,
         source_repo=source_repo,
         source_commit=source_commit,
+        title=title,
+        summary=summary,
+        tags=tags,
+        thresholds=thresholds,
     )
     try:
         imported, skipped = import_paths(list(paths), options)

@@ -17,6 +17,7 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from catalog.errors import NotFound
+from catalog.native.exporting import default_format
 from catalog.schemas import template_variables
 from catalog.services import adoption, assets, pilots
 from catalog.services.pilots import STAGE_NAMES
@@ -72,6 +73,8 @@ _VARIABLE = {
     "jinja2": r"\{\{\s*([A-Za-z_][\w.]*)[^}]*\}\}|\{%[^%]*%\}",
     "f-string": r"(?<!\{)\{([A-Za-z_]\w*)[^{}]*\}(?!\})",
 }
+_VARIABLE["handlebars"] = _VARIABLE["mustache"]
+_VARIABLE["haystack-v1"] = _VARIABLE["f-string"]
 
 
 def marked_template(text: str, template_format: str) -> Markup:
@@ -120,6 +123,7 @@ async def _asset_page(slug: str, wanted: str | None) -> Template:
             "messages": messages,
             "variables": sorted(variables),
             "pinned": wanted is not None,
+            "native_format": default_format(asset.kind, spec) if version else None,
         },
     )
 

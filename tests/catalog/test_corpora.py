@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,8 @@ from catalog.services import assets, publishing
 from tests.factories import graduated_pilot, manifest
 
 pytestmark = pytest.mark.anyio
-_CANDIDATES = [
-    os.environ.get("REGISTRY_TEST_CORPORA", ""),
-    str(Path(__file__).resolve().parents[3] / "shared" / "corpora"),  # beside the checkout
-    "/work/shared/corpora",  # where the team's machines keep it
-]
-CORPORA = next((Path(c) for c in _CANDIDATES if c and Path(c).is_dir()), Path(_CANDIDATES[1]))
+CORPORA = Path(__file__).resolve().parents[1] / "corpora"  # copies of ../shared/corpora, with SOURCES.md
+RUNNERS = {"promptfoo": "promptfoo", "lm-eval": "lm-eval"}
 KIND_OF = {
     "promptfoo": "eval_harness",
     "lm-eval": "eval_harness",
@@ -29,9 +24,6 @@ KIND_OF = {
 }
 
 
-@pytest.mark.skipif(
-    not CORPORA.is_dir(), reason="no corpora: set REGISTRY_TEST_CORPORA or keep ../shared/corpora beside"
-)
 async def test_corpus_files_round_trip_as_attached_files(db: object) -> None:
     await graduated_pilot()
     folders = sorted(p for p in CORPORA.iterdir() if p.is_dir())
@@ -40,7 +32,10 @@ async def test_corpus_files_round_trip_as_attached_files(db: object) -> None:
         files = sorted(p for p in folder.iterdir() if p.is_file())
         attached = [{"path": f.name, "content": f.read_text(encoding="utf-8")} for f in files]
         slug = f"corpus-{folder.name}"
-        await publishing.publish_version(parse_manifest(manifest(KIND_OF[folder.name], slug, files=attached)), SYSTEM)
+        body = manifest(KIND_OF[folder.name], slug, files=attached)
+        if folder.name in RUNNERS:  # the entry must be an attached file, in the runner's format
+            body["spec"]["runner"] = {"type": RUNNERS[folder.name], "entry": files[0].name}
+        await publishing.publish_version(parse_manifest(body), SYSTEM)
         version = await assets.get_version(slug, "1.0.0")
         assert [f.path for f in version.files] == sorted(f.name for f in files)
         for stored, original in zip(version.files, files, strict=True):

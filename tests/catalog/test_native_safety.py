@@ -130,9 +130,14 @@ def test_broken_rule_files_say_what_and_where(raw: bytes, message: str) -> None:
 def test_a_folder_walk_skips_files_of_no_known_format(tmp_path: Path) -> None:
     (tmp_path / "rules.yml").write_bytes(RULES)
     (tmp_path / "notes.yaml").write_text("owner: someone\n")
-    imported, skipped = import_paths([tmp_path], OPTIONS)
-    assert [i.manifest["slug"] for i in imported] == ["high-errors"]
-    assert skipped == [f"{tmp_path / 'notes.yaml'}: not a native file of a known format, skipped"]
+    assert [i.manifest["slug"] for i in import_paths([tmp_path], OPTIONS)[0]] == ["high-errors"]
+    (tmp_path / "broken.json").write_text("{not json")
+    _, skipped = import_paths([tmp_path], OPTIONS)
+    assert [s.split(": ", 1)[1] for s in skipped] == [
+        "not a file of any format the registry imports (not valid JSON: Expecting property name enclosed in double "
+        "quotes: line 1 column 2 (char 1)), skipped",
+        "not a file of any format the registry imports, skipped",
+    ]
     with pytest.raises(NativeError, match="not a file of any format"):
         import_paths([tmp_path / "notes.yaml"], OPTIONS)
 
@@ -145,3 +150,32 @@ def test_select_and_slug_prefix() -> None:
     assert item.manifest["spec"]["condition"] == {"op": "<", "threshold": 1.0, "window": "0s", "applies_to": "value"}
     with pytest.raises(NativeError, match="--select matched nothing; the file has: HighErrors, LowTraffic"):
         import_source(Source.of("rules.yml", raw), ImportOptions(owner="a-b", pilot="c-d", select=("Nope",)))
+
+
+def test_command_line_overrides() -> None:
+    path = Path(__file__).resolve().parents[1] / "corpora" / "lm-eval"
+    task = next(path.glob("*arc_easy.yaml"))
+    options = ImportOptions(
+        owner="a-b", pilot="c-d", title="ARC easy, our gate", tags=("science",), thresholds=(("acc", 0.8),)
+    )
+    (item,), _ = import_paths([task], options)
+    assert item.manifest["title"] == "ARC easy, our gate" and "science" in item.manifest["tags"]
+    assert item.manifest["spec"]["metrics"][0] == {
+        "name": "acc",
+        "threshold": 0.8,
+        "higher_is_better": True,
+        "threshold_kind": "score",
+    }
+    with pytest.raises(NativeError, match="--threshold names no metric 'f1'; the metrics are: acc, acc_norm"):
+        import_paths([task], ImportOptions(owner="a-b", pilot="c-d", thresholds=(("f1", 0.5),)))
+    with pytest.raises(NativeError, match="--title and --summary name one asset; the file gives 2"):
+        import_source(
+            Source.of("rules.yml", RULES + RULES[RULES.index(b"      - alert") :].replace(b"HighErrors", b"B")),
+            ImportOptions(owner="a-b", pilot="c-d", title="One title"),
+        )
+
+
+def test_characters_yaml_refuses_are_a_clear_error() -> None:
+    with pytest.raises(NativeError, match=re.escape("the character U+008E is not allowed")) as err:
+        _import("rules.yml", "groups:\n  - name: \u008e\n".encode())
+    assert err.value.line == 2

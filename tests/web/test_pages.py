@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import tarfile
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
+
+SEED = Path(__file__).resolve().parents[2] / "seed_assets" / "assets"
 
 
 def test_typing_a_query_with_a_typo_finds_the_asset_as_you_type(page: Page, live_url: str) -> None:
@@ -66,6 +69,11 @@ def test_files_download_one_by_one_or_all_and_older_versions_have_pages(page: Pa
         page.locator("#adopt a.download").first.click()
     with tarfile.open(download_info.value.path()) as archive:
         assert "pii-leak-monitor-1.0.0/asset.yaml" in archive.getnames()
+    expect(page.locator("#export-native")).to_have_text("As a prometheus file")
+    with page.expect_download() as download_info:
+        page.locator("#export-native").click()
+    assert download_info.value.suggested_filename == "rules.yml"  # the stored original, byte for byte
+    assert download_info.value.path().read_bytes() == (SEED / "pii-leak-monitor" / "rules.yml").read_bytes()
     page.goto(live_url + "/assets/claims-triage-prompt")
     page.locator("#versions a", has_text="1.0.0").click()
     expect(page).to_have_url(live_url + "/assets/claims-triage-prompt/versions/1.0.0")
