@@ -31,6 +31,7 @@ class ImportOptions:
     slug_prefix: str = ""
     select: tuple[str, ...] = ()
     allow_secrets: bool = False
+    slug: str | None = None
     title: str | None = None
     summary: str | None = None
     tags: tuple[str, ...] = ()
@@ -137,13 +138,14 @@ def import_source(source: Source, options: ImportOptions, taken: set[str] | None
 
 def _override(source: Source, drafts: list[Draft], options: ImportOptions) -> None:
     """What the command line says instead of (or besides) what the file says."""
-    if (options.title or options.summary) and len(drafts) > 1:
+    if (options.slug or options.title or options.summary) and len(drafts) > 1:
         raise NativeError(
             source.name,
-            f"--title and --summary name one asset; the file gives {len(drafts)}",
+            f"--slug, --title and --summary name one asset; the file gives {len(drafts)}",
             fix="pick one with --select, or leave the generated titles",
         )
     for draft in drafts:
+        draft.slug = options.slug or draft.slug
         draft.title = options.title or draft.title
         draft.summary = options.summary or draft.summary
         draft.tags = normalize_tags([*draft.tags, *options.tags])

@@ -91,6 +91,7 @@ def _publish(settings: Settings, imported: list[Imported]) -> int:
 @click.option("--dry-run", is_flag=True, help="show what would be produced; write nothing")
 @click.option("--json", "as_json", is_flag=True, help="print the manifests as one JSON array (files inline)")
 @click.option("--allow-secrets", is_flag=True, help="import files that hold literal credentials")
+@click.option("--slug", help="the asset's slug (a file that gives one asset; --slug-prefix still applies)")
 @click.option("--title", help="the asset's title (a file that gives one asset)")
 @click.option("--summary", help="the asset's summary (a file that gives one asset)")
 @click.option("--tag", "tags", multiple=True, help="a tag added to every asset (repeatable)")
@@ -121,6 +122,7 @@ def import_cmd(
     allow_secrets: bool,
     source_repo: str | None,
     source_commit: str | None,
+    slug: str | None,
     title: str | None,
     summary: str | None,
     tags: tuple[str, ...],
@@ -145,6 +147,7 @@ def import_cmd(
         allow_secrets=allow_secrets,
         source_repo=source_repo,
         source_commit=source_commit,
+        slug=slug,
         title=title,
         summary=summary,
         tags=tags,

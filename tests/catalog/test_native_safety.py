@@ -156,10 +156,16 @@ def test_command_line_overrides() -> None:
     path = Path(__file__).resolve().parents[1] / "corpora" / "lm-eval"
     task = next(path.glob("*arc_easy.yaml"))
     options = ImportOptions(
-        owner="a-b", pilot="c-d", title="ARC easy, our gate", tags=("science",), thresholds=(("acc", 0.8),)
+        owner="a-b",
+        pilot="c-d",
+        slug="arc-easy-gate",
+        title="ARC easy, our gate",
+        tags=("science",),
+        thresholds=(("acc", 0.8),),
     )
     (item,), _ = import_paths([task], options)
     assert item.manifest["title"] == "ARC easy, our gate" and "science" in item.manifest["tags"]
+    assert item.manifest["slug"] == "arc-easy-gate"
     assert item.manifest["spec"]["metrics"][0] == {
         "name": "acc",
         "threshold": 0.8,
@@ -168,7 +174,7 @@ def test_command_line_overrides() -> None:
     }
     with pytest.raises(NativeError, match="--threshold names no metric 'f1'; the metrics are: acc, acc_norm"):
         import_paths([task], ImportOptions(owner="a-b", pilot="c-d", thresholds=(("f1", 0.5),)))
-    with pytest.raises(NativeError, match="--title and --summary name one asset; the file gives 2"):
+    with pytest.raises(NativeError, match="--slug, --title and --summary name one asset; the file gives 2"):
         import_source(
             Source.of("rules.yml", RULES + RULES[RULES.index(b"      - alert") :].replace(b"HighErrors", b"B")),
             ImportOptions(owner="a-b", pilot="c-d", title="One title"),
