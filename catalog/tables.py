@@ -55,6 +55,8 @@ class Pilot(Table):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
     graduated_at = Timestamptz(null=True, default=None)
+    # The team's own gate deadlines: {"<stage>": {"days", "reason", "set_by", "set_at"}}; the settings' otherwise.
+    deadlines = JSONB(default={})
 
 
 class GateDecision(Table):

@@ -20,6 +20,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from catalog.db import make_engine, migrate
 from catalog.schemas import SYSTEM
+from catalog.schemas.portfolio import PortfolioPolicy
 from catalog.seeding import seed_catalog
 from catalog.services.tokens import bootstrap_admin
 from registry.api.adoptions import AdoptionController
@@ -73,6 +74,12 @@ async def _first_start(settings: Settings, sync: SearchSync) -> None:
         log.warning("search is not available yet (%s); publishing works, search catches up when it is back", err.detail)
 
 
+def provide_policy(state: State) -> PortfolioPolicy:
+    """The portfolio rules (gate deadlines, extraction window) from the settings."""
+    settings: Settings = state.settings
+    return settings.policy()
+
+
 def create_app(settings: Settings | None = None, *, start_tasks: bool = True) -> Litestar:
     """Build the app; on start it migrates, installs an admin token on a fresh catalog and seeds it if asked."""
     settings = settings or Settings()
@@ -124,7 +131,10 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             MetricsController,
         ],
         middleware=[metrics.middleware, WritesFirst(reads=settings.reads_in_flight).middleware],
-        dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
+        dependencies={
+            "actor": Provide(provide_actor, sync_to_thread=False),
+            "policy": Provide(provide_policy, sync_to_thread=False),
+        },
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         guards=[token_guard(settings.require_auth_for_reads)],
         before_request=check_request,

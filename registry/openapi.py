@@ -28,7 +28,7 @@ __all__ = ["document_errors"]
 _WRITES = {"post", "put", "patch", "delete"}
 _PUBLIC = {"/healthz", "/readyz"}
 _SEARCH = {"/api/v1/search", "/api/v1/starter-kit"}
-_CSV = {"/api/v1/reports/reuse"}
+_CSV = {"/api/v1/reports/reuse", "/api/v1/reports/portfolio"}
 
 _FIELD_PROBLEM = Schema(
     type=OpenAPIType.OBJECT,

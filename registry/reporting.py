@@ -1,4 +1,5 @@
-"""The reuse report as tables: the same rows feed the CSV download, the CLI's terminal tables and the web page.
+"""The reuse and portfolio reports as tables: the same rows feed the CSV download, the CLI's terminal tables
+and the web page.
 
 CSV layout (documented in docs/metrics.md): with a `section`, one plain table; without, every section in
 turn as a block: a row holding only `[section name]`, the header row, the data rows, then an empty row.
@@ -10,9 +11,12 @@ import csv
 import io
 from typing import Any
 
-from catalog.schemas import ReuseReport
+from pydantic import BaseModel
 
-__all__ = ["SECTIONS", "parse_csv", "report_tables", "to_csv"]
+from catalog.schemas import ReuseReport
+from catalog.schemas.portfolio import PortfolioReport
+
+__all__ = ["PORTFOLIO_SECTIONS", "SECTIONS", "parse_csv", "report_tables", "sections_of", "to_csv"]
 
 SECTIONS = (
     "summary",
@@ -26,7 +30,14 @@ SECTIONS = (
     "demand",
 )
 
+PORTFOLIO_SECTIONS = ("summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "compounding")
+
 Table = tuple[list[str], list[list[Any]]]
+
+
+def sections_of(report: BaseModel) -> tuple[str, ...]:
+    """The sections of a report, in the order every output shows them."""
+    return PORTFOLIO_SECTIONS if isinstance(report, PortfolioReport) else SECTIONS
 
 
 def _cell(value: Any) -> Any:
@@ -35,17 +46,17 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def report_tables(report: ReuseReport) -> dict[str, Table]:
+def report_tables(report: ReuseReport | PortfolioReport) -> dict[str, Table]:
     """Every section of the report as a header and rows, in a fixed order."""
-    summary = report.summary.model_dump()
+    figures: list[list[Any]] = [["since", report.period.since.isoformat()], ["until", report.period.until.isoformat()]]
+    if isinstance(report, PortfolioReport):
+        figures.append(["as_of", report.as_of.isoformat()])
+        figures += [[f"deadline_days_gate_{k}", v] for k, v in sorted(report.deadlines.items())]
+        figures.append(["extraction_days", report.extraction_days])
     tables: dict[str, Table] = {
-        "summary": (
-            ["figure", "value"],
-            [["since", report.period.since.isoformat()], ["until", report.period.until.isoformat()]]
-            + [[k, v] for k, v in summary.items()],
-        )
+        "summary": (["figure", "value"], figures + [[k, _cell(v)] for k, v in report.summary.model_dump().items()])
     }
-    for name in SECTIONS[1:]:
+    for name in sections_of(report)[1:]:
         items = getattr(report, name)
         model = type(items[0]) if items else None
         fields = list(model.model_fields) if model else _empty_headers(report, name)
@@ -53,13 +64,13 @@ def report_tables(report: ReuseReport) -> dict[str, Table]:
     return tables
 
 
-def _empty_headers(report: ReuseReport, name: str) -> list[str]:
+def _empty_headers(report: BaseModel, name: str) -> list[str]:
     annotation = type(report).model_fields[name].annotation
     item_type = getattr(annotation, "__args__", (None,))[0]
     return list(item_type.model_fields) if item_type is not None else []
 
 
-def to_csv(report: ReuseReport, section: str | None = None) -> str:
+def to_csv(report: ReuseReport | PortfolioReport, section: str | None = None) -> str:
     """The report as CSV: one section, or all of them in blocks."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

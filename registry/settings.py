@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from catalog.schemas.portfolio import DEFAULT_DEADLINES, PortfolioPolicy
+
 __all__ = ["Settings"]
 
 MIN_ADMIN_TOKEN = 32
@@ -49,10 +51,29 @@ class Settings(BaseSettings):
         default=None, description="load seed_assets/ on start; default: when the catalog is empty"
     )
     seed_dir: Path = SEED_DIR
+    stage_deadline_days: dict[int, int] = Field(
+        default_factory=lambda: dict(DEFAULT_DEADLINES),
+        description='days each gate may take before an active pilot is stalled; JSON such as {"1": 30, "4": 90}',
+    )
+    extraction_days: int = Field(
+        default=60, ge=1, le=3650, description="days a graduated pilot has to publish an asset (extraction backlog)"
+    )
     require_auth_for_reads: bool = False
     # What the CLI's client commands talk to.
     url: str = "http://127.0.0.1:8000"
     token: SecretStr | None = None
+
+    @field_validator("stage_deadline_days")
+    @classmethod
+    def _deadlines(cls, value: dict[int, int]) -> dict[int, int]:
+        wrong = {k: v for k, v in value.items() if k not in DEFAULT_DEADLINES or not 1 <= v <= 3650}
+        if wrong:
+            raise ValueError(f"gates are 1 to 4 and deadlines 1 to 3650 days; {wrong} is not")
+        return {**DEFAULT_DEADLINES, **value}
+
+    def policy(self) -> PortfolioPolicy:
+        """The portfolio rules these settings set."""
+        return PortfolioPolicy(deadlines=self.stage_deadline_days, extraction_days=self.extraction_days)
 
     @field_validator("admin_token")
     @classmethod

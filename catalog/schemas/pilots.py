@@ -15,6 +15,7 @@ from pydantic import (
 
 from catalog.inputs import single_line
 from catalog.schemas.common import Name, Sentence, Slug, StrictModel, Text, Url
+from catalog.schemas.portfolio import PilotHealth
 
 __all__ = [
     "GATE_EVIDENCE",
@@ -56,6 +57,9 @@ class PilotRequest(StrictModel):
     baseline: Measure | None = None
     target: Measure | None = None
     value_per_month: MonthlyValue | None = None
+    created_at: datetime | None = Field(
+        default=None, description="admin only: when the pilot really started, for pilots older than the registry"
+    )
 
 
 class PilotUpdate(StrictModel):
@@ -83,6 +87,9 @@ class GateRequest(StrictModel):
     notes: str = Field(default="", max_length=20_000)
     evidence_url: Url | None = None
     evidence: dict[str, Any] = Field(default_factory=dict)
+    decided_at: datetime | None = Field(
+        default=None, description="admin only: when the gate was really decided (not before the previous decision)"
+    )
 
 
 class PrototypeEvidence(StrictModel):
@@ -167,6 +174,7 @@ class PilotOut(BaseModel):
     published_assets: list[AssetRef] = Field(default_factory=list)
     adopted_assets: list[AdoptedRef] = Field(default_factory=list)
     downstream: DownstreamReuse | None = Field(default=None, description="how far this pilot's work compounded")
+    health: PilotHealth | None = Field(default=None, description="where it stands at its gate (docs/metrics.md)")
 
 
 class PilotPage(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
 from pydantic import ValidationError
 
 from catalog.errors import ConcurrentWrite, Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
@@ -23,11 +24,22 @@ from catalog.schemas import (
     problems_from,
     utc,
 )
+from catalog.schemas.portfolio import PortfolioPolicy
+from catalog.services.gateflow import gates_of, health_of
 from catalog.services.journal import for_update, now, record, write_transaction
 from catalog.tables import Adoption, Asset, GateDecision, Pilot
 from catalog.writer import writes
 
-__all__ = ["create_pilot", "decide_gate", "get_pilot", "list_pilots", "update_pilot"]
+__all__ = [
+    "STAGE_NAMES",
+    "check_team",
+    "create_pilot",
+    "decide_gate",
+    "get_pilot",
+    "list_pilots",
+    "pilot_row",
+    "update_pilot",
+]
 
 STAGE_NAMES = {
     1: "problem framing",
@@ -38,7 +50,7 @@ STAGE_NAMES = {
 }
 
 
-async def _pilot_row(slug: str, *, lock: bool = False) -> dict[str, Any]:
+async def pilot_row(slug: str, *, lock: bool = False) -> dict[str, Any]:
     query = Pilot.select().where(Pilot.slug == slug).output(load_json=True)
     row = await (for_update(query) if lock else query).first()
     if row is None:
@@ -46,7 +58,7 @@ async def _pilot_row(slug: str, *, lock: bool = False) -> dict[str, Any]:
     return dict(row)
 
 
-def _check_team(actor: Actor, team: str, what: str) -> None:
+def check_team(actor: Actor, team: str, what: str) -> None:
     if not actor.may_act_for(team):
         raise PermissionDenied(
             f"{what} belongs to team {team!r}; your token is for team {actor.team!r}. "
@@ -55,16 +67,20 @@ def _check_team(actor: Actor, team: str, what: str) -> None:
 
 
 @writes
-async def create_pilot(request: PilotRequest, actor: Actor, *, at: datetime | None = None) -> PilotOut:
+async def create_pilot(
+    request: PilotRequest, actor: Actor, *, at: datetime | None = None, policy: PortfolioPolicy | None = None
+) -> PilotOut:
     """Register a pilot at stage 1 (problem framing) for the actor's team."""
-    _check_team(actor, request.team, f"pilot {request.slug!r}")
+    check_team(actor, request.team, f"pilot {request.slug!r}")
     at = at or now()
+    if request.created_at is not None:
+        at = _backdated(request.created_at, actor, "/created_at", earliest=None)
     exists = Conflict(f"a pilot named {request.slug!r} already exists; pick another slug", code="pilot-exists")
     try:
         await _insert_pilot(request, actor, at, exists)
     except ConcurrentWrite as race:  # created by a concurrent request between our check and our insert
         raise exists from race
-    return await get_pilot(request.slug)
+    return await get_pilot(request.slug, policy)
 
 
 async def _insert_pilot(request: PilotRequest, actor: Actor, at: datetime, exists: Conflict) -> None:
@@ -89,20 +105,44 @@ async def _insert_pilot(request: PilotRequest, actor: Actor, at: datetime, exist
 
 
 @writes
-async def update_pilot(slug: str, update: PilotUpdate, actor: Actor, *, at: datetime | None = None) -> PilotOut:
+async def update_pilot(
+    slug: str, update: PilotUpdate, actor: Actor, *, at: datetime | None = None, policy: PortfolioPolicy | None = None
+) -> PilotOut:
     """Fill in the business case (baseline, target, budget owner, value) while the pilot is active."""
     at = at or now()
     changes = update.model_dump(exclude_unset=True, mode="json")
     async with write_transaction():
-        pilot = await _pilot_row(slug, lock=True)
-        _check_team(actor, pilot["team"], f"pilot {slug!r}")
+        pilot = await pilot_row(slug, lock=True)
+        check_team(actor, pilot["team"], f"pilot {slug!r}")
         if pilot["status"] != "active":
             raise Conflict(f"pilot {slug!r} is {pilot['status']}; its record is closed", code="pilot-closed")
         if changes:
             values: dict[Any, Any] = {**changes, Pilot.updated_at: at}
             await Pilot.update(values).where(Pilot.slug == slug)
             await record("pilot.update", f"pilot:{slug}", actor, changes, at)
-    return await get_pilot(slug)
+    return await get_pilot(slug, policy)
+
+
+def _backdated(value: datetime, actor: Actor, pointer: str, earliest: datetime | None) -> datetime:
+    """A date from the past, for history older than the registry: admin only, never ahead of the clock or order."""
+    if not actor.is_admin:
+        raise PermissionDenied(
+            f"`{pointer.lstrip('/')}` records history from before the registry and needs an admin token; "
+            "leave it out to use the current time"
+        )
+    value = utc(value)
+    if value > now():
+        raise InvalidInput(
+            f"`{pointer.lstrip('/')}` is in the future",
+            [FieldProblem(pointer, f"{value.isoformat()} is later than now", "give a past date, or leave it out")],
+        )
+    if earliest is not None and value < earliest:
+        raise InvalidInput(
+            f"`{pointer.lstrip('/')}` is before the pilot's previous event",
+            [FieldProblem(pointer, f"{value.isoformat()} is before {earliest.isoformat()}",
+                          "decisions are recorded in the order they were taken")],
+        )  # fmt: skip
+    return value
 
 
 def _missing_business_case(pilot: dict[str, Any]) -> list[FieldProblem]:
@@ -135,12 +175,23 @@ def _evidence_problems(stage: int, evidence: dict[str, Any]) -> tuple[list[Field
 
 
 @writes
-async def decide_gate(slug: str, request: GateRequest, actor: Actor, *, at: datetime | None = None) -> PilotOut:
+async def decide_gate(
+    slug: str, request: GateRequest, actor: Actor, *, at: datetime | None = None, policy: PortfolioPolicy | None = None
+) -> PilotOut:
     """Record a gate decision: `commit` advances a stage (gate 4 graduates), `kill` ends, `iterate` stays."""
     at = at or now()
     async with write_transaction():
-        pilot = await _pilot_row(slug, lock=True)
-        _check_team(actor, pilot["team"], f"pilot {slug!r}")
+        pilot = await pilot_row(slug, lock=True)
+        check_team(actor, pilot["team"], f"pilot {slug!r}")
+        if request.decided_at is not None:
+            previous = (
+                await GateDecision.select(GateDecision.decided_at)
+                .where(GateDecision.pilot == pilot["id"])
+                .order_by(GateDecision.decided_at, ascending=False)
+                .first()
+            )
+            earliest = utc(previous["decided_at"]) if previous else utc(pilot["created_at"])
+            at = _backdated(request.decided_at, actor, "/decided_at", earliest)
         if pilot["status"] != "active":
             raise Conflict(
                 f"pilot {slug!r} is {pilot['status']}; gates are decided only for active pilots",
@@ -200,12 +251,12 @@ async def decide_gate(slug: str, request: GateRequest, actor: Actor, *, at: date
             {"stage": request.stage, "decision": request.decision, "decided_by": request.decided_by},
             at,
         )
-    return await get_pilot(slug)
+    return await get_pilot(slug, policy)
 
 
-async def get_pilot(slug: str) -> PilotOut:
-    """A pilot with its gate history, the assets it published and those it adopted."""
-    pilot = await _pilot_row(slug)
+async def get_pilot(slug: str, policy: PortfolioPolicy | None = None) -> PilotOut:
+    """A pilot with its gate history, health, the assets it published and those it adopted."""
+    pilot = await pilot_row(slug)
     gates = (
         await GateDecision.select()
         .where(GateDecision.pilot == pilot["id"])
@@ -234,6 +285,7 @@ async def get_pilot(slug: str) -> PilotOut:
     )
     out = _pilot_out(pilot, gates, published, adopted)
     out.downstream = await _downstream(pilot["id"])
+    out.health = health_of(pilot, gates_of(gates), now(), policy or PortfolioPolicy(), len(published))
     return out
 
 
@@ -279,9 +331,15 @@ def _pilot_out(
 
 
 async def list_pilots(
-    *, status: str | None = None, team: str | None = None, limit: int = 50, offset: int = 0
+    *,
+    status: str | None = None,
+    team: str | None = None,
+    health: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    policy: PortfolioPolicy | None = None,
 ) -> PilotPage:
-    """Pilots, newest first, with their gates (assets are on the pilot's own page)."""
+    """Pilots, newest first, with their gates and health; `health` keeps stalled, circling or on-track ones."""
     query = Pilot.select().output(load_json=True)
     count = Pilot.count()
     if status:
@@ -290,9 +348,13 @@ async def list_pilots(
     if team:
         query = query.where(Pilot.team == team)
         count = count.where(Pilot.team == team)
-    rows = await query.order_by(Pilot.created_at, ascending=False).order_by(Pilot.id).limit(limit).offset(offset)
+    ordered = query.order_by(Pilot.created_at, ascending=False).order_by(Pilot.id)
+    # Health is computed, not stored: filtering by it reads every pilot the other filters keep.
+    rows = await (ordered if health else ordered.limit(limit).offset(offset))
+    total = 0 if health else await count
     ids = [r["id"] for r in rows]
     gates: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    published: dict[int, int] = {}
     if ids:
         for g in (
             await GateDecision.select()
@@ -302,4 +364,25 @@ async def list_pilots(
             .output(load_json=True)
         ):
             gates[g["pilot"]].append(g)
-    return PilotPage(total=await count, items=[_pilot_out(r, gates[r["id"]], [], []) for r in rows])
+        for a in await Asset.select(Asset.origin_pilot, Count(Asset.id).as_alias("n")).where(
+            Asset.origin_pilot.is_in(ids)).group_by(Asset.origin_pilot):  # fmt: skip
+            published[a["origin_pilot"]] = a["n"]
+    at, rules = now(), policy or PortfolioPolicy()
+    items = []
+    for r in rows:
+        out = _pilot_out(r, gates[r["id"]], [], [])
+        out.health = health_of(r, gates_of(gates[r["id"]]), at, rules, published.get(r["id"], 0))
+        items.append(out)
+    if health is not None:
+        items = [p for p in items if _matches(p, health)]
+        total, items = len(items), items[offset : offset + limit]
+    return PilotPage(total=total, items=items)
+
+
+def _matches(pilot: PilotOut, health: str) -> bool:
+    h = pilot.health
+    if h is None:
+        return False
+    if health == "on_track":
+        return h.state == "on_track"
+    return bool(getattr(h, health, False))

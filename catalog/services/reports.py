@@ -30,10 +30,11 @@ from catalog.schemas import (
     TeamFigures,
     utc,
 )
+from catalog.services.gateflow import when
 from catalog.services.journal import now
 from catalog.tables import Adoption
 
-__all__ = ["STALE_AFTER_DAYS", "STARTED_WITHIN_DAYS", "reuse_report"]
+__all__ = ["STALE_AFTER_DAYS", "STARTED_WITHIN_DAYS", "default_period", "query_rows", "reuse_report"]
 
 STALE_AFTER_DAYS = 90
 STARTED_WITHIN_DAYS = 30
@@ -218,7 +219,7 @@ def _value(value: Any) -> Any:
     return value
 
 
-async def _rows(sql: str, params: Row) -> Sequence[Row]:
+async def query_rows(sql: str, params: Row) -> Sequence[Row]:
     """Run SQL written with :named parameters.
 
     On PostgreSQL with a pool (the server), straight through asyncpg: the report reads tens of thousands of
@@ -237,11 +238,7 @@ async def _rows(sql: str, params: Row) -> Sequence[Row]:
 
 
 async def _one_by_one(queries: Sequence[tuple[str, Row]]) -> list[Sequence[Row]]:
-    return [await _rows(sql, params) for sql, params in queries]
-
-
-def _dt(value: Any) -> datetime:
-    return utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
+    return [await query_rows(sql, params) for sql, params in queries]
 
 
 def _rate(part: int, whole: int) -> float:
@@ -302,9 +299,9 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
         (_DEMAND, {**span, "top": top}),
     ]
     if _postgres():
-        sums, rest = await asyncio.gather(_rows(*period_sums), _one_by_one(others))
+        sums, rest = await asyncio.gather(query_rows(*period_sums), _one_by_one(others))
     else:
-        sums, rest = await _rows(*period_sums), await _one_by_one(others)
+        sums, rest = await query_rows(*period_sums), await _one_by_one(others)
     counts, origins, stale, downstream_rows, month_rows, new_pilots, at_risk, demand = rest
     adopters = [r for r in sums if r["section"] == "adopters"]
     by_origin, by_kind_sums, by_owner = _sum_by(counts, [r for r in sums if r["section"] == "group"])
@@ -353,8 +350,8 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
                 owner=r["owner"],
                 origin_pilot=r["origin"],
                 lifecycle=r["lifecycle"],
-                first_published_at=_dt(r["created_at"]),
-                days_since_published=(until - _dt(r["created_at"])).days,
+                first_published_at=when(r["created_at"]),
+                days_since_published=(until - when(r["created_at"])).days,
             )
             for r in stale
         ],
@@ -362,7 +359,7 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
         at_risk=[_at_risk(r) for r in at_risk],
         at_risk_total=int(at_risk[0]["total"]) if at_risk else 0,
         demand=[
-            DemandQuery(query=r["normalized"], searches=int(r["searches"]), last_searched_at=_dt(r["last_at"]))
+            DemandQuery(query=r["normalized"], searches=int(r["searches"]), last_searched_at=when(r["last_at"]))
             for r in demand
         ],
     )
@@ -373,7 +370,7 @@ def _new_pilots(rows: Sequence[Row]) -> tuple[int, int]:
     if rows and "started" in rows[0]:
         return int(rows[0]["created"]), int(rows[0]["started"] or 0)
     within = timedelta(days=STARTED_WITHIN_DAYS)
-    started = sum(1 for p in rows if p["first_adoption"] and _dt(p["first_adoption"]) < _dt(p["created_at"]) + within)
+    started = sum(1 for p in rows if p["first_adoption"] and when(p["first_adoption"]) < when(p["created_at"]) + within)
     return len(rows), started
 
 
@@ -411,13 +408,13 @@ async def _top_assets(candidates: Sequence[Row], top: int, span: Row) -> list[As
     """The top assets: most counted adoptions in the period, then hours, then slug; with pilots using them."""
     figures = {int(r["id"]): (int(r["adoptions"]), float(r["hours"] or 0)) for r in candidates}
     if len(figures) < top:  # few adoptions in the period: add assets still in use, without a new adoption
-        idle = await _rows(
+        idle = await query_rows(
             _IDLE_IN_USE.format(ids=", ".join(map(str, figures)) or "-1"), {**span, "limit": top - len(figures)}
         )
         figures.update({int(r["id"]): (0, 0.0) for r in idle})
     if not figures:
         return []
-    details = await _rows(_TOP_DETAILS.format(ids=", ".join(map(str, figures))), span)
+    details = await query_rows(_TOP_DETAILS.format(ids=", ".join(map(str, figures))), span)
     out = [
         AssetFigures(
             slug=d["slug"], kind=d["kind"], title=d["title"], owner=d["owner"], origin_pilot=d["origin"],
@@ -470,5 +467,5 @@ def _at_risk(r: Row) -> AtRiskAdoption:
         move_to = f"{r['asset']}@{r['latest_version']}"
     return AtRiskAdoption(
         adoption_id=int(r["id"]), pilot=r["pilot"], asset=r["asset"], version=r["version"], reason=reason,
-        successor=r["successor"], move_to=move_to, adopted_at=_dt(r["adopted_at"]),
+        successor=r["successor"], move_to=move_to, adopted_at=when(r["adopted_at"]),
     )  # fmt: skip

@@ -6,6 +6,7 @@ import pytest
 
 from catalog.seeding import seed_catalog
 from catalog.services import adoption, assets, pilots
+from catalog.services.portfolio import portfolio_report
 from catalog.tables import ALL_TABLES, SearchOutbox
 from registry.settings import SEED_DIR
 
@@ -36,6 +37,12 @@ async def test_seed_loads_pilots_assets_and_reuse_once(db: object) -> None:
     assert [a.version for a in in_use.items] == ["1.1.0"]
     assert (await adoption.list_adoptions()).total >= 20
     assert sum(a.reuse_count > 0 for a in catalog.items) >= 12
+    portfolio = await portfolio_report()  # the seed's dates tell a portfolio story
+    states = {w.pilot: w.state for w in portfolio.waiting}
+    assert states["motor-fnol-intake"] == "circling" and states["aml-alert-triage"] == "stalled"
+    assert all(w.budget_owner and w.value_at_stake for w in portfolio.waiting)
+    assert portfolio.summary.killed == 1
+    assert [b.pilot for b in portfolio.extraction_backlog] == ["invoice-matching-assistant"]
 
     before = await counts()
     again = await seed_catalog(SEED_DIR, only_if_empty=False)

@@ -34,7 +34,7 @@ def test_fresh_install_prints_an_admin_token_once_and_seeds(
 
     with TestClient(app=create_app(settings)) as client:
         assert "reg_" not in capsys.readouterr().err
-        assert client.get("/api/v1/pilots").json()["total"] == 8
+        assert client.get("/api/v1/pilots").json()["total"] == 9
 
 
 def test_admin_token_from_the_environment_is_never_printed(
