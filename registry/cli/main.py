@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from catalog.schemas import KINDS, SCOPES, SYSTEM, TokenRequest
 from registry.cli.client import ApiError, RegistryClient, describe_problem
 from registry.cli.native import export_cmd, import_cmd
 from registry.cli.pull import pull
+from registry.cli.reports import report
 from registry.settings import Settings
 from search.errors import SearchError
 
@@ -239,8 +241,9 @@ def pilot() -> None:
 def pilot_create(ctx: click.Context, file: Path) -> None:
     """Register a pilot from a YAML or JSON file with slug, name, team, budget_owner, problem, baseline, target."""
     data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    data.pop("gates", None)
-    data.pop("created_at", None)
+    data.pop("gates", None)  # a seed-style file: its history is recorded gate by gate
+    if isinstance(data.get("created_at"), date):
+        data["created_at"] = data["created_at"].isoformat()  # YAML reads dates; the API takes ISO text
     with RegistryClient(_settings(ctx)) as client:
         result = client.json("POST", "/api/v1/pilots", json=data)
     out.print(f"created pilot {result['slug']} (team {result['team']}, stage {result['stage']})")
@@ -257,6 +260,7 @@ def pilot_create(ctx: click.Context, file: Path) -> None:
 @click.option(
     "--evidence-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="YAML/JSON evidence"
 )
+@click.option("--decided-at", help="admin only: when the gate was really decided (YYYY-MM-DD or ISO datetime)")
 @click.pass_context
 def pilot_gate(
     ctx: click.Context,
@@ -268,6 +272,7 @@ def pilot_gate(
     evidence_url: str | None,
     evidence_pairs: tuple[str, ...],
     evidence_file: Path | None,
+    decided_at: str | None,
 ) -> None:
     """Record a gate decision for pilot SLUG; commit at gate 4 graduates it."""
     evidence: dict[str, Any] = yaml.safe_load(evidence_file.read_text(encoding="utf-8")) if evidence_file else {}
@@ -279,9 +284,25 @@ def pilot_gate(
     body = {"stage": stage, "decision": decision, "decided_by": decided_by, "notes": notes, "evidence": evidence}
     if evidence_url:
         body["evidence_url"] = evidence_url
+    if decided_at:
+        body["decided_at"] = decided_at
     with RegistryClient(_settings(ctx)) as client:
         result = client.json("POST", f"/api/v1/pilots/{slug}/gates", json=body)
     out.print(f"pilot {result['slug']}: gate {stage} {decision}; now stage {result['stage']}, {result['status']}")
+
+
+@pilot.command("deadline")
+@click.argument("slug")
+@click.option("--stage", type=click.IntRange(1, 4), required=True, help="the gate")
+@click.option("--days", type=click.IntRange(1, 3650), required=True, help="days the gate may take from entering it")
+@click.option("--reason", required=True, help="why this pilot's gate differs from the default (a sentence)")
+@click.pass_context
+def pilot_deadline(ctx: click.Context, slug: str, stage: int, days: int, reason: str) -> None:
+    """Give one gate of pilot SLUG its own decision deadline (journaled with the reason)."""
+    with RegistryClient(_settings(ctx)) as client:
+        result = client.json("PUT", f"/api/v1/pilots/{slug}/deadlines/{stage}", json={"days": days, "reason": reason})
+    health = result.get("health") or {}
+    out.print(f"pilot {slug}: gate {stage} deadline {days} days; now {health.get('state', result['status'])}")
 
 
 @cli.command()
@@ -461,51 +482,6 @@ def search_status(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.group()
-def report() -> None:
-    """Reports (client commands over HTTP)."""
-
-
-@report.command("reuse")
-@click.option("--since", help="start of the period, YYYY-MM-DD (default: a year before --until)")
-@click.option("--until", help="end of the period, exclusive, YYYY-MM-DD (default: now)")
-@click.option("--top", type=click.IntRange(1, 100), default=10, show_default=True, help="rows in top lists")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.pass_context
-def report_reuse(ctx: click.Context, since: str | None, until: str | None, top: int, fmt: str) -> None:
-    """The reuse report: what compounds, what it saved, what is stale, at risk, or missing."""
-    params: dict[str, Any] = {"top": top, **{k: v for k, v in {"since": since, "until": until}.items() if v}}
-    with RegistryClient(_settings(ctx)) as client:
-        if fmt == "csv":
-            click.echo(
-                client.request("GET", "/api/v1/reports/reuse", params={**params, "format": "csv"}).text, nl=False
-            )
-            return
-        body = client.json("GET", "/api/v1/reports/reuse", params=params)
-    if fmt == "json":
-        click.echo(json.dumps(body, indent=2))
-        return
-    from rich.table import Table
-
-    from catalog.schemas import ReuseReport
-    from registry.reporting import report_tables
-
-    wide = out if out.is_terminal else Console(highlight=False, width=220)  # piped: don't squeeze the columns
-    for name, (headers, rows) in report_tables(ReuseReport.model_validate(body)).items():
-        table = Table(*headers, title=name.replace("_", " "), title_justify="left", title_style="bold")
-        for row in rows:
-            table.add_row(*[_show(v) for v in row])
-        if not rows:
-            table.add_row(*["-" for _ in headers])
-        wide.print(table)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
-    return str(value)
-
-
-@cli.group()
 def token() -> None:
     """API tokens (admin commands on the database)."""
 
@@ -571,6 +547,7 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
 
 
 cli.add_command(pull)
+cli.add_command(report)
 cli.add_command(import_cmd)
 cli.add_command(export_cmd)
 

@@ -19,8 +19,10 @@ from markupsafe import Markup
 from catalog.errors import NotFound
 from catalog.native.exporting import default_format
 from catalog.schemas import template_variables
+from catalog.schemas.portfolio import PortfolioPolicy
 from catalog.services import adoption, assets, pilots
 from catalog.services.pilots import STAGE_NAMES
+from catalog.services.portfolio import portfolio_report
 from catalog.services.reports import reuse_report
 from registry.api.reports import parse_instant
 from registry.api.search import provide_search_query
@@ -200,17 +202,23 @@ class WebController(Controller):
         return await _asset_page(slug, version)
 
     @get("/pilots", name="pilots-page")
-    async def pilots_page(self, status: FromQuery[Literal["active", "graduated", "killed"] | None] = None) -> Template:
-        page = await pilots.list_pilots(status=status, limit=500)
+    async def pilots_page(
+        self,
+        policy: NamedDependency[PortfolioPolicy],
+        status: FromQuery[Literal["active", "graduated", "killed"] | None] = None,
+        health: FromQuery[Literal["stalled", "circling", "on_track"] | None] = None,
+    ) -> Template:
+        page = await pilots.list_pilots(status=status, health=health, limit=500, policy=policy)
         return Template(
             template_name="pilots.html",
-            context={"section": "pilots", "pilots": page.items, "status": status, "stages": STAGE_NAMES},
-        )
+            context={"section": "pilots", "pilots": page.items, "status": status, "health": health,
+                     "stages": STAGE_NAMES},
+        )  # fmt: skip
 
     @get("/pilots/{slug:str}", name="pilot-page")
-    async def pilot_page(self, slug: FromPath[str]) -> Template:
+    async def pilot_page(self, slug: FromPath[str], policy: NamedDependency[PortfolioPolicy]) -> Template:
         try:
-            pilot = await pilots.get_pilot(slug)
+            pilot = await pilots.get_pilot(slug, policy)
         except NotFound as err:
             raise NotFoundException(detail=err.detail) from err
         return Template(
@@ -232,4 +240,26 @@ class WebController(Controller):
         return Template(
             template_name="report.html",
             context={"section": "report", "report": report, "csv_url": csv_url, "charts": charts},
+        )
+
+    @get("/reports/portfolio", name="portfolio-page")
+    async def portfolio_page(
+        self,
+        policy: NamedDependency[PortfolioPolicy],
+        since: FromQuery[str | None] = None,
+        until: FromQuery[str | None] = None,
+    ) -> Template:
+        report = await portfolio_report(parse_instant(since, "since"), parse_instant(until, "until"), policy=policy)
+        csv_url = "/api/v1/reports/portfolio?" + urlencode(
+            {"format": "csv", "since": report.period.since.date().isoformat(), "until": report.period.until.isoformat()}
+        )
+        charts = {
+            "entered": [(f"{g.stage}. {g.name}", g.entered) for g in report.funnel]
+            + [("graduated", report.summary.graduations)],
+            "days": [(f"gate {g.stage}", g.median_days_to_decision or 0) for g in report.funnel],
+            "stake": [(w.name, w.value_at_stake or 0) for w in report.waiting],
+        }
+        return Template(
+            template_name="portfolio.html",
+            context={"section": "portfolio", "report": report, "csv_url": csv_url, "charts": charts},
         )

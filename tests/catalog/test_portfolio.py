@@ -1,0 +1,118 @@
+"""The portfolio report and pilot health on a hand-made history, exact values, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from catalog.errors import InvalidInput, PermissionDenied
+from catalog.schemas import SYSTEM, Actor, GateRequest, PilotRequest
+from catalog.schemas.portfolio import DeadlineRequest, PortfolioPolicy
+from catalog.services import deadlines, pilots
+from catalog.services.portfolio import portfolio_report
+from tests.factories import gate, pilot_request
+
+pytestmark = pytest.mark.anyio
+SINCE, UNTIL = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+TEAM = Actor(name="ci", team="claims-ai", scopes=frozenset({"pilots"}))
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+async def _pilot(slug: str, created: str, **overrides: Any) -> None:
+    body = pilot_request(slug, "claims-ai", created_at=at(created).isoformat(), **overrides)
+    await pilots.create_pilot(PilotRequest.model_validate(body), SYSTEM)
+
+
+async def _gate(slug: str, stage: int, decision: str, day: str, **evidence: Any) -> None:
+    body = gate(stage, decision, decided_at=at(day).isoformat(), notes="Decided at the board after review.")
+    if evidence:
+        body["evidence"] = {**body["evidence"], **evidence}
+    await pilots.decide_gate(slug, GateRequest.model_validate(body), SYSTEM)
+
+
+async def scenario() -> None:
+    """alpha stalled at gate 2, bravo circling, charlie killed, delta graduated with nothing extracted, echo new."""
+    await _pilot("alpha", "2026-01-01", value_per_month={"amount": 1000, "unit": "hours"})
+    await _gate("alpha", 1, "commit", "2026-01-21")
+    five, fifteen = {"metric": "m", "value": 5, "unit": "u"}, {"metric": "m", "value": 15, "unit": "u"}
+    await _pilot("bravo", "2026-02-01", value_per_month={"amount": 600, "unit": "usd"}, baseline=five, target=fifteen)
+    await _gate("bravo", 1, "commit", "2026-02-11")
+    for day in ("2026-03-01", "2026-03-15", "2026-04-01"):
+        await _gate("bravo", 2, "iterate", day)
+    await _pilot("charlie", "2026-01-10")
+    await _gate("charlie", 1, "commit", "2026-01-20")
+    await _gate("charlie", 2, "kill", "2026-02-19")
+    await _pilot("delta", "2025-10-01", baseline={"metric": "m", "value": 20, "unit": "u"},
+                 target={"metric": "m", "value": 10, "unit": "u"})  # fmt: skip
+    await _gate("delta", 1, "commit", "2025-10-21")
+    await _gate("delta", 2, "commit", "2025-12-20", after=14)
+    await _gate("delta", 3, "commit", "2026-01-19")
+    await _gate("delta", 4, "commit", "2026-02-18", metric_value=11)
+    await _pilot("echo", "2026-05-20")
+
+
+async def test_the_report_on_a_hand_made_history(db: object) -> None:
+    await scenario()
+    report = await portfolio_report(SINCE, UNTIL)
+    assert report.as_of == UNTIL
+    funnel = [(g.stage, g.entered, g.commit, g.iterate, g.kill, g.conversion_rate, g.kill_rate,
+               g.median_days_to_decision, g.p90_days_to_decision) for g in report.funnel]  # fmt: skip
+    assert funnel == [
+        (1, 4, 3, 0, 0, 1.0, 0.0, 10.0, 20.0),
+        (2, 3, 0, 3, 1, 0.0, 1.0, 30.0, 30.0),
+        (3, 0, 1, 0, 0, 1.0, 0.0, 30.0, 30.0),
+        (4, 1, 1, 0, 0, 1.0, 0.0, 30.0, 30.0),
+    ]
+    s = report.summary
+    assert (s.active, s.graduated, s.killed, s.on_track, s.stalled, s.circling) == (3, 1, 1, 1, 2, 1)
+    assert (s.graduations, s.median_days_to_graduation, s.p90_days_to_graduation) == (1, 140.0, 140.0)
+    assert (s.value_at_stake_hours, s.value_at_stake_usd, s.extraction_backlog) == (2332.65, 985.63, 1)
+    waiting = [(w.pilot, w.state, w.stage, w.days_at_stage, w.days_past_deadline, w.iterations_at_gate,
+                w.value_at_stake) for w in report.waiting]  # fmt: skip
+    assert waiting == [("alpha", "stalled", 2, 131, 71, 0, 2332.65), ("bravo", "circling", 2, 110, 50, 3, 985.63)]
+    moved = {m.pilot: (m.latest, m.measured_at_gate, m.gap_closed) for m in report.metric_movement}
+    assert moved["delta"] == (11.0, 4, 0.9) and moved["bravo"] == (None, None, None)
+    assert moved["alpha"] == (None, None, None) and "echo" in moved
+    assert [(b.pilot, b.days_since_graduation) for b in report.extraction_backlog] == [("delta", 103)]
+    assert [(c.pilot, c.assets_available, c.adoptions) for c in report.compounding] == [("delta", 0, 0)]
+
+
+async def test_health_follows_the_same_rules_and_own_deadlines(db: object) -> None:
+    await scenario()
+    page = await pilots.list_pilots(health="circling")
+    assert [p.slug for p in page.items] == ["bravo"]
+    stalled = await pilots.list_pilots(health="stalled", limit=1)
+    assert stalled.total == 3 and len(stalled.items) == 1  # as of now: alpha, bravo and echo; paged after filtering
+    alpha = await pilots.get_pilot("alpha")
+    assert alpha.health is not None and alpha.health.state == "stalled" and alpha.health.deadline_days == 60
+    owner = Actor(name="ci", team="claims-ai", scopes=frozenset({"pilots"}))
+    reason = "The vendor contract for call recordings is signed only in June."
+    moved = await deadlines.set_deadline("alpha", 2, DeadlineRequest(days=400, reason=reason), owner)
+    assert moved.health is not None and moved.health.state == "on_track"
+    assert (moved.health.deadline_days, moved.health.deadline_reason) == (400, reason)
+    report = await portfolio_report(SINCE, UNTIL, policy=PortfolioPolicy(deadlines={1: 30, 2: 200, 3: 60, 4: 90}))
+    assert [w.pilot for w in report.waiting] == ["bravo"]  # circling, whatever the deadline
+    other = Actor(name="ci", team="kyc-ai", scopes=frozenset({"pilots"}))
+    with pytest.raises(PermissionDenied):
+        await deadlines.set_deadline("alpha", 2, DeadlineRequest(days=10, reason=reason), other)
+
+
+async def test_back_dating_is_for_admins_and_keeps_the_order(db: object) -> None:
+    await _pilot("alpha", "2026-01-01")
+    body = PilotRequest.model_validate(pilot_request("bravo", "claims-ai", created_at="2026-01-01T00:00:00Z"))
+    with pytest.raises(PermissionDenied, match="needs an admin token"):
+        await pilots.create_pilot(body, TEAM)
+    with pytest.raises(InvalidInput, match="is in the future"):
+        await pilots.create_pilot(PilotRequest.model_validate(pilot_request("bravo", created_at="2099-01-01")), SYSTEM)
+    with pytest.raises(InvalidInput, match="before the pilot's previous event") as err:
+        await _gate("alpha", 1, "commit", "2025-12-31")
+    assert err.value.problems[0].pointer == "/decided_at"
+    await _gate("alpha", 1, "commit", "2026-01-05")
+    with pytest.raises(InvalidInput, match="before the pilot's previous event"):
+        await _gate("alpha", 2, "iterate", "2026-01-04")
+    assert (await pilots.list_pilots(status="active")).total == 1
