@@ -15,16 +15,29 @@ __all__ = ["check_request"]
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+def _null_means_none(handler: Any, name: str) -> bool:
+    """Litestar reads `?flag=null` as None for an optional non-text parameter; a query string has no null."""
+    parameter = handler.parsed_fn_signature.parameters.get(name)
+    if parameter is None or not parameter.is_optional or not parameter.is_union:
+        return False
+    return all(t.annotation is not str for t in parameter.inner_types)
+
+
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """Refuse control characters in the path and query, and a JSON body the catalog could not store.
 
     Runs before the handler decodes its parameters; the decoded body is cached, so it is parsed once.
     """
     check_text(request.scope["path"], "/path")
+    handler = request.route_handler
     for key, value in request.query_params.multi_items():
         check_text(key, "/query")
         check_text(value, f"/query/{key}")
-    handler = request.route_handler
+        if value == "null" and _null_means_none(handler, key):
+            raise InvalidInput(
+                f"`{key}` cannot be null",
+                [FieldProblem(f"/query/{key}", "null is not a value here", "leave the parameter out instead")],
+            )
     if request.method not in _BODY_METHODS or "data" not in handler.parsed_fn_signature.parameters:
         return
     if handler.opt.get("raw_body"):  # a native file: bytes the importer checks itself

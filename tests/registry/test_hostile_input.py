@@ -213,3 +213,11 @@ def test_attribution_follows_the_token(api: Api) -> None:
     r = api.client.post("/api/v1/adoptions", json=adoption, headers=api.auth("fraud"))
     assert r.status_code == 201 and r.json()["adopted_by"] == "fraud-ai/fraud"
     assert r.json()["on_behalf_of"] == "Fraud ops lead"
+
+
+def test_null_is_not_a_query_value_for_flags_and_choices(api: Api) -> None:
+    """A query string has no null: `?active=null` is refused, not read as "no filter"; text may say null."""
+    for path in ("/api/v1/adoptions?active=null", "/api/v1/pilots?status=null", "/api/v1/pilots?health=null"):
+        body = assert_problem(api.client.get(path), 422)
+        assert body["errors"][0]["fix"] == "leave the parameter out instead"
+    assert api.client.get("/api/v1/search", params={"q": "null"}).status_code == 200
