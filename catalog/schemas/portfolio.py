@@ -174,6 +174,10 @@ class PortfolioReport(BaseModel):
     summary: PortfolioSummary
     funnel: list[GateFunnel]
     waiting: list[WaitingPilot] = Field(description="stalled and circling pilots, most value at stake first")
-    metric_movement: list[MetricMovement]
+    waiting_total: int
+    metric_movement: list[MetricMovement] = Field(description="pilots with a business case, furthest from target first")
+    metric_movement_total: int
     extraction_backlog: list[BacklogPilot]
+    extraction_backlog_total: int
     compounding: list[CompoundingPilot]
+    compounding_total: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from catalog.schemas import utc
 from catalog.schemas.portfolio import (
@@ -21,18 +21,28 @@ from catalog.schemas.portfolio import (
     ValueAtStake,
 )
 
-__all__ = ["DAYS_PER_MONTH", "Gate", "Replay", "gates_of", "health_of", "load_json", "replay", "when"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "Gate",
+    "Replay",
+    "Standing",
+    "gates_of",
+    "health_of",
+    "load_json",
+    "replay",
+    "standing",
+    "when",
+]
 
 DAYS_PER_MONTH = 365.25 / 12
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(NamedTuple):
     stage: int
     decision: str
-    decided_by: str
     decided_at: datetime
     evidence: dict[str, Any] | None = None
+    decided_by: str = ""
 
 
 @dataclass
@@ -55,6 +65,8 @@ def when(value: Any) -> datetime:
 
 def load_json(value: Any) -> Any:
     """JSON columns arrive decoded from Piccolo and as text from raw queries."""
+    if value == "{}":  # most pilots have no own deadline: skip the parser
+        return {}
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -85,66 +97,99 @@ def _deadline_days(stage: int, overrides: dict[str, Any], policy: PortfolioPolic
     return policy.deadlines.get(stage, policy.deadlines[max(policy.deadlines)]), None
 
 
+@dataclass(slots=True)
+class Standing:
+    """The figures of a pilot's health, cheap enough to compute for every pilot of a large portfolio."""
+
+    state: HealthState
+    entered: datetime
+    days_at_stage: int
+    stage: int = 1
+    iterations: int = 0
+    stalled: bool = False
+    circling: bool = False
+    deadline_days: int | None = None
+    deadline: datetime | None = None
+    deadline_reason: str | None = None
+    days_past_deadline: int = 0
+    months_past_deadline: float = 0.0
+    at_stake: float | None = None
+    at_stake_unit: str | None = None
+    backlog: bool = False
+    days_since_graduation: int | None = None
+
+
+def standing(
+    pilot: dict[str, Any], state: Replay, as_of: datetime, policy: PortfolioPolicy, assets_published: int
+) -> Standing:
+    """Stalled, circling, value at stake and extraction backlog (docs/metrics.md, "Pilot health")."""
+    entered = state.entered_at or when(pilot["created_at"])
+    days_at_stage = max(0, (as_of - entered).days)
+    if state.status == "killed":
+        return Standing("killed", entered, days_at_stage, state.stage)
+    if state.status == "graduated":
+        since = max(0, (as_of - entered).days)
+        backlog = assets_published == 0 and since > policy.extraction_days
+        return Standing("graduated", entered, days_at_stage, state.stage, backlog=backlog, days_since_graduation=since)
+    days, reason = _deadline_days(state.stage, load_json(pilot.get("deadlines")) or {}, policy)
+    deadline = entered + timedelta(days=days)
+    out = Standing("on_track", entered, days_at_stage, state.stage, state.iterations, deadline_days=days,
+                   deadline=deadline, deadline_reason=reason)  # fmt: skip
+    out.stalled = as_of > deadline
+    out.circling = state.iterations >= policy.circling_iterations
+    out.state = "circling" if out.circling else "stalled" if out.stalled else "on_track"
+    if out.stalled:
+        out.days_past_deadline = (as_of - deadline).days
+        out.months_past_deadline = (as_of - deadline).total_seconds() / 86400 / DAYS_PER_MONTH
+        value = load_json(pilot.get("value_per_month"))
+        if isinstance(value, dict) and value.get("amount") is not None:
+            out.at_stake = round(float(value["amount"]) * out.months_past_deadline, 2)
+            out.at_stake_unit = value["unit"]
+    return out
+
+
 def health_of(
     pilot: dict[str, Any], gates: list[Gate], as_of: datetime, policy: PortfolioPolicy, assets_published: int = 0
 ) -> PilotHealth:
     """The health block of one pilot (see docs/metrics.md, "Pilot health")."""
-    created = when(pilot["created_at"])
-    state = replay(created, gates, as_of)
-    entered = state.entered_at or created
-    days_at_stage = max(0, (as_of - entered).days)
+    state = replay(when(pilot["created_at"]), gates, as_of)
+    s = standing(pilot, state, as_of, policy, assets_published)
     last = state.last
-    last_decision = (
-        LastDecision(stage=last.stage, decision=last.decision, decided_by=last.decided_by, decided_at=last.decided_at)
-        if last
-        else None
-    )
-    common: dict[str, Any] = {
-        "stage": state.stage,
-        "stage_entered_at": entered,
-        "days_at_stage": days_at_stage,
-        "iterations_at_gate": state.iterations,
-        "last_decision": last_decision,
-        "budget_owner": pilot.get("budget_owner"),
-    }
-    if state.status != "active":
-        extraction = None
-        if state.graduated_at is not None:
-            since = max(0, (as_of - state.graduated_at).days)
-            backlog = assets_published == 0 and since > policy.extraction_days
-            extraction = Extraction(assets_published=assets_published, days_since_graduation=since, backlog=backlog)
-        closed: HealthState = "graduated" if state.status == "graduated" else "killed"
-        return PilotHealth(
-            state=closed, stalled=False, circling=False, deadline_days=None, deadline=None, days_past_deadline=0,
-            value_at_stake=None, extraction=extraction, **common,
-        )  # fmt: skip
-    days, reason = _deadline_days(state.stage, load_json(pilot.get("deadlines")) or {}, policy)
-    deadline = entered + timedelta(days=days)
-    stalled = as_of > deadline
-    circling = state.iterations >= policy.circling_iterations
-    value = load_json(pilot.get("value_per_month"))
-    at_stake = None
-    if stalled and isinstance(value, dict) and value.get("amount") is not None:
-        months = (as_of - deadline).total_seconds() / 86400 / DAYS_PER_MONTH
-        at_stake = ValueAtStake(
-            amount=round(float(value["amount"]) * months, 2), unit=value["unit"], months_past_deadline=round(months, 2)
-        )
-    health: HealthState = "circling" if circling else "stalled" if stalled else "on_track"
     return PilotHealth(
-        state=health, stalled=stalled, circling=circling, deadline_days=days, deadline=deadline,
-        deadline_reason=reason, days_past_deadline=max(0, (as_of - deadline).days), value_at_stake=at_stake, **common,
-    )  # fmt: skip
+        state=s.state,
+        stalled=s.stalled,
+        circling=s.circling,
+        stage=state.stage,
+        stage_entered_at=s.entered,
+        days_at_stage=s.days_at_stage,
+        deadline_days=s.deadline_days,
+        deadline=s.deadline,
+        deadline_reason=s.deadline_reason,
+        days_past_deadline=s.days_past_deadline,
+        iterations_at_gate=s.iterations,
+        last_decision=LastDecision(
+            stage=last.stage, decision=last.decision, decided_by=last.decided_by, decided_at=last.decided_at
+        )
+        if last
+        else None,
+        budget_owner=pilot.get("budget_owner"),
+        value_at_stake=ValueAtStake.model_validate(
+            {"amount": s.at_stake, "unit": s.at_stake_unit, "months_past_deadline": round(s.months_past_deadline, 2)}
+        )
+        if s.at_stake is not None
+        else None,
+        extraction=Extraction(
+            assets_published=assets_published, days_since_graduation=s.days_since_graduation, backlog=s.backlog
+        )
+        if s.days_since_graduation is not None
+        else None,
+    )
 
 
 def gates_of(rows: list[dict[str, Any]]) -> list[Gate]:
     """Gate rows (any source) as Gates, in decision order."""
     return [
-        Gate(
-            stage=int(r["stage"]),
-            decision=str(r["decision"]),
-            decided_by=str(r.get("decided_by", "")),
-            decided_at=when(r["decided_at"]),
-            evidence=load_json(r.get("evidence")),
-        )
+        Gate(int(r["stage"]), str(r["decision"]), when(r["decided_at"]), load_json(r.get("evidence")),
+             str(r.get("decided_by", "")))
         for r in rows
-    ]
+    ]  # fmt: skip

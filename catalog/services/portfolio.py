@@ -14,34 +14,49 @@ from datetime import datetime
 from typing import Any
 
 from catalog.errors import FieldProblem, InvalidInput
-from catalog.schemas import ReportPeriod, utc
+from catalog.schemas import OriginPilotFigures, ReportPeriod, utc
 from catalog.schemas.portfolio import (
     BacklogPilot,
     CompoundingPilot,
     GateFunnel,
     MetricMovement,
-    PilotHealth,
     PortfolioPolicy,
     PortfolioReport,
     PortfolioSummary,
     WaitingPilot,
 )
-from catalog.services.gateflow import Gate, gates_of, health_of, load_json, replay, when
+from catalog.services.gateflow import Gate, Standing, load_json, replay, standing, when
 from catalog.services.journal import now
 from catalog.services.pilots import STAGE_NAMES
-from catalog.services.reports import default_period, query_rows, reuse_report
+from catalog.services.reports import LIST_LIMIT, default_period, postgres, query_rows, reuse_report
 
 __all__ = ["portfolio_report"]
 
+# The few JSON values the pass needs are read by the database (one parse per pilot in Python was the cost).
+_NUMBER = {"postgres": "({column}->>'{key}')::float8", "sqlite": "json_extract({column}, '$.{key}')"}
 _PILOTS = """
-SELECT id, slug, name, team, budget_owner, baseline, target, value_per_month, created_at, deadlines
+SELECT id, slug, name, team, budget_owner, baseline, target, value_per_month, created_at, deadlines,
+       {baseline_value} AS baseline_value, {target_value} AS target_value
 FROM pilot WHERE created_at < :as_of ORDER BY id
 """
 _GATES = """
-SELECT pilot, stage, decision, decided_by, decided_at,
-       CASE WHEN decision = 'commit' AND stage IN (2, 4) THEN evidence END AS evidence
+SELECT pilot, stage, decision, decided_at,
+       CASE WHEN decision = 'commit' AND stage = 2 THEN {after}
+            WHEN decision = 'commit' AND stage = 4 THEN {metric_value} END AS measured
 FROM gate_decision WHERE decided_at <= :as_of ORDER BY pilot, decided_at, id
 """
+
+
+def _sql(template: str) -> str:
+    number = _NUMBER["postgres" if postgres() else "sqlite"]
+    return template.format(
+        baseline_value=number.format(column="baseline", key="value"),
+        target_value=number.format(column="target", key="value"),
+        after=number.format(column="evidence", key="after"),
+        metric_value=number.format(column="evidence", key="metric_value"),
+    )
+
+
 _PUBLISHED = "SELECT origin_pilot, COUNT(*) AS assets FROM asset WHERE created_at <= :as_of GROUP BY origin_pilot"
 
 
@@ -75,104 +90,130 @@ async def portfolio_report(
                           "give a `since` earlier than `until`")],
         )  # fmt: skip
     as_of = min(end, now())
-    pilots = [dict(r) for r in await query_rows(_PILOTS, {"as_of": as_of})]
-    gates: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in await query_rows(_GATES, {"as_of": as_of}):
-        gates[int(row["pilot"])].append(dict(row))
+    pilots = [dict(r) for r in await query_rows(_sql(_PILOTS), {"as_of": as_of})]
+    flows: dict[int, list[Gate]] = defaultdict(list)
+    for r in await query_rows(_sql(_GATES), {"as_of": as_of}):
+        measured = None if r["measured"] is None else {"measured": float(r["measured"])}
+        flows[int(r["pilot"])].append(Gate(int(r["stage"]), r["decision"], when(r["decided_at"]), measured))
     published = {int(r["origin_pilot"]): int(r["assets"]) for r in await query_rows(_PUBLISHED, {"as_of": as_of})}
     reuse = {o.pilot: o for o in (await reuse_report(start, end)).by_origin_pilot}
 
-    funnel: dict[int, dict[str, Any]] = {s: {"entered": 0, "commit": 0, "iterate": 0, "kill": 0, "days": []}
-                                          for s in range(1, 5)}  # fmt: skip
+    funnel = {stage: _Gate() for stage in range(1, 5)}
     graduation_days: list[float] = []
-    healths: list[tuple[dict[str, Any], PilotHealth]] = []
-    movement: list[MetricMovement] = []
+    standings: list[tuple[dict[str, Any], Standing]] = []
+    movement: list[tuple[dict[str, Any], tuple[float, int, datetime] | None]] = []
     for pilot in pilots:
-        flow = gates_of(gates.get(int(pilot["id"]), []))
+        flow = flows.get(int(pilot["id"]), [])
         created = when(pilot["created_at"])
         state = replay(created, flow, as_of)
         if start <= created < end:
-            funnel[1]["entered"] += 1
+            funnel[1].entered += 1
         for gate, entered in state.decided:
-            if not start <= gate.decided_at < end:
-                continue
-            figures = funnel[gate.stage]
-            figures[gate.decision] += 1
-            if gate.decision != "iterate":
-                figures["days"].append(_days(entered, gate.decided_at))
-            if gate.decision == "commit" and gate.stage < 4:
-                funnel[gate.stage + 1]["entered"] += 1
-            if gate.decision == "commit" and gate.stage == 4:
-                graduation_days.append(_days(created, gate.decided_at))
-        healths.append((pilot, health_of(pilot, flow, as_of, policy, published.get(int(pilot["id"]), 0))))
-        moved = _movement(pilot, flow)
-        if moved is not None:
-            movement.append(moved)
+            if start <= gate.decided_at < end:
+                funnel[gate.stage].count(gate, entered, funnel)
+                if gate.decision == "commit" and gate.stage == 4:
+                    graduation_days.append(_days(created, gate.decided_at))
+        standings.append((pilot, standing(pilot, state, as_of, policy, published.get(int(pilot["id"]), 0))))
+        if pilot["baseline_value"] is not None and pilot["target_value"] is not None:
+            movement.append((pilot, _latest(flow)))
 
-    gate_rows = []
-    for stage, f in funnel.items():
-        median, p90 = _median_p90(f["days"])
-        decided = f["commit"] + f["kill"]
-        gate_rows.append(GateFunnel(
-            stage=stage, name=STAGE_NAMES[stage], entered=f["entered"], commit=f["commit"], iterate=f["iterate"],
-            kill=f["kill"], conversion_rate=_rate(f["commit"], decided), kill_rate=_rate(f["kill"], decided),
-            median_days_to_decision=median, p90_days_to_decision=p90,
-        ))  # fmt: skip
     waiting = sorted(
-        (_waiting(p, h) for p, h in healths if h.stalled or h.circling),
-        key=lambda w: (-(w.value_at_stake or 0), -w.days_past_deadline, w.pilot),
+        ((p, s) for p, s in standings if s.stalled or s.circling),
+        key=lambda w: (-(w[1].at_stake or 0), -w[1].days_past_deadline, w[0]["slug"]),
     )
     backlog = sorted(
-        (BacklogPilot(pilot=p["slug"], name=p["name"], team=p["team"], graduated_at=h.stage_entered_at,
-                      days_since_graduation=h.extraction.days_since_graduation)
-         for p, h in healths if h.extraction is not None and h.extraction.backlog),
-        key=lambda b: (-b.days_since_graduation, b.pilot),
-    )  # fmt: skip
-    compounding = sorted(
-        (_compounding(p, h, reuse.get(p["slug"])) for p, h in healths if h.state == "graduated"),
-        key=lambda c: (-c.downstream_pilots, -c.adoptions, c.pilot),
+        ((p, s) for p, s in standings if s.backlog),
+        key=lambda b: (-(b[1].days_since_graduation or 0), b[0]["slug"]),
     )
+    moved = sorted(movement, key=_furthest_first)
+    graduated = [(p, s) for p, s in standings if s.state == "graduated"]
+    compounding = sorted(graduated, key=lambda g: _reach(reuse.get(g[0]["slug"]), g[0]["slug"]))
     median_grad, p90_grad = _median_p90(graduation_days)
-    states = [h.state for _, h in healths]
+    states = [s.state for _, s in standings]
     summary = PortfolioSummary(
         active=sum(s in {"on_track", "stalled", "circling"} for s in states),
         graduated=states.count("graduated"), killed=states.count("killed"), on_track=states.count("on_track"),
-        stalled=sum(h.stalled for _, h in healths), circling=sum(h.circling for _, h in healths),
-        value_at_stake_usd=round(sum(w.value_at_stake or 0 for w in waiting if w.value_unit == "usd"), 2),
-        value_at_stake_hours=round(sum(w.value_at_stake or 0 for w in waiting if w.value_unit == "hours"), 2),
+        stalled=sum(s.stalled for _, s in standings), circling=sum(s.circling for _, s in standings),
+        value_at_stake_usd=round(sum(s.at_stake or 0 for _, s in waiting if s.at_stake_unit == "usd"), 2),
+        value_at_stake_hours=round(sum(s.at_stake or 0 for _, s in waiting if s.at_stake_unit == "hours"), 2),
         graduations=len(graduation_days), median_days_to_graduation=median_grad,
         p90_days_to_graduation=p90_grad, extraction_backlog=len(backlog),
     )  # fmt: skip
     return PortfolioReport(
         period=period, as_of=as_of, deadlines=policy.deadlines, extraction_days=policy.extraction_days,
-        summary=summary, funnel=gate_rows, waiting=waiting,
-        metric_movement=sorted(movement, key=lambda m: m.pilot), extraction_backlog=backlog, compounding=compounding,
+        summary=summary, funnel=[f.row(stage) for stage, f in funnel.items()],
+        waiting=[_waiting(p, s) for p, s in waiting[:LIST_LIMIT]], waiting_total=len(waiting),
+        metric_movement=[_movement(p, latest) for p, latest in moved[:LIST_LIMIT]], metric_movement_total=len(moved),
+        extraction_backlog=[_backlog(p, s) for p, s in backlog[:LIST_LIMIT]], extraction_backlog_total=len(backlog),
+        compounding=[_compounding(p, s, reuse.get(p["slug"])) for p, s in compounding[:LIST_LIMIT]],
+        compounding_total=len(compounding),
     )  # fmt: skip
 
 
-def _waiting(pilot: dict[str, Any], h: PilotHealth) -> WaitingPilot:
+class _Gate:
+    """What one gate saw in the period."""
+
+    def __init__(self) -> None:
+        self.entered = 0
+        self.decisions = {"commit": 0, "iterate": 0, "kill": 0}
+        self.days: list[float] = []
+
+    def count(self, gate: Gate, entered: datetime, funnel: dict[int, _Gate]) -> None:
+        self.decisions[gate.decision] += 1
+        if gate.decision != "iterate":
+            self.days.append(_days(entered, gate.decided_at))
+        if gate.decision == "commit" and gate.stage < 4:
+            funnel[gate.stage + 1].entered += 1
+
+    def row(self, stage: int) -> GateFunnel:
+        median, p90 = _median_p90(self.days)
+        commit, kill = self.decisions["commit"], self.decisions["kill"]
+        return GateFunnel(
+            stage=stage, name=STAGE_NAMES[stage], entered=self.entered, commit=commit,
+            iterate=self.decisions["iterate"], kill=kill, conversion_rate=_rate(commit, commit + kill),
+            kill_rate=_rate(kill, commit + kill), median_days_to_decision=median, p90_days_to_decision=p90,
+        )  # fmt: skip
+
+
+def _backlog(pilot: dict[str, Any], s: Standing) -> BacklogPilot:
+    return BacklogPilot(pilot=pilot["slug"], name=pilot["name"], team=pilot["team"], graduated_at=s.entered,
+                        days_since_graduation=s.days_since_graduation or 0)  # fmt: skip
+
+
+def _gap_closed(pilot: dict[str, Any], latest: tuple[float, int, datetime] | None) -> float | None:
+    """(latest - baseline) / (target - baseline): 1 is the target reached."""
+    span = float(pilot["target_value"]) - float(pilot["baseline_value"])
+    return round((latest[0] - float(pilot["baseline_value"])) / span, 4) if latest and span else None
+
+
+def _furthest_first(item: tuple[dict[str, Any], tuple[float, int, datetime] | None]) -> tuple[bool, float, str]:
+    """Measured pilots furthest from their target first, then those not measured yet."""
+    closed = _gap_closed(*item)
+    return (closed is None, closed if closed is not None else 0.0, item[0]["slug"])
+
+
+def _waiting(pilot: dict[str, Any], s: Standing) -> WaitingPilot:
     value = load_json(pilot.get("value_per_month")) or {}
     return WaitingPilot(
-        pilot=pilot["slug"], name=pilot["name"], team=pilot["team"], state=h.state, stage=h.stage,
-        days_at_stage=h.days_at_stage, deadline_days=h.deadline_days or 0, days_past_deadline=h.days_past_deadline,
-        iterations_at_gate=h.iterations_at_gate, budget_owner=h.budget_owner, value_per_month=value.get("amount"),
-        value_unit=value.get("unit"), value_at_stake=h.value_at_stake.amount if h.value_at_stake else None,
+        pilot=pilot["slug"], name=pilot["name"], team=pilot["team"], state=s.state, stage=s.stage,
+        days_at_stage=s.days_at_stage, deadline_days=s.deadline_days or 0, days_past_deadline=s.days_past_deadline,
+        iterations_at_gate=s.iterations, budget_owner=pilot.get("budget_owner"), value_per_month=value.get("amount"),
+        value_unit=value.get("unit"), value_at_stake=s.at_stake,
     )  # fmt: skip
 
 
-def _movement(pilot: dict[str, Any], flow: list[Gate]) -> MetricMovement | None:
-    """Baseline, target and the latest measured value: gate 2 `after` or gate 4 `metric_value`."""
-    baseline, target = load_json(pilot.get("baseline")), load_json(pilot.get("target"))
-    if not isinstance(baseline, dict) or not isinstance(target, dict):
-        return None
-    latest: tuple[float, int, datetime] | None = None
+def _latest(flow: list[Gate]) -> tuple[float, int, datetime] | None:
+    """The last measured value: gate 2 `after` or gate 4 `metric_value` of a commit (read by `_GATES`)."""
+    latest = None
     for gate in flow:
-        evidence = gate.evidence or {}
-        key = {2: "after", 4: "metric_value"}.get(gate.stage)
-        if gate.decision == "commit" and key and isinstance(evidence.get(key), int | float):
-            latest = (float(evidence[key]), gate.stage, gate.decided_at)
-    span = float(target["value"]) - float(baseline["value"])
-    closed = round((latest[0] - float(baseline["value"])) / span, 4) if latest and span else None
+        if gate.evidence is not None:
+            latest = (gate.evidence["measured"], gate.stage, gate.decided_at)
+    return latest
+
+
+def _movement(pilot: dict[str, Any], latest: tuple[float, int, datetime] | None) -> MetricMovement:
+    baseline, target = load_json(pilot["baseline"]), load_json(pilot["target"])
+    closed = _gap_closed(pilot, latest)
     return MetricMovement(
         pilot=pilot["slug"], name=pilot["name"], metric=baseline["metric"], unit=baseline["unit"],
         baseline=baseline["value"], target=target["value"], latest=latest[0] if latest else None,
@@ -180,9 +221,14 @@ def _movement(pilot: dict[str, Any], flow: list[Gate]) -> MetricMovement | None:
     )  # fmt: skip
 
 
-def _compounding(pilot: dict[str, Any], h: PilotHealth, figures: Any) -> CompoundingPilot:
+def _reach(figures: OriginPilotFigures | None, slug: str) -> tuple[int, int, str]:
+    """The reuse report's order of origin pilots: most downstream pilots, then most adoptions."""
+    return (-figures.downstream_pilots, -figures.adoptions, slug) if figures else (0, 0, slug)
+
+
+def _compounding(pilot: dict[str, Any], s: Standing, figures: Any) -> CompoundingPilot:
     values = figures.model_dump() if figures is not None else {
         "pilot": pilot["slug"], "name": pilot["name"], "team": pilot["team"], "assets_available": 0,
         "assets_reused": 0, "downstream_pilots": 0, "adoptions": 0, "hours_saved": 0.0,
     }  # fmt: skip
-    return CompoundingPilot(**values, graduated_at=h.stage_entered_at)
+    return CompoundingPilot(**values, graduated_at=s.entered)

@@ -34,7 +34,15 @@ from catalog.services.gateflow import when
 from catalog.services.journal import now
 from catalog.tables import Adoption
 
-__all__ = ["STALE_AFTER_DAYS", "STARTED_WITHIN_DAYS", "default_period", "query_rows", "reuse_report"]
+__all__ = [
+    "LIST_LIMIT",
+    "STALE_AFTER_DAYS",
+    "STARTED_WITHIN_DAYS",
+    "default_period",
+    "postgres",
+    "query_rows",
+    "reuse_report",
+]
 
 STALE_AFTER_DAYS = 90
 STARTED_WITHIN_DAYS = 30
@@ -208,13 +216,13 @@ GROUP BY normalized ORDER BY searches DESC, normalized LIMIT :top
 """
 
 
-def _postgres() -> bool:
+def postgres() -> bool:
     return isinstance(Adoption._meta.db, PostgresEngine)
 
 
 def _value(value: Any) -> Any:
     """SQLite keeps timestamps as text: compare with text written the same way."""
-    if isinstance(value, datetime) and not _postgres():
+    if isinstance(value, datetime) and not postgres():
         return value.astimezone(UTC).isoformat(sep=" ")
     return value
 
@@ -276,7 +284,7 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
             [FieldProblem("/query/since", f"since ({since:%Y-%m-%d}) is not before until ({until:%Y-%m-%d})",
                           "give a `since` earlier than `until`")],
         )  # fmt: skip
-    dialect = "postgres" if _postgres() else "sqlite"
+    dialect = "postgres" if postgres() else "sqlite"
     months = _months(since, until)
     month_sql = "\nUNION ALL\n".join(_MONTH.format(i=i) for i in range(len(months)))
     month_params = {
@@ -298,7 +306,7 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
         (_AT_RISK, {"until": until, "limit": LIST_LIMIT}),
         (_DEMAND, {**span, "top": top}),
     ]
-    if _postgres():
+    if postgres():
         sums, rest = await asyncio.gather(query_rows(*period_sums), _one_by_one(others))
     else:
         sums, rest = await query_rows(*period_sums), await _one_by_one(others)
