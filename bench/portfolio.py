@@ -69,13 +69,13 @@ def statements(postgres: bool) -> list[str]:
           '{{"metric": "minutes", "value": 20, "unit": "minutes"}}'{json_cast},
           '{{"metric": "minutes", "value": 8, "unit": "minutes"}}'{json_cast},
           '{{"amount": 500, "unit": "hours"}}'{json_cast}, 1, 'active', {created}, {created}, '{{}}'{json_cast}
-        FROM (SELECT i AS p FROM {values['series_pilots']}) s""",
+        FROM (SELECT i AS p FROM {values["series_pilots"]}) s""",
         f"""INSERT INTO gate_decision (pilot, stage, decision, decided_by, notes, evidence, decided_at)
         SELECT p, {_case(0)}, {_case(1)}, 'Board', '',
           CASE WHEN {_case(0)} = 2 AND {_case(1)} = 'commit' THEN '{{"after": 11}}'{json_cast}
                WHEN {_case(0)} = 4 THEN '{{"metric_value": 9}}'{json_cast} ELSE '{{}}'{json_cast} END,
           {decided}
-        FROM (SELECT (i - 1) / 4 + 1 AS p, (i - 1) % 4 AS j FROM {values['series_adoptions']}) s
+        FROM (SELECT (i - 1) / 4 + 1 AS p, (i - 1) % 4 AS j FROM {values["series_adoptions"]}) s
         ORDER BY 7""",
     ]
 

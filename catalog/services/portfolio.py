@@ -1,16 +1,16 @@
 """The portfolio report: the gate funnel, time to decision, stalled and circling pilots with the value at stake,
 metric movement, the extraction backlog and how far graduated pilots compounded (docs/metrics.md).
 
-Three reads (pilots, gate decisions, first publishes per origin pilot), then one pass in Python: the rules
-are the gate-flow replay of the pilot page, so the report and the page never disagree.
+Grouped reads (`portfolio_reads`), then one pass in Python with the pilot page's own health rules
+(`gateflow.standing`), so the report and the page never disagree.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections import defaultdict
+import asyncio
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from heapq import nsmallest
 from typing import Any
 
 from catalog.errors import FieldProblem, InvalidInput
@@ -25,55 +25,32 @@ from catalog.schemas.portfolio import (
     PortfolioSummary,
     WaitingPilot,
 )
-from catalog.services.gateflow import Gate, Standing, load_json, replay, standing, when
+from catalog.services.gateflow import Standing, collector_paused, load_json, standing, when
 from catalog.services.journal import now
 from catalog.services.pilots import STAGE_NAMES
-from catalog.services.reports import LIST_LIMIT, default_period, postgres, query_rows, reuse_report
+from catalog.services.portfolio_reads import (
+    Figures,
+    decision_figures,
+    latest_measure,
+    pilot_details,
+    pilot_rows,
+    published_counts,
+    state_of,
+)
+from catalog.services.reports import LIST_LIMIT, default_period, reuse_report
 
 __all__ = ["portfolio_report"]
 
-# The few JSON values the pass needs are read by the database (one parse per pilot in Python was the cost).
-_NUMBER = {"postgres": "({column}->>'{key}')::float8", "sqlite": "json_extract({column}, '$.{key}')"}
-_PILOTS = """
-SELECT id, slug, name, team, budget_owner, baseline, target, value_per_month, created_at, deadlines,
-       {baseline_value} AS baseline_value, {target_value} AS target_value
-FROM pilot WHERE created_at < :as_of ORDER BY id
-"""
-_GATES = """
-SELECT pilot, stage, decision, decided_at,
-       CASE WHEN decision = 'commit' AND stage = 2 THEN {after}
-            WHEN decision = 'commit' AND stage = 4 THEN {metric_value} END AS measured
-FROM gate_decision WHERE decided_at <= :as_of ORDER BY pilot, decided_at, id
-"""
-
-
-def _sql(template: str) -> str:
-    number = _NUMBER["postgres" if postgres() else "sqlite"]
-    return template.format(
-        baseline_value=number.format(column="baseline", key="value"),
-        target_value=number.format(column="target", key="value"),
-        after=number.format(column="evidence", key="after"),
-        metric_value=number.format(column="evidence", key="metric_value"),
-    )
-
-
-_PUBLISHED = "SELECT origin_pilot, COUNT(*) AS assets FROM asset WHERE created_at <= :as_of GROUP BY origin_pilot"
-
-
-def _days(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 86400
-
-
-def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
-    """Median, and the 90th percentile by nearest rank (the smallest value with 90% at or below it)."""
-    if not values:
-        return None, None
-    ordered = sorted(values)
-    return round(statistics.median(ordered), 1), round(ordered[math.ceil(0.9 * len(ordered)) - 1], 1)
+Row = Mapping[str, Any]
+Measure = tuple[float, int, Any] | None
 
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 async def portfolio_report(
@@ -90,45 +67,54 @@ async def portfolio_report(
                           "give a `since` earlier than `until`")],
         )  # fmt: skip
     as_of = min(end, now())
-    pilots = [dict(r) for r in await query_rows(_sql(_PILOTS), {"as_of": as_of})]
-    flows: dict[int, list[Gate]] = defaultdict(list)
-    for r in await query_rows(_sql(_GATES), {"as_of": as_of}):
-        measured = None if r["measured"] is None else {"measured": float(r["measured"])}
-        flows[int(r["pilot"])].append(Gate(int(r["stage"]), r["decision"], when(r["decided_at"]), measured))
-    published = {int(r["origin_pilot"]): int(r["assets"]) for r in await query_rows(_PUBLISHED, {"as_of": as_of})}
-    reuse = {o.pilot: o for o in (await reuse_report(start, end)).by_origin_pilot}
+    with collector_paused():  # the rows decoded and the pass allocate tens of thousands of acyclic objects
+        # Independent reads side by side, each on its own pooled connection on PostgreSQL.
+        pilots, figures, published, reuse_figures = await asyncio.gather(
+            pilot_rows(as_of), decision_figures(start, end, as_of), published_counts(as_of), reuse_report(start, end)
+        )
+        reuse = {o.pilot: o for o in reuse_figures.by_origin_pilot}
+        return await _report(period, as_of, policy, pilots, figures, published, reuse)
 
-    funnel = {stage: _Gate() for stage in range(1, 5)}
-    graduation_days: list[float] = []
-    standings: list[tuple[dict[str, Any], Standing]] = []
-    movement: list[tuple[dict[str, Any], tuple[float, int, datetime] | None]] = []
+
+async def _report(
+    period: ReportPeriod,
+    as_of: datetime,
+    policy: PortfolioPolicy,
+    pilots: Sequence[Row],
+    figures: dict[int, Figures],
+    published: dict[int, int],
+    reuse: dict[str, OriginPilotFigures],
+) -> PortfolioReport:
+    """One pass over every pilot; lists keep their first LIST_LIMIT rows (the sorts pick only those)."""
+    start, end = utc(period.since), utc(period.until)
+    entered_first = 0
+    standings: list[tuple[Row, Standing]] = []
+    movement: list[tuple[Row, Measure, float | None]] = []
     for pilot in pilots:
-        flow = flows.get(int(pilot["id"]), [])
         created = when(pilot["created_at"])
-        state = replay(created, flow, as_of)
         if start <= created < end:
-            funnel[1].entered += 1
-        for gate, entered in state.decided:
-            if start <= gate.decided_at < end:
-                funnel[gate.stage].count(gate, entered, funnel)
-                if gate.decision == "commit" and gate.stage == 4:
-                    graduation_days.append(_days(created, gate.decided_at))
-        standings.append((pilot, standing(pilot, state, as_of, policy, published.get(int(pilot["id"]), 0))))
+            entered_first += 1
+        amount = pilot["value_amount"]
+        value = (float(amount), str(pilot["value_unit"])) if amount is not None else None
+        health = standing(state_of(pilot, created), as_of, policy, deadlines=pilot["deadlines"], value=value,
+                          assets_published=published.get(pilot["id"], 0))  # fmt: skip
+        standings.append((pilot, health))
         if pilot["baseline_value"] is not None and pilot["target_value"] is not None:
-            movement.append((pilot, _latest(flow)))
+            latest = latest_measure(pilot)
+            movement.append((pilot, latest, _gap_closed(pilot, latest)))
 
-    waiting = sorted(
-        ((p, s) for p, s in standings if s.stalled or s.circling),
-        key=lambda w: (-(w[1].at_stake or 0), -w[1].days_past_deadline, w[0]["slug"]),
-    )
-    backlog = sorted(
-        ((p, s) for p, s in standings if s.backlog),
-        key=lambda b: (-(b[1].days_since_graduation or 0), b[0]["slug"]),
-    )
-    moved = sorted(movement, key=_furthest_first)
+    waiting = [(p, s) for p, s in standings if s.stalled or s.circling]
+    backlog = [(p, s) for p, s in standings if s.backlog]
     graduated = [(p, s) for p, s in standings if s.state == "graduated"]
-    compounding = sorted(graduated, key=lambda g: _reach(reuse.get(g[0]["slug"]), g[0]["slug"]))
-    median_grad, p90_grad = _median_p90(graduation_days)
+    waiting_top = nsmallest(
+        LIST_LIMIT, waiting, key=lambda w: (-(w[1].at_stake or 0), -w[1].days_past_deadline, w[0]["slug"])
+    )
+    backlog_top = nsmallest(LIST_LIMIT, backlog, key=lambda b: (-(b[1].days_since_graduation or 0), b[0]["slug"]))
+    moved_top = nsmallest(LIST_LIMIT, movement, key=lambda m: (m[2] is None, m[2] or 0.0, m[0]["slug"]))
+    graduated_top = nsmallest(LIST_LIMIT, graduated, key=lambda g: _reach(reuse.get(g[0]["slug"]), g))
+    shown = [p["id"] for p, _ in waiting_top + backlog_top + graduated_top] + [p["id"] for p, _, _ in moved_top]
+    details = await pilot_details(shown)
+    gate4 = figures.get(4)
     states = [s.state for _, s in standings]
     summary = PortfolioSummary(
         active=sum(s in {"on_track", "stalled", "circling"} for s in states),
@@ -136,99 +122,78 @@ async def portfolio_report(
         stalled=sum(s.stalled for _, s in standings), circling=sum(s.circling for _, s in standings),
         value_at_stake_usd=round(sum(s.at_stake or 0 for _, s in waiting if s.at_stake_unit == "usd"), 2),
         value_at_stake_hours=round(sum(s.at_stake or 0 for _, s in waiting if s.at_stake_unit == "hours"), 2),
-        graduations=len(graduation_days), median_days_to_graduation=median_grad,
-        p90_days_to_graduation=p90_grad, extraction_backlog=len(backlog),
+        graduations=gate4.commit if gate4 else 0,
+        median_days_to_graduation=_round(gate4.graduation_median) if gate4 else None,
+        p90_days_to_graduation=_round(gate4.graduation_p90) if gate4 else None,
+        extraction_backlog=len(backlog),
     )  # fmt: skip
     return PortfolioReport(
         period=period, as_of=as_of, deadlines=policy.deadlines, extraction_days=policy.extraction_days,
-        summary=summary, funnel=[f.row(stage) for stage, f in funnel.items()],
-        waiting=[_waiting(p, s) for p, s in waiting[:LIST_LIMIT]], waiting_total=len(waiting),
-        metric_movement=[_movement(p, latest) for p, latest in moved[:LIST_LIMIT]], metric_movement_total=len(moved),
-        extraction_backlog=[_backlog(p, s) for p, s in backlog[:LIST_LIMIT]], extraction_backlog_total=len(backlog),
-        compounding=[_compounding(p, s, reuse.get(p["slug"])) for p, s in compounding[:LIST_LIMIT]],
-        compounding_total=len(compounding),
+        summary=summary, funnel=_funnel(figures, entered_first),
+        waiting=[_waiting(details[p["id"]], p, s) for p, s in waiting_top], waiting_total=len(waiting),
+        metric_movement=[_movement(details[p["id"]], latest, closed) for p, latest, closed in moved_top],
+        metric_movement_total=len(movement),
+        extraction_backlog=[_backlog(details[p["id"]], s) for p, s in backlog_top],
+        extraction_backlog_total=len(backlog),
+        compounding=[_compounding(details[p["id"]], s, reuse.get(p["slug"])) for p, s in graduated_top],
+        compounding_total=len(graduated),
     )  # fmt: skip
 
 
-class _Gate:
-    """What one gate saw in the period."""
-
-    def __init__(self) -> None:
-        self.entered = 0
-        self.decisions = {"commit": 0, "iterate": 0, "kill": 0}
-        self.days: list[float] = []
-
-    def count(self, gate: Gate, entered: datetime, funnel: dict[int, _Gate]) -> None:
-        self.decisions[gate.decision] += 1
-        if gate.decision != "iterate":
-            self.days.append(_days(entered, gate.decided_at))
-        if gate.decision == "commit" and gate.stage < 4:
-            funnel[gate.stage + 1].entered += 1
-
-    def row(self, stage: int) -> GateFunnel:
-        median, p90 = _median_p90(self.days)
-        commit, kill = self.decisions["commit"], self.decisions["kill"]
-        return GateFunnel(
-            stage=stage, name=STAGE_NAMES[stage], entered=self.entered, commit=commit,
-            iterate=self.decisions["iterate"], kill=kill, conversion_rate=_rate(commit, commit + kill),
-            kill_rate=_rate(kill, commit + kill), median_days_to_decision=median, p90_days_to_decision=p90,
-        )  # fmt: skip
+def _funnel(figures: dict[int, Figures], entered_first: int) -> list[GateFunnel]:
+    """Per gate: who entered the stage (created, or committed at the gate before), decisions, days to decide."""
+    empty = Figures(0, 0, 0, None, None, None, None)
+    rows = []
+    for stage in range(1, 5):
+        f = figures.get(stage, empty)
+        entered = entered_first if stage == 1 else figures.get(stage - 1, empty).commit
+        rows.append(GateFunnel(
+            stage=stage, name=STAGE_NAMES[stage], entered=entered, commit=f.commit, iterate=f.iterate, kill=f.kill,
+            conversion_rate=_rate(f.commit, f.commit + f.kill), kill_rate=_rate(f.kill, f.commit + f.kill),
+            median_days_to_decision=_round(f.median), p90_days_to_decision=_round(f.p90),
+        ))  # fmt: skip
+    return rows
 
 
-def _backlog(pilot: dict[str, Any], s: Standing) -> BacklogPilot:
-    return BacklogPilot(pilot=pilot["slug"], name=pilot["name"], team=pilot["team"], graduated_at=s.entered,
-                        days_since_graduation=s.days_since_graduation or 0)  # fmt: skip
-
-
-def _gap_closed(pilot: dict[str, Any], latest: tuple[float, int, datetime] | None) -> float | None:
+def _gap_closed(pilot: Row, latest: Measure) -> float | None:
     """(latest - baseline) / (target - baseline): 1 is the target reached."""
     span = float(pilot["target_value"]) - float(pilot["baseline_value"])
     return round((latest[0] - float(pilot["baseline_value"])) / span, 4) if latest and span else None
 
 
-def _furthest_first(item: tuple[dict[str, Any], tuple[float, int, datetime] | None]) -> tuple[bool, float, str]:
-    """Measured pilots furthest from their target first, then those not measured yet."""
-    closed = _gap_closed(*item)
-    return (closed is None, closed if closed is not None else 0.0, item[0]["slug"])
-
-
-def _waiting(pilot: dict[str, Any], s: Standing) -> WaitingPilot:
-    value = load_json(pilot.get("value_per_month")) or {}
-    return WaitingPilot(
-        pilot=pilot["slug"], name=pilot["name"], team=pilot["team"], state=s.state, stage=s.stage,
-        days_at_stage=s.days_at_stage, deadline_days=s.deadline_days or 0, days_past_deadline=s.days_past_deadline,
-        iterations_at_gate=s.iterations, budget_owner=pilot.get("budget_owner"), value_per_month=value.get("amount"),
-        value_unit=value.get("unit"), value_at_stake=s.at_stake,
-    )  # fmt: skip
-
-
-def _latest(flow: list[Gate]) -> tuple[float, int, datetime] | None:
-    """The last measured value: gate 2 `after` or gate 4 `metric_value` of a commit (read by `_GATES`)."""
-    latest = None
-    for gate in flow:
-        if gate.evidence is not None:
-            latest = (gate.evidence["measured"], gate.stage, gate.decided_at)
-    return latest
-
-
-def _movement(pilot: dict[str, Any], latest: tuple[float, int, datetime] | None) -> MetricMovement:
-    baseline, target = load_json(pilot["baseline"]), load_json(pilot["target"])
-    closed = _gap_closed(pilot, latest)
-    return MetricMovement(
-        pilot=pilot["slug"], name=pilot["name"], metric=baseline["metric"], unit=baseline["unit"],
-        baseline=baseline["value"], target=target["value"], latest=latest[0] if latest else None,
-        measured_at_gate=latest[1] if latest else None, measured_at=latest[2] if latest else None, gap_closed=closed,
-    )  # fmt: skip
-
-
-def _reach(figures: OriginPilotFigures | None, slug: str) -> tuple[int, int, str]:
+def _reach(figures: OriginPilotFigures | None, item: tuple[Row, Standing]) -> tuple[int, int, str]:
     """The reuse report's order of origin pilots: most downstream pilots, then most adoptions."""
+    slug = str(item[0]["slug"])
     return (-figures.downstream_pilots, -figures.adoptions, slug) if figures else (0, 0, slug)
 
 
-def _compounding(pilot: dict[str, Any], s: Standing, figures: Any) -> CompoundingPilot:
+def _waiting(d: Row, pilot: Row, s: Standing) -> WaitingPilot:
+    return WaitingPilot(
+        pilot=d["slug"], name=d["name"], team=d["team"], state=s.state, stage=s.stage,
+        days_at_stage=s.days_at_stage, deadline_days=s.deadline_days or 0, days_past_deadline=s.days_past_deadline,
+        iterations_at_gate=s.iterations, budget_owner=d["budget_owner"], value_per_month=pilot["value_amount"],
+        value_unit=pilot["value_unit"], value_at_stake=s.at_stake,
+    )  # fmt: skip
+
+
+def _movement(d: Row, latest: Measure, closed: float | None) -> MetricMovement:
+    baseline, target = load_json(d["baseline"]), load_json(d["target"])
+    return MetricMovement(
+        pilot=d["slug"], name=d["name"], metric=baseline["metric"], unit=baseline["unit"],
+        baseline=baseline["value"], target=target["value"], latest=latest[0] if latest else None,
+        measured_at_gate=latest[1] if latest else None, measured_at=when(latest[2]) if latest else None,
+        gap_closed=closed,
+    )  # fmt: skip
+
+
+def _backlog(d: Row, s: Standing) -> BacklogPilot:
+    return BacklogPilot(pilot=d["slug"], name=d["name"], team=d["team"], graduated_at=s.entered,
+                        days_since_graduation=s.days_since_graduation or 0)  # fmt: skip
+
+
+def _compounding(d: Row, s: Standing, figures: OriginPilotFigures | None) -> CompoundingPilot:
     values = figures.model_dump() if figures is not None else {
-        "pilot": pilot["slug"], "name": pilot["name"], "team": pilot["team"], "assets_available": 0,
+        "pilot": d["slug"], "name": d["name"], "team": d["team"], "assets_available": 0,
         "assets_reused": 0, "downstream_pilots": 0, "adoptions": 0, "hours_saved": 0.0,
     }  # fmt: skip
     return CompoundingPilot(**values, graduated_at=s.entered)

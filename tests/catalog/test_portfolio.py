@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,6 +81,8 @@ async def test_the_report_on_a_hand_made_history(db: object) -> None:
     assert moved["alpha"] == (None, None, None) and "echo" in moved
     assert [(b.pilot, b.days_since_graduation) for b in report.extraction_backlog] == [("delta", 103)]
     assert [(c.pilot, c.assets_available, c.adoptions) for c in report.compounding] == [("delta", 0, 0)]
+    assert (report.waiting_total, report.metric_movement_total, report.compounding_total) == (2, 5, 1)
+    assert gc.isenabled()  # the collector paused for the pass is running again
 
 
 async def test_health_follows_the_same_rules_and_own_deadlines(db: object) -> None:

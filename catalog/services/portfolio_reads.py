@@ -1,0 +1,200 @@
+"""The reads behind the portfolio report: one row per pilot with where its gate flow stands, and the gate
+decisions of the period with the days each took. The database does the grouping, so 20,000 pilots with
+80,000 decisions cross the wire as 20,000 short rows plus the period's decisions.
+
+The per-pilot figures follow the gate-flow replay of `catalog/services/gateflow.py` on the histories the
+catalog accepts (decisions in order, at the pilot's current gate, none after a kill or graduation):
+commits = stage - 1, the last commit is when the stage was entered, a kill ends it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from catalog.services.gateflow import Replay, when
+from catalog.services.reports import postgres, query_rows
+
+__all__ = [
+    "Figures",
+    "decision_figures",
+    "latest_measure",
+    "pilot_details",
+    "pilot_rows",
+    "published_counts",
+    "state_of",
+]
+
+
+class Figures(NamedTuple):
+    """One gate in the period: its decisions, the days commits and kills took from entering the stage (median,
+    p90), and for gate 4 the days from the pilot's creation to its graduation."""
+
+    commit: int
+    iterate: int
+    kill: int
+    median: float | None
+    p90: float | None
+    graduation_median: float | None
+    graduation_p90: float | None
+
+
+_DIALECT = {
+    "postgres": {
+        "number": "CAST({column}->>'{key}' AS float8)",
+        "text": "{column}->>'{key}'",
+        "days": "EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0",
+        "has_deadlines": "length(CAST(p.deadlines AS text)) > 2",  # not the empty object
+    },
+    "sqlite": {
+        "number": "json_extract({column}, '$.{key}')",
+        "text": "json_extract({column}, '$.{key}')",
+        "days": "julianday({end}) - julianday({start})",
+        "has_deadlines": "length(p.deadlines) > 2",
+    },
+}
+
+# One pass over the decisions per pilot: commits give the stage, the iterates at the current gate are
+# counted, the last measured value is gate 4's `metric_value` when committed, else gate 2's `after`.
+_PILOTS = """
+WITH flow AS (
+  SELECT pilot,
+         SUM(CASE WHEN decision = 'commit' THEN 1 ELSE 0 END) AS commits,
+         MAX(CASE WHEN decision = 'commit' THEN decided_at END) AS last_commit,
+         MAX(CASE WHEN decision = 'kill' THEN decided_at END) AS killed_at,
+         SUM(CASE WHEN decision = 'iterate' AND stage = 1 THEN 1 ELSE 0 END) AS iterations_1,
+         SUM(CASE WHEN decision = 'iterate' AND stage = 2 THEN 1 ELSE 0 END) AS iterations_2,
+         SUM(CASE WHEN decision = 'iterate' AND stage = 3 THEN 1 ELSE 0 END) AS iterations_3,
+         SUM(CASE WHEN decision = 'iterate' AND stage = 4 THEN 1 ELSE 0 END) AS iterations_4,
+         MAX(CASE WHEN decision = 'commit' AND stage = 2 THEN {after} END) AS after,
+         MAX(CASE WHEN decision = 'commit' AND stage = 2 THEN decided_at END) AS after_at,
+         MAX(CASE WHEN decision = 'commit' AND stage = 4 THEN {metric_value} END) AS metric_value,
+         MAX(CASE WHEN decision = 'commit' AND stage = 4 THEN decided_at END) AS metric_value_at
+  FROM gate_decision WHERE decided_at <= :as_of GROUP BY pilot
+)
+SELECT p.id, p.slug, p.created_at, CASE WHEN {has_deadlines} THEN p.deadlines END AS deadlines,
+       {value_amount} AS value_amount, {value_unit} AS value_unit,
+       {baseline_value} AS baseline_value, {target_value} AS target_value,
+       COALESCE(f.commits, 0) AS commits, f.last_commit, f.killed_at,
+       CASE COALESCE(f.commits, 0) WHEN 0 THEN f.iterations_1 WHEN 1 THEN f.iterations_2
+            WHEN 2 THEN f.iterations_3 WHEN 3 THEN f.iterations_4 END AS iterations,
+       COALESCE(f.metric_value, f.after) AS measured,
+       CASE WHEN f.metric_value IS NOT NULL THEN 4 WHEN f.after IS NOT NULL THEN 2 END AS measured_gate,
+       CASE WHEN f.metric_value IS NOT NULL THEN f.metric_value_at ELSE f.after_at END AS measured_at
+FROM pilot p LEFT JOIN flow f ON f.pilot = p.id
+WHERE p.created_at < :as_of
+"""
+_DETAILS = "SELECT id, slug, name, team, budget_owner, baseline, target FROM pilot WHERE id IN ({ids})"
+
+# Each stage is entered by the one commit at the gate before it (stage 1: by the pilot's creation).
+_DECISIONS = """
+SELECT g.stage, g.decision, {days_at_stage} AS days, {days_since_created} AS days_since_created
+FROM gate_decision g
+JOIN pilot p ON p.id = g.pilot
+LEFT JOIN gate_decision c ON c.pilot = g.pilot AND c.stage = g.stage - 1 AND c.decision = 'commit'
+WHERE g.decided_at >= :since AND g.decided_at < :until AND g.decided_at <= :as_of
+"""
+# PostgreSQL summarises them itself: median (continuous, as statistics.median) and p90 by nearest rank.
+_DECISION_FIGURES = """
+SELECT stage,
+       SUM(CASE WHEN decision = 'commit' THEN 1 ELSE 0 END) AS commit,
+       SUM(CASE WHEN decision = 'iterate' THEN 1 ELSE 0 END) AS iterate,
+       SUM(CASE WHEN decision = 'kill' THEN 1 ELSE 0 END) AS kill,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FILTER (WHERE decision <> 'iterate') AS median,
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY days) FILTER (WHERE decision <> 'iterate') AS p90,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY days_since_created)
+         FILTER (WHERE decision = 'commit' AND stage = 4) AS graduation_median,
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY days_since_created)
+         FILTER (WHERE decision = 'commit' AND stage = 4) AS graduation_p90
+FROM ({decisions}) d GROUP BY stage
+"""
+
+_PUBLISHED = "SELECT origin_pilot, COUNT(*) AS assets FROM asset WHERE created_at <= :as_of GROUP BY origin_pilot"
+
+
+def _sql(template: str) -> str:
+    d = _DIALECT["postgres" if postgres() else "sqlite"]
+    return template.format(
+        after=d["number"].format(column="evidence", key="after"),
+        metric_value=d["number"].format(column="evidence", key="metric_value"),
+        value_amount=d["number"].format(column="p.value_per_month", key="amount"),
+        value_unit=d["text"].format(column="p.value_per_month", key="unit"),
+        baseline_value=d["number"].format(column="p.baseline", key="value"),
+        target_value=d["number"].format(column="p.target", key="value"),
+        days_at_stage=d["days"].format(end="g.decided_at", start="COALESCE(c.decided_at, p.created_at)"),
+        days_since_created=d["days"].format(end="g.decided_at", start="p.created_at"),
+        has_deadlines=d["has_deadlines"],
+    )
+
+
+async def pilot_rows(as_of: datetime) -> Sequence[Mapping[str, Any]]:
+    """Every pilot created before `as_of`, with its gate flow up to then (narrow rows, as the driver gives them)."""
+    return await query_rows(_sql(_PILOTS), {"as_of": as_of})
+
+
+async def pilot_details(ids: list[int]) -> dict[int, Mapping[str, Any]]:
+    """Names, teams, budget owners and business cases of the few pilots a report lists."""
+    if not ids:
+        return {}
+    rows = await query_rows(_DETAILS.format(ids=", ".join(str(int(i)) for i in sorted(set(ids)))), {})
+    return {int(r["id"]): r for r in rows}
+
+
+async def decision_figures(since: datetime, until: datetime, as_of: datetime) -> dict[int, Figures]:
+    """Per gate, the decisions of the period and how long they took (see `Figures`)."""
+    params = {"since": since, "until": until, "as_of": as_of}
+    decisions = _sql(_DECISIONS)
+    if postgres():
+        rows = await query_rows(_DECISION_FIGURES.format(decisions=decisions), params)
+        return {int(r["stage"]): Figures(*(r[k] for k in Figures._fields)) for r in rows}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"commit": 0, "iterate": 0, "kill": 0})
+    days: dict[int, list[float]] = defaultdict(list)
+    graduations: list[float] = []
+    for r in await query_rows(decisions, params):
+        stage, decision = int(r["stage"]), str(r["decision"])
+        counts[stage][decision] += 1
+        if decision != "iterate":
+            days[stage].append(float(r["days"]))
+        if decision == "commit" and stage == 4:
+            graduations.append(float(r["days_since_created"]))
+    return {
+        stage: Figures(c["commit"], c["iterate"], c["kill"], *_median_p90(days[stage]),
+                       *(_median_p90(graduations) if stage == 4 else (None, None)))
+        for stage, c in counts.items()
+    }  # fmt: skip
+
+
+def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
+    """Median (as percentile_cont(0.5)) and p90 by nearest rank (as percentile_disc(0.9))."""
+    if not values:
+        return None, None
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
+async def published_counts(as_of: datetime) -> dict[int, int]:
+    """Assets per origin pilot, first published by `as_of`."""
+    return {int(r["origin_pilot"]): int(r["assets"]) for r in await query_rows(_PUBLISHED, {"as_of": as_of})}
+
+
+def state_of(row: Mapping[str, Any], created: datetime) -> Replay:
+    """The replay's result, from a pilot row's grouped gate flow."""
+    commits = int(row["commits"])
+    if row["killed_at"] is not None:
+        return Replay(status="killed", stage=commits + 1, entered_at=when(row["killed_at"]))
+    if commits >= 4:
+        graduated = when(row["last_commit"])
+        return Replay(status="graduated", stage=5, entered_at=graduated, graduated_at=graduated)
+    entered = when(row["last_commit"]) if commits else created
+    return Replay(status="active", stage=commits + 1, entered_at=entered, iterations=int(row["iterations"] or 0))
+
+
+def latest_measure(row: Mapping[str, Any]) -> tuple[float, int, Any] | None:
+    """The last measured value with its gate and time (as the driver gives it: read `when()` only if shown)."""
+    if row["measured"] is None:
+        return None
+    return float(row["measured"]), int(row["measured_gate"]), row["measured_at"]
