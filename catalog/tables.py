@@ -6,6 +6,7 @@ from piccolo.columns import (
     JSONB,
     Array,
     Boolean,
+    DoublePrecision,
     Float,
     ForeignKey,
     Integer,
@@ -57,6 +58,14 @@ class Pilot(Table):
     graduated_at = Timestamptz(null=True, default=None)
     # The team's own gate deadlines: {"<stage>": {"days", "reason", "set_by", "set_at"}}; the settings' otherwise.
     deadlines = JSONB(default={})
+    # Gate-flow state kept on every decision (the portfolio reads it instead of replaying every decision):
+    # when the current stage was entered (or the pilot killed), iterates at the current gate, and the last
+    # measured value of the business metric (gate 2 `after`, gate 4 `metric_value`).
+    stage_entered_at = Timestamptz(null=True, default=None)
+    gate_iterations = Integer(default=0)
+    measured = DoublePrecision(null=True, default=None)
+    measured_gate = SmallInt(null=True, default=None)
+    measured_at = Timestamptz(null=True, default=None)
 
 
 class GateDecision(Table):
@@ -70,7 +79,7 @@ class GateDecision(Table):
     notes = Text(default="")
     evidence_url = Varchar(length=2000, null=True, default=None)
     evidence = JSONB(default={})
-    decided_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 class Asset(Table):

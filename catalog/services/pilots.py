@@ -99,6 +99,7 @@ async def _insert_pilot(request: PilotRequest, actor: Actor, at: datetime, exist
                 value_per_month=request.value_per_month.model_dump() if request.value_per_month else None,
                 created_at=at,
                 updated_at=at,
+                stage_entered_at=at,
             )
         )
         await record("pilot.create", f"pilot:{request.slug}", actor, request.model_dump(mode="json"), at)
@@ -237,12 +238,17 @@ async def decide_gate(
         )
         changes: dict[Any, Any] = {Pilot.updated_at: at}
         if request.decision == "commit":
-            changes[Pilot.stage] = request.stage + 1
+            changes |= {Pilot.stage: request.stage + 1, Pilot.stage_entered_at: at, Pilot.gate_iterations: 0}
             if request.stage == 4:
                 changes[Pilot.status] = "graduated"
                 changes[Pilot.graduated_at] = at
+            measure = evidence.get({2: "after", 4: "metric_value"}.get(request.stage, ""))
+            if isinstance(measure, int | float) and not isinstance(measure, bool):
+                changes |= {Pilot.measured: float(measure), Pilot.measured_gate: request.stage, Pilot.measured_at: at}
         elif request.decision == "kill":
-            changes[Pilot.status] = "killed"
+            changes |= {Pilot.status: "killed", Pilot.stage_entered_at: at}
+        else:
+            changes[Pilot.gate_iterations] = pilot["gate_iterations"] + 1
         await Pilot.update(changes).where(Pilot.id == pilot["id"])
         await record(
             "pilot.gate",
