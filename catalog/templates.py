@@ -39,6 +39,9 @@ class _AnyName(dict[str, Any]):
     def __getitem__(self, key: str) -> Any:
         return super().get(key, _noop)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key, _noop)
+
 
 def _noop(*_args: Any, **_kwargs: Any) -> Any:
     return None
