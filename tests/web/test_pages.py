@@ -129,3 +129,22 @@ def test_a_missing_page_is_a_page(page: Page, live_url: str) -> None:
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Not Found")
     expect(page.get_by_role("link", name="Search the catalog")).to_be_visible()
+
+
+def test_the_portfolio_page_shows_what_waiting_costs(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/")
+    page.get_by_role("link", name="Portfolio").click()
+    expect(page).to_have_title("Pilot portfolio · Platform asset registry")
+    circling = page.locator("#waiting tr", has_text="Motor first notice of loss intake")
+    expect(circling).to_contain_text("circling")
+    expect(circling).to_contain_text("Tom Reyes, Motor Claims Director")
+    expect(circling).to_contain_text("hours")
+    expect(page.locator("#waiting tr", has_text="AML alert triage")).to_contain_text("stalled")
+    expect(page.locator("#funnel")).to_contain_text("thin vertical prototype")
+    expect(page.locator("#funnel-chart svg")).to_be_visible()
+    expect(page.locator("#backlog")).to_contain_text("Invoice matching assistant")
+    expect(page.locator("#headline")).to_contain_text("killed")
+    circling.get_by_role("link").click()
+    expect(page.locator("#health-banner")).to_contain_text("Circling at gate 2")
+    page.goto(live_url + "/pilots?health=circling")
+    expect(page.locator("table tbody tr")).to_have_count(1)
