@@ -80,6 +80,9 @@ class GateDecision(Table):
     evidence_url = Varchar(length=2000, null=True, default=None)
     evidence = JSONB(default={})
     decided_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # When the pilot entered the stage this gate closes (the commit before, or its creation): kept so the
+    # portfolio reads how long each decision took without pairing decisions.
+    entered_at = Timestamptz(null=True, default=None)
 
 
 class Asset(Table):

@@ -3,7 +3,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 ID = "2026-12-02T10:26:38:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "backfill the pilots' gate-flow state from their gate decisions"
+DESCRIPTION = "backfill the pilots' gate-flow state, and each decision's stage entry, from the gate decisions"
 
 # The rules decide_gate follows: the current stage was entered at the last commit (a kill ends the pilot
 # there), else at creation; iterates are those at the current stage; the last measure is gate 4's
@@ -32,12 +32,20 @@ UPDATE pilot SET
 """
 
 
-def backfill_sql(postgres: bool) -> str:
-    """The backfill in the database's dialect."""
+# Each decision closes the gate of the stage the pilot entered at the commit before it (or at its creation).
+ENTERED = """
+UPDATE gate_decision SET entered_at = COALESCE(
+  (SELECT c.decided_at FROM gate_decision c
+   WHERE c.pilot = gate_decision.pilot AND c.stage = gate_decision.stage - 1 AND c.decision = 'commit'),
+  (SELECT p.created_at FROM pilot p WHERE p.id = gate_decision.pilot))
+"""
+
+
+def backfill_statements(postgres: bool) -> list[str]:
+    """The backfill in the database's dialect, one statement each."""
     number = NUMBER["postgres" if postgres else "sqlite"]
-    return BACKFILL.format(
-        metric_value=number.format(key="metric_value"), after=number.format(key="after")
-    )
+    pilots = BACKFILL.format(metric_value=number.format(key="metric_value"), after=number.format(key="after"))
+    return [pilots, ENTERED]
 
 
 async def forwards() -> MigrationManager:
@@ -47,7 +55,8 @@ async def forwards() -> MigrationManager:
         from piccolo.apps.migrations.tables import Migration
 
         db = Migration._meta.db
-        await db.run_ddl(backfill_sql(isinstance(db, PostgresEngine)))
+        for statement in backfill_statements(isinstance(db, PostgresEngine)):
+            await db.run_ddl(statement)
 
     manager.add_raw(backfill)
 

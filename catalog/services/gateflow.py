@@ -141,6 +141,20 @@ class Standing:
     days_since_graduation: int | None = None
 
 
+class Extracted(NamedTuple):
+    """Stage 5 of a graduated pilot: has it published what others can reuse?"""
+
+    graduated_at: datetime
+    days_since_graduation: int
+    backlog: bool
+
+
+def extraction(graduated_at: datetime, as_of: datetime, assets_published: int, policy: PortfolioPolicy) -> Extracted:
+    """In the backlog: graduated longer than the extraction window ago and nothing published."""
+    since = max(0, (as_of - graduated_at).days)
+    return Extracted(graduated_at, since, assets_published == 0 and since > policy.extraction_days)
+
+
 def standing(
     state: Replay,
     as_of: datetime,
@@ -160,9 +174,9 @@ def standing(
     if state.status == "killed":
         return Standing("killed", entered, days_at_stage, state.stage)
     if state.status == "graduated":
-        since = max(0, (as_of - entered).days)
-        backlog = assets_published == 0 and since > policy.extraction_days
-        return Standing("graduated", entered, days_at_stage, state.stage, backlog=backlog, days_since_graduation=since)
+        done = extraction(entered, as_of, assets_published, policy)
+        return Standing("graduated", entered, days_at_stage, state.stage, backlog=done.backlog,
+                        days_since_graduation=done.days_since_graduation)  # fmt: skip
     days, reason = _deadline_days(state.stage, load_json(deadlines) or {}, policy)
     deadline = entered + timedelta(days=days)
     out = Standing("on_track", entered, days_at_stage, state.stage, state.iterations, deadline_days=days,

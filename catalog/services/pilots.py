@@ -234,6 +234,7 @@ async def decide_gate(
                 evidence_url=request.evidence_url,
                 evidence=evidence,
                 decided_at=at,
+                entered_at=pilot["stage_entered_at"] or pilot["created_at"],
             )
         )
         changes: dict[Any, Any] = {Pilot.updated_at: at}

@@ -25,7 +25,7 @@ from catalog.schemas.portfolio import (
     PortfolioSummary,
     WaitingPilot,
 )
-from catalog.services.gateflow import Standing, collector_paused, load_json, standing, when
+from catalog.services.gateflow import Extracted, Standing, collector_paused, extraction, load_json, standing, when
 from catalog.services.journal import now
 from catalog.services.pilots import STAGE_NAMES
 from catalog.services.portfolio_reads import (
@@ -42,7 +42,6 @@ from catalog.services.reports import LIST_LIMIT, default_period, reuse_report
 __all__ = ["portfolio_report"]
 
 Row = Mapping[str, Any]
-Measure = tuple[float, int, Any] | None
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -88,38 +87,42 @@ async def _report(
     """One pass over every pilot; lists keep their first LIST_LIMIT rows (the sorts pick only those)."""
     start, end = utc(period.since), utc(period.until)
     entered_first = 0
-    standings: list[tuple[Row, Standing]] = []
-    movement: list[tuple[Row, Measure, float | None]] = []
+    active: list[tuple[Row, Standing]] = []
+    graduated: list[tuple[Row, Extracted]] = []
+    killed = 0
+    movement: list[tuple[Row, float | None]] = []
     for pilot in pilots:
         created = when(pilot["created_at"])
         if start <= created < end:
             entered_first += 1
-        amount = pilot["value_amount"]
-        value = (float(amount), str(pilot["value_unit"])) if amount is not None else None
-        health = standing(state_of(pilot, created), as_of, policy, deadlines=pilot["deadlines"], value=value,
-                          assets_published=published.get(pilot["id"], 0))  # fmt: skip
-        standings.append((pilot, health))
         if pilot["baseline_value"] is not None and pilot["target_value"] is not None:
-            latest = latest_measure(pilot)
-            movement.append((pilot, latest, _gap_closed(pilot, latest)))
+            movement.append((pilot, pilot["gap_closed"]))
+        if pilot["killed_at"] is not None:
+            killed += 1
+        elif pilot["commits"] >= 4:  # graduated: only what stage 5 asks (most pilots of a mature portfolio)
+            graduated.append((pilot, extraction(when(pilot["last_commit"]), as_of, published.get(pilot["id"], 0),
+                                                policy)))  # fmt: skip
+        else:
+            amount = pilot["value_amount"]
+            value = (float(amount), str(pilot["value_unit"])) if amount is not None else None
+            active.append((pilot, standing(state_of(pilot, created), as_of, policy, deadlines=pilot["deadlines"],
+                                           value=value)))  # fmt: skip
 
-    waiting = [(p, s) for p, s in standings if s.stalled or s.circling]
-    backlog = [(p, s) for p, s in standings if s.backlog]
-    graduated = [(p, s) for p, s in standings if s.state == "graduated"]
+    waiting = [(p, s) for p, s in active if s.stalled or s.circling]
+    backlog = [(p, e) for p, e in graduated if e.backlog]
     waiting_top = nsmallest(
         LIST_LIMIT, waiting, key=lambda w: (-(w[1].at_stake or 0), -w[1].days_past_deadline, w[0]["slug"])
     )
-    backlog_top = nsmallest(LIST_LIMIT, backlog, key=lambda b: (-(b[1].days_since_graduation or 0), b[0]["slug"]))
-    moved_top = nsmallest(LIST_LIMIT, movement, key=lambda m: (m[2] is None, m[2] or 0.0, m[0]["slug"]))
+    backlog_top = nsmallest(LIST_LIMIT, backlog, key=lambda b: (-b[1].days_since_graduation, b[0]["slug"]))
+    moved_top = nsmallest(LIST_LIMIT, movement, key=lambda m: (m[1] is None, m[1] or 0.0, m[0]["slug"]))
     graduated_top = nsmallest(LIST_LIMIT, graduated, key=lambda g: _reach(reuse.get(g[0]["slug"]), g))
-    shown = [p["id"] for p, _ in waiting_top + backlog_top + graduated_top] + [p["id"] for p, _, _ in moved_top]
+    shown = [p["id"] for p, _ in waiting_top + backlog_top + graduated_top] + [p["id"] for p, _ in moved_top]
     details = await pilot_details(shown)
     gate4 = figures.get(4)
-    states = [s.state for _, s in standings]
     summary = PortfolioSummary(
-        active=sum(s in {"on_track", "stalled", "circling"} for s in states),
-        graduated=states.count("graduated"), killed=states.count("killed"), on_track=states.count("on_track"),
-        stalled=sum(s.stalled for _, s in standings), circling=sum(s.circling for _, s in standings),
+        active=len(active), graduated=len(graduated), killed=killed,
+        on_track=sum(s.state == "on_track" for _, s in active),
+        stalled=sum(s.stalled for _, s in active), circling=sum(s.circling for _, s in active),
         value_at_stake_usd=round(sum(s.at_stake or 0 for _, s in waiting if s.at_stake_unit == "usd"), 2),
         value_at_stake_hours=round(sum(s.at_stake or 0 for _, s in waiting if s.at_stake_unit == "hours"), 2),
         graduations=gate4.commit if gate4 else 0,
@@ -131,11 +134,11 @@ async def _report(
         period=period, as_of=as_of, deadlines=policy.deadlines, extraction_days=policy.extraction_days,
         summary=summary, funnel=_funnel(figures, entered_first),
         waiting=[_waiting(details[p["id"]], p, s) for p, s in waiting_top], waiting_total=len(waiting),
-        metric_movement=[_movement(details[p["id"]], latest, closed) for p, latest, closed in moved_top],
+        metric_movement=[_movement(details[p["id"]], p, closed) for p, closed in moved_top],
         metric_movement_total=len(movement),
-        extraction_backlog=[_backlog(details[p["id"]], s) for p, s in backlog_top],
+        extraction_backlog=[_backlog(details[p["id"]], e) for p, e in backlog_top],
         extraction_backlog_total=len(backlog),
-        compounding=[_compounding(details[p["id"]], s, reuse.get(p["slug"])) for p, s in graduated_top],
+        compounding=[_compounding(details[p["id"]], e, reuse.get(p["slug"])) for p, e in graduated_top],
         compounding_total=len(graduated),
     )  # fmt: skip
 
@@ -155,13 +158,7 @@ def _funnel(figures: dict[int, Figures], entered_first: int) -> list[GateFunnel]
     return rows
 
 
-def _gap_closed(pilot: Row, latest: Measure) -> float | None:
-    """(latest - baseline) / (target - baseline): 1 is the target reached."""
-    span = float(pilot["target_value"]) - float(pilot["baseline_value"])
-    return round((latest[0] - float(pilot["baseline_value"])) / span, 4) if latest and span else None
-
-
-def _reach(figures: OriginPilotFigures | None, item: tuple[Row, Standing]) -> tuple[int, int, str]:
+def _reach(figures: OriginPilotFigures | None, item: tuple[Row, Extracted]) -> tuple[int, int, str]:
     """The reuse report's order of origin pilots: most downstream pilots, then most adoptions."""
     slug = str(item[0]["slug"])
     return (-figures.downstream_pilots, -figures.adoptions, slug) if figures else (0, 0, slug)
@@ -176,8 +173,10 @@ def _waiting(d: Row, pilot: Row, s: Standing) -> WaitingPilot:
     )  # fmt: skip
 
 
-def _movement(d: Row, latest: Measure, closed: float | None) -> MetricMovement:
+def _movement(d: Row, pilot: Row, closed: float | None) -> MetricMovement:
     baseline, target = load_json(d["baseline"]), load_json(d["target"])
+    latest = latest_measure(pilot)
+    closed = None if closed is None else round(float(closed), 4)
     return MetricMovement(
         pilot=d["slug"], name=d["name"], metric=baseline["metric"], unit=baseline["unit"],
         baseline=baseline["value"], target=target["value"], latest=latest[0] if latest else None,
@@ -186,14 +185,14 @@ def _movement(d: Row, latest: Measure, closed: float | None) -> MetricMovement:
     )  # fmt: skip
 
 
-def _backlog(d: Row, s: Standing) -> BacklogPilot:
-    return BacklogPilot(pilot=d["slug"], name=d["name"], team=d["team"], graduated_at=s.entered,
-                        days_since_graduation=s.days_since_graduation or 0)  # fmt: skip
+def _backlog(d: Row, e: Extracted) -> BacklogPilot:
+    return BacklogPilot(pilot=d["slug"], name=d["name"], team=d["team"], graduated_at=e.graduated_at,
+                        days_since_graduation=e.days_since_graduation)  # fmt: skip
 
 
-def _compounding(d: Row, s: Standing, figures: OriginPilotFigures | None) -> CompoundingPilot:
+def _compounding(d: Row, e: Extracted, figures: OriginPilotFigures | None) -> CompoundingPilot:
     values = figures.model_dump() if figures is not None else {
         "pilot": d["slug"], "name": d["name"], "team": d["team"], "assets_available": 0,
         "assets_reused": 0, "downstream_pilots": 0, "adoptions": 0, "hours_saved": 0.0,
     }  # fmt: skip
-    return CompoundingPilot(**values, graduated_at=s.entered)
+    return CompoundingPilot(**values, graduated_at=e.graduated_at)

@@ -9,6 +9,7 @@ commits = stage - 1, the last commit is when the stage was entered, a kill ends 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import statistics
 from collections import defaultdict
@@ -84,7 +85,9 @@ SELECT p.id, p.slug, p.created_at, CASE WHEN {has_deadlines} THEN p.deadlines EN
             WHEN 2 THEN f.iterations_3 WHEN 3 THEN f.iterations_4 END AS iterations,
        COALESCE(f.metric_value, f.after) AS measured,
        CASE WHEN f.metric_value IS NOT NULL THEN 4 WHEN f.after IS NOT NULL THEN 2 END AS measured_gate,
-       CASE WHEN f.metric_value IS NOT NULL THEN f.metric_value_at ELSE f.after_at END AS measured_at
+       CASE WHEN f.metric_value IS NOT NULL THEN f.metric_value_at ELSE f.after_at END AS measured_at,
+       (1.0 * COALESCE(f.metric_value, f.after) - {baseline_value}) / NULLIF({target_value} - {baseline_value}, 0)
+         AS gap_closed
 FROM pilot p LEFT JOIN flow f ON f.pilot = p.id
 WHERE p.created_at < :as_of
 """
@@ -97,20 +100,26 @@ SELECT p.id, p.slug, p.created_at, CASE WHEN {has_deadlines} THEN p.deadlines EN
        p.stage - 1 AS commits,
        CASE WHEN p.status <> 'killed' AND p.stage > 1 THEN p.stage_entered_at END AS last_commit,
        CASE WHEN p.status = 'killed' THEN p.stage_entered_at END AS killed_at,
-       p.gate_iterations AS iterations, p.measured, p.measured_gate, p.measured_at
+       p.gate_iterations AS iterations, p.measured, p.measured_gate, p.measured_at,
+       (1.0 * p.measured - {baseline_value}) / NULLIF({target_value} - {baseline_value}, 0) AS gap_closed
 FROM pilot p
 WHERE p.created_at < :as_of
 """
 _LAST_DECISION = "SELECT MAX(decided_at) AS last FROM gate_decision"
 _DETAILS = "SELECT id, slug, name, team, budget_owner, baseline, target FROM pilot WHERE id IN ({ids})"
 
-# Each stage is entered by the one commit at the gate before it (stage 1: by the pilot's creation).
+# The period's decisions with the days each took from entering its stage (kept on the decision).
 _DECISIONS = """
-SELECT g.stage, g.decision, {days_at_stage} AS days, {days_since_created} AS days_since_created
+SELECT g.stage, g.decision, {days_at_stage} AS days
 FROM gate_decision g
-JOIN pilot p ON p.id = g.pilot
-LEFT JOIN gate_decision c ON c.pilot = g.pilot AND c.stage = g.stage - 1 AND c.decision = 'commit'
 WHERE g.decided_at >= :since AND g.decided_at < :until AND g.decided_at <= :as_of
+"""
+# Graduations of the period: days from the pilot's creation.
+_GRADUATIONS = """
+SELECT {days_since_created} AS days
+FROM gate_decision g JOIN pilot p ON p.id = g.pilot
+WHERE g.stage = 4 AND g.decision = 'commit' AND g.decided_at >= :since AND g.decided_at < :until
+  AND g.decided_at <= :as_of
 """
 # PostgreSQL summarises them itself: median (continuous, as statistics.median) and p90 by nearest rank.
 _DECISION_FIGURES = """
@@ -119,12 +128,13 @@ SELECT stage,
        SUM(CASE WHEN decision = 'iterate' THEN 1 ELSE 0 END) AS iterate,
        SUM(CASE WHEN decision = 'kill' THEN 1 ELSE 0 END) AS kill,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FILTER (WHERE decision <> 'iterate') AS median,
-       percentile_disc(0.9) WITHIN GROUP (ORDER BY days) FILTER (WHERE decision <> 'iterate') AS p90,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY days_since_created)
-         FILTER (WHERE decision = 'commit' AND stage = 4) AS graduation_median,
-       percentile_disc(0.9) WITHIN GROUP (ORDER BY days_since_created)
-         FILTER (WHERE decision = 'commit' AND stage = 4) AS graduation_p90
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY days) FILTER (WHERE decision <> 'iterate') AS p90
 FROM ({decisions}) d GROUP BY stage
+"""
+_GRADUATION_FIGURES = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median,
+       percentile_disc(0.9) WITHIN GROUP (ORDER BY days) AS p90
+FROM ({graduations}) d
 """
 
 _PUBLISHED = "SELECT origin_pilot, COUNT(*) AS assets FROM asset WHERE created_at <= :as_of GROUP BY origin_pilot"
@@ -139,7 +149,7 @@ def _sql(template: str) -> str:
         value_unit=d["text"].format(column="p.value_per_month", key="unit"),
         baseline_value=d["number"].format(column="p.baseline", key="value"),
         target_value=d["number"].format(column="p.target", key="value"),
-        days_at_stage=d["days"].format(end="g.decided_at", start="COALESCE(c.decided_at, p.created_at)"),
+        days_at_stage=d["days"].format(end="g.decided_at", start="g.entered_at"),
         days_since_created=d["days"].format(end="g.decided_at", start="p.created_at"),
         has_deadlines=d["has_deadlines"],
     )
@@ -168,23 +178,28 @@ async def pilot_details(ids: list[int]) -> dict[int, Mapping[str, Any]]:
 async def decision_figures(since: datetime, until: datetime, as_of: datetime) -> dict[int, Figures]:
     """Per gate, the decisions of the period and how long they took (see `Figures`)."""
     params = {"since": since, "until": until, "as_of": as_of}
-    decisions = _sql(_DECISIONS)
+    decisions, graduations = _sql(_DECISIONS), _sql(_GRADUATIONS)
     if postgres():
-        rows = await query_rows(_DECISION_FIGURES.format(decisions=decisions), params)
-        return {int(r["stage"]): Figures(*(r[k] for k in Figures._fields)) for r in rows}
+        rows, (grad,) = await asyncio.gather(
+            query_rows(_DECISION_FIGURES.format(decisions=decisions), params),
+            query_rows(_GRADUATION_FIGURES.format(graduations=graduations), params),
+        )
+        return {
+            int(r["stage"]): Figures(r["commit"], r["iterate"], r["kill"], r["median"], r["p90"],
+                                     *((grad["median"], grad["p90"]) if int(r["stage"]) == 4 else (None, None)))
+            for r in rows
+        }  # fmt: skip
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"commit": 0, "iterate": 0, "kill": 0})
     days: dict[int, list[float]] = defaultdict(list)
-    graduations: list[float] = []
     for r in await query_rows(decisions, params):
         stage, decision = int(r["stage"]), str(r["decision"])
         counts[stage][decision] += 1
         if decision != "iterate":
             days[stage].append(float(r["days"]))
-        if decision == "commit" and stage == 4:
-            graduations.append(float(r["days_since_created"]))
+    graduation = _median_p90([float(r["days"]) for r in await query_rows(graduations, params)])
     return {
         stage: Figures(c["commit"], c["iterate"], c["kill"], *_median_p90(days[stage]),
-                       *(_median_p90(graduations) if stage == 4 else (None, None)))
+                       *(graduation if stage == 4 else (None, None)))
         for stage, c in counts.items()
     }  # fmt: skip
 

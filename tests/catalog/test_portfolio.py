@@ -10,15 +10,15 @@ import pytest
 from piccolo.engine.postgres import PostgresEngine
 
 from catalog.errors import InvalidInput, PermissionDenied
-from catalog.piccolo_migrations.catalog_2026_12_02t10_26_38_000000 import backfill_sql
+from catalog.piccolo_migrations.catalog_2026_12_02t10_26_38_000000 import backfill_statements
 from catalog.schemas import SYSTEM, Actor, GateRequest, PilotRequest
 from catalog.schemas.portfolio import DeadlineRequest, PortfolioPolicy
 from catalog.seeding import seed_catalog
 from catalog.services import deadlines, pilots
-from catalog.services.gateflow import when
+from catalog.services.gateflow import gates_of, replay, when
 from catalog.services.portfolio import portfolio_report
 from catalog.services.portfolio_reads import latest_measure, pilot_rows, state_of
-from catalog.tables import Pilot
+from catalog.tables import GateDecision, Pilot
 from registry.settings import SEED_DIR
 from tests.factories import gate, pilot_request
 
@@ -140,6 +140,9 @@ async def test_the_state_kept_on_writes_is_the_replay_of_the_decisions(db: objec
         created = when(row["created_at"])
         a, b = state_of(kept[pilot_id], created), state_of(row, created)
         assert (a.status, a.stage, a.entered_at, a.iterations) == (b.status, b.stage, b.entered_at, b.iterations)
+        flow = await GateDecision.select().where(GateDecision.pilot == pilot_id).order_by(GateDecision.decided_at)
+        replayed = replay(created, gates_of(flow), as_of).decided
+        assert [when(g["entered_at"]) for g in flow] == [entered for _, entered in replayed], row["slug"]
         kept_measure, grouped_measure = (
             (m[0], m[1], when(m[2])) if m else None for m in (latest_measure(kept[pilot_id]), latest_measure(row))
         )
@@ -150,7 +153,21 @@ async def test_the_migration_backfills_the_same_state(db: object) -> None:
     await scenario()
     await seed_catalog(SEED_DIR, only_if_empty=False)
     kept = {r["id"]: dict(r) for r in await pilot_rows(datetime.now(UTC), from_state=True)}
-    await Pilot.update({Pilot.stage_entered_at: None, Pilot.gate_iterations: 0, Pilot.measured: None,
-                        Pilot.measured_gate: None, Pilot.measured_at: None}, force=True)  # fmt: skip
-    await Pilot._meta.db.run_ddl(backfill_sql(isinstance(Pilot._meta.db, PostgresEngine)))
+    entries = {r["id"]: r["entered_at"] for r in await GateDecision.select(GateDecision.id, GateDecision.entered_at)}
+    await Pilot.update(
+        {
+            Pilot.stage_entered_at: None,
+            Pilot.gate_iterations: 0,
+            Pilot.measured: None,
+            Pilot.measured_gate: None,
+            Pilot.measured_at: None,
+        },
+        force=True,
+    )
+    await GateDecision.update({GateDecision.entered_at: None}, force=True)  # fmt: skip
+    for statement in backfill_statements(isinstance(Pilot._meta.db, PostgresEngine)):
+        await Pilot._meta.db.run_ddl(statement)
     assert {r["id"]: dict(r) for r in await pilot_rows(datetime.now(UTC), from_state=True)} == kept
+    assert {r["id"]: r["entered_at"] for r in await GateDecision.select(GateDecision.id, GateDecision.entered_at)} == (
+        entries
+    )
