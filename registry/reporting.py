@@ -30,7 +30,7 @@ SECTIONS = (
     "demand",
 )
 
-PORTFOLIO_SECTIONS = ("summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "compounding")
+PORTFOLIO_SECTIONS = ("summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "killed", "compounding")
 
 Table = tuple[list[str], list[list[Any]]]
 

@@ -21,6 +21,7 @@ __all__ = [
     "Extraction",
     "GateFunnel",
     "HealthState",
+    "KilledPilot",
     "LastDecision",
     "MetricMovement",
     "PilotHealth",
@@ -145,6 +146,18 @@ class BacklogPilot(BaseModel):
     days_since_graduation: int
 
 
+class KilledPilot(BaseModel):
+    """A pilot killed in the period: killing early is healthy, so the report names them."""
+
+    pilot: str
+    name: str
+    team: str
+    stage: int
+    killed_at: datetime
+    decided_by: str
+    notes: str
+
+
 class CompoundingPilot(OriginPilotFigures):
     """A graduated pilot's reuse, with the reuse report's `by_origin_pilot` definitions (one definition for both)."""
 
@@ -179,5 +192,6 @@ class PortfolioReport(BaseModel):
     metric_movement_total: int
     extraction_backlog: list[BacklogPilot]
     extraction_backlog_total: int
+    killed: list[KilledPilot] = Field(description="pilots killed in the period, the latest first")
     compounding: list[CompoundingPilot]
     compounding_total: int

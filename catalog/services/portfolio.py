@@ -19,6 +19,7 @@ from catalog.schemas.portfolio import (
     BacklogPilot,
     CompoundingPilot,
     GateFunnel,
+    KilledPilot,
     MetricMovement,
     PortfolioPolicy,
     PortfolioReport,
@@ -31,6 +32,7 @@ from catalog.services.pilots import STAGE_NAMES
 from catalog.services.portfolio_reads import (
     Figures,
     decision_figures,
+    killed_in_period,
     latest_measure,
     pilot_details,
     pilot_rows,
@@ -68,11 +70,14 @@ async def portfolio_report(
     as_of = min(end, now())
     with collector_paused():  # the rows decoded and the pass allocate tens of thousands of acyclic objects
         # Independent reads side by side, each on its own pooled connection on PostgreSQL.
-        pilots, figures, published, reuse_figures = await asyncio.gather(
-            pilot_rows(as_of), decision_figures(start, end, as_of), published_counts(as_of), reuse_report(start, end)
-        )
+        pilots, figures, published, reuse_figures, killed = await asyncio.gather(
+            pilot_rows(as_of), decision_figures(start, end, as_of), published_counts(as_of), reuse_report(start, end),
+            killed_in_period(start, end, as_of, LIST_LIMIT),
+        )  # fmt: skip
         reuse = {o.pilot: o for o in reuse_figures.by_origin_pilot}
-        return await _report(period, as_of, policy, pilots, figures, published, reuse)
+        report = await _report(period, as_of, policy, pilots, figures, published, reuse)
+        report.killed = [KilledPilot.model_validate(k) for k in killed]
+        return report
 
 
 async def _report(
@@ -139,7 +144,7 @@ async def _report(
         extraction_backlog=[_backlog(details[p["id"]], e) for p, e in backlog_top],
         extraction_backlog_total=len(backlog),
         compounding=[_compounding(details[p["id"]], e, reuse.get(p["slug"])) for p, e in graduated_top],
-        compounding_total=len(graduated),
+        compounding_total=len(graduated), killed=[],
     )  # fmt: skip
 
 

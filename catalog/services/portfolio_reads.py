@@ -137,6 +137,13 @@ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median,
 FROM ({graduations}) d
 """
 
+_KILLED = """
+SELECT p.slug AS pilot, p.name, p.team, g.stage, g.decided_at AS killed_at, g.decided_by, g.notes
+FROM gate_decision g JOIN pilot p ON p.id = g.pilot
+WHERE g.decision = 'kill' AND g.decided_at >= :since AND g.decided_at < :until AND g.decided_at <= :as_of
+ORDER BY g.decided_at DESC, g.id DESC LIMIT :limit
+"""
+
 _PUBLISHED = "SELECT origin_pilot, COUNT(*) AS assets FROM asset WHERE created_at <= :as_of GROUP BY origin_pilot"
 
 
@@ -210,6 +217,12 @@ def _median_p90(values: list[float]) -> tuple[float | None, float | None]:
         return None, None
     ordered = sorted(values)
     return statistics.median(ordered), ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
+async def killed_in_period(since: datetime, until: datetime, as_of: datetime, limit: int) -> list[dict[str, Any]]:
+    """The pilots killed in the period, the latest first."""
+    params = {"since": since, "until": until, "as_of": as_of, "limit": limit}
+    return [{**dict(r), "killed_at": when(r["killed_at"])} for r in await query_rows(_KILLED, params)]
 
 
 async def published_counts(as_of: datetime) -> dict[int, int]:

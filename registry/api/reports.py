@@ -22,7 +22,9 @@ __all__ = ["ReportController", "parse_instant"]
 Section = Literal[
     "summary", "adoptions_per_month", "by_kind", "by_asset", "by_origin_pilot", "by_team", "stale", "at_risk", "demand"
 ]
-PortfolioSection = Literal["summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "compounding"]
+PortfolioSection = Literal[
+    "summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "killed", "compounding"
+]
 assert set(SECTIONS) == set(get_args(Section))  # one list of sections
 assert set(PORTFOLIO_SECTIONS) == set(get_args(PortfolioSection))
 

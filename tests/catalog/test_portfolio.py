@@ -89,6 +89,7 @@ async def test_the_report_on_a_hand_made_history(db: object) -> None:
     assert [(b.pilot, b.days_since_graduation) for b in report.extraction_backlog] == [("delta", 103)]
     assert [(c.pilot, c.assets_available, c.adoptions) for c in report.compounding] == [("delta", 0, 0)]
     assert (report.waiting_total, report.metric_movement_total, report.compounding_total) == (2, 5, 1)
+    assert [(k.pilot, k.stage, k.killed_at) for k in report.killed] == [("charlie", 2, at("2026-02-19"))]
     assert gc.isenabled()  # the collector paused for the pass is running again
 
 

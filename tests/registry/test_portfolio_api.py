@@ -23,7 +23,16 @@ def test_json_and_csv_agree_on_a_hand_made_history(api: Api) -> None:
     body = api.client.get("/api/v1/reports/portfolio", params=PERIOD).json()
     assert body["summary"]["stalled"] == 2 and body["summary"]["value_at_stake_hours"] == 2332.65
     csv = parse_csv(api.client.get("/api/v1/reports/portfolio", params={**PERIOD, "format": "csv"}).text)
-    assert list(csv) == ["summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "compounding"]
+    assert list(csv) == [
+        "summary",
+        "funnel",
+        "waiting",
+        "metric_movement",
+        "extraction_backlog",
+        "killed",
+        "compounding",
+    ]
+    assert [(r["pilot"], r["stage"]) for r in csv["killed"]] == [(k["pilot"], str(k["stage"])) for k in body["killed"]]
     figures = {r["figure"]: r["value"] for r in csv["summary"]}
     assert figures["as_of"] == "2026-06-01T00:00:00+00:00" and figures["deadline_days_gate_2"] == "60"
     for key, value in body["summary"].items():
