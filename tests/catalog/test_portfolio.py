@@ -130,7 +130,7 @@ async def test_back_dating_is_for_admins_and_keeps_the_order(db: object) -> None
 
 
 async def test_the_state_kept_on_writes_is_the_replay_of_the_decisions(db: object) -> None:
-    """The pilot rows' state (read for the report as of now) equals the figures grouped from the decisions."""
+    """The state kept on writes (read for the report as of now) equals the replay, the grouping and the backfill."""
     await scenario()
     await seed_catalog(SEED_DIR, only_if_empty=False)
     as_of = datetime.now(UTC)
@@ -148,11 +148,7 @@ async def test_the_state_kept_on_writes_is_the_replay_of_the_decisions(db: objec
             (m[0], m[1], when(m[2])) if m else None for m in (latest_measure(kept[pilot_id]), latest_measure(row))
         )
         assert kept_measure == grouped_measure, row["slug"]
-
-
-async def test_the_migration_backfills_the_same_state(db: object) -> None:
-    await scenario()
-    await seed_catalog(SEED_DIR, only_if_empty=False)
+    # and the migration backfills the same state from the decisions
     kept = {r["id"]: dict(r) for r in await pilot_rows(datetime.now(UTC), from_state=True)}
     entries = {r["id"]: r["entered_at"] for r in await GateDecision.select(GateDecision.id, GateDecision.entered_at)}
     await Pilot.update(
@@ -165,7 +161,7 @@ async def test_the_migration_backfills_the_same_state(db: object) -> None:
         },
         force=True,
     )
-    await GateDecision.update({GateDecision.entered_at: None}, force=True)  # fmt: skip
+    await GateDecision.update({GateDecision.entered_at: None}, force=True)
     for statement in backfill_statements(isinstance(Pilot._meta.db, PostgresEngine)):
         await Pilot._meta.db.run_ddl(statement)
     assert {r["id"]: dict(r) for r in await pilot_rows(datetime.now(UTC), from_state=True)} == kept

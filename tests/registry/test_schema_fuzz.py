@@ -63,9 +63,14 @@ def fuzz_schema(fuzz_target: tuple[str, dict[str, str]]) -> Any:
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 def test_no_server_errors_and_answers_match_the_document(
-    fuzz_schema: Any, fuzz_target: tuple[str, dict[str, str]], mode: GenerationMode
+    request: pytest.FixtureRequest, fuzz_schema: Any, fuzz_target: tuple[str, dict[str, str]], mode: GenerationMode
 ) -> None:
-    """Every operation, with input that fits the document (positive) and input that breaks it (negative)."""
+    """Every operation, with input that fits the document (positive) and input that breaks it (negative).
+
+    Input that breaks the document is refused before any rule reads the database, so it runs on SQLite only.
+    """
+    if mode is GenerationMode.NEGATIVE and request.node.callspec.params.get("fuzz_target") == "postgres":
+        pytest.skip("negative input is refused before the database: checked once, on SQLite")
     _, admin = fuzz_target
     failures: list[str] = []
     operations = [result.ok() for result in fuzz_schema.get_all_operations()]
