@@ -45,7 +45,6 @@ class Gate(NamedTuple):
     stage: int
     decision: str
     decided_at: datetime
-    evidence: dict[str, Any] | None = None
     decided_by: str = ""
 
 
@@ -236,7 +235,5 @@ def health_of(
 def gates_of(rows: list[dict[str, Any]]) -> list[Gate]:
     """Gate rows (any source) as Gates, in decision order."""
     return [
-        Gate(int(r["stage"]), str(r["decision"]), when(r["decided_at"]), load_json(r.get("evidence")),
-             str(r.get("decided_by", "")))
-        for r in rows
-    ]  # fmt: skip
+        Gate(int(r["stage"]), str(r["decision"]), when(r["decided_at"]), str(r.get("decided_by", ""))) for r in rows
+    ]
