@@ -36,6 +36,8 @@ __all__ = [
     "SearchIndexState",
     "SearchLog",
     "SearchOutbox",
+    "Webhook",
+    "WebhookDelivery",
 ]
 
 
@@ -209,14 +211,63 @@ class OriginReach(Table):
 
 
 class JournalEntry(Table):
-    """Append-only record of every state change: who did what to which subject, when."""
+    """Append-only record of every state change: who did what to which subject, when.
+
+    `asset`, `pilot` and `team` say what the change concerns (the asset, the pilot: a gate's, an adoption's
+    adopting pilot, a publish's origin; the team owning the subject), so history reads by any of them use an
+    index instead of parsing subjects and payloads.
+    """
 
     id = Serial(primary_key=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
-    actor = Varchar(length=200)
+    actor = Varchar(length=200, index=True)
     action = Varchar(length=40, index=True)
     subject = Varchar(length=200, index=True)
     payload = JSONB(default={})
+    asset = Varchar(length=63, null=True, default=None, index=True)
+    pilot = Varchar(length=63, null=True, default=None, index=True)
+    team = Varchar(length=63, null=True, default=None, index=True)
+
+
+class Webhook(Table):
+    """A team's subscription to change events, delivered signed (Standard Webhooks) to `url`.
+
+    The signing secret is not stored: it is derived from the registry's webhook key and `secret_salt`, so a
+    copy of the database alone cannot forge deliveries.
+    """
+
+    id = Serial(primary_key=True)
+    team = Varchar(length=63, index=True)
+    url = Varchar(length=2000)
+    description = Text(default="")
+    events = Array(base_column=Varchar(length=40), default=list)
+    filters = JSONB(default={})  # {"asset", "kind", "tag", "owner"}: each optional, all must match
+    secret_salt = Varchar(length=64)
+    enabled = Boolean(default=True)
+    disabled_reason = Text(null=True, default=None)
+    consecutive_failures = Integer(default=0)
+    leased_until = Timestamptz(null=True, default=None)  # a delivery worker holds the subscription until then
+    created_by = Varchar(length=200)
+    created_at = Timestamptz(default=TimestamptzNow())
+    deleted_at = Timestamptz(null=True, default=None)
+
+
+class WebhookDelivery(Table):
+    """One event for one subscription: written with the change, sent after commit, in order per subscription."""
+
+    id = Serial(primary_key=True)
+    webhook = ForeignKey(references=Webhook, null=False, on_delete=OnDelete.restrict, index=True)
+    message_id = Varchar(length=64)  # `webhook-id`: the same when the message is redelivered
+    event = Varchar(length=40)
+    payload = JSONB()
+    created_at = Timestamptz(default=TimestamptzNow())
+    status = Varchar(length=16, default="pending", index=True)  # pending, delivered, failed (gave up)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    last_attempt_at = Timestamptz(null=True, default=None)
+    response_status = Integer(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    delivered_at = Timestamptz(null=True, default=None)
 
 
 class ApiToken(Table):
@@ -285,4 +336,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     SearchOutbox,
     SearchIndexState,
     SearchLog,
+    Webhook,
+    WebhookDelivery,
 )

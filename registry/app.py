@@ -26,10 +26,12 @@ from catalog.services.tokens import bootstrap_admin
 from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
 from registry.api.health import MetricsController, healthz, metrics_config, readyz
+from registry.api.history import DiffController, JournalController, LabelController
 from registry.api.native import ExportController, ImportController
 from registry.api.pilots import PilotController
 from registry.api.reports import ReportController
 from registry.api.search import SearchController
+from registry.api.webhooks import WebhookController
 from registry.auth import provide_actor, token_guard
 from registry.boundary import check_request
 from registry.errors import exception_handlers
@@ -39,6 +41,7 @@ from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
 from registry.web.pages import STATIC, TEMPLATES, WebController
+from registry.webhooks import DeliveryWorker
 from registry.write_priority import WritesFirst
 from search.errors import SearchError
 
@@ -105,6 +108,9 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
                 leader = ProcessLock(settings.data_dir / ".search-sync.lock")
                 tasks.append(asyncio.create_task(run_as_leader(sync, leader, stop), name="search-sync"))
             tasks.append(asyncio.create_task(search_log.run_forever(stop), name="search-log"))
+            if start_tasks:  # every process sends webhooks; subscriptions are leased to one at a time
+                deliveries = DeliveryWorker(settings)
+                tasks.append(asyncio.create_task(deliveries.run_forever(stop), name="webhook-delivery"))
             yield
         finally:
             stop.set()
@@ -122,7 +128,11 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             ImportController,
             ExportController,
             AdoptionController,
+            JournalController,
+            LabelController,
+            DiffController,
             SearchController,
+            WebhookController,
             ReportController,
             WebController,
             create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),

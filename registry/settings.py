@@ -59,6 +59,22 @@ class Settings(BaseSettings):
         default=60, ge=1, le=3650, description="days a graduated pilot has to publish an asset (extraction backlog)"
     )
     require_auth_for_reads: bool = False
+    webhook_key: SecretStr | None = Field(
+        default=None,
+        description="the key webhook signing secrets are derived from (every process of one registry needs the "
+        "same); default: a key generated once into the data dir",
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="allow webhook targets on loopback and private addresses (tests, closed networks)"
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="one delivery attempt's limit")
+    webhook_retry_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="first retry delay; it doubles on each failure"
+    )
+    webhook_retry_max_seconds: float = Field(default=300.0, gt=0, le=86400, description="the longest retry delay")
+    webhook_max_failures: int = Field(
+        default=20, ge=1, le=1000, description="consecutive failed attempts after which a subscription is disabled"
+    )
     # What the CLI's client commands talk to.
     url: str = "http://127.0.0.1:8000"
     token: SecretStr | None = None

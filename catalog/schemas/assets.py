@@ -40,6 +40,9 @@ class DeprecateRequest(StrictModel):
 
 class LabelRequest(StrictModel):
     version: SemVer
+    reason: str = Field(
+        default="", max_length=2000, description="why the label moves (kept in its history)", examples=["canary passed"]
+    )
 
 
 class VersionSummary(BaseModel):

@@ -30,6 +30,19 @@ _COLUMNS = (
     Adoption.retired_at,
     Adoption.retire_reason,
 )
+# What live warnings read: the version's and the asset's state now.
+_STATE = (
+    Adoption.asset.as_alias("asset_id"),
+    Adoption.version.yanked.as_alias("yanked"),
+    Adoption.version.yanked_reason.as_alias("yanked_reason"),
+    Adoption.version.yanked_at.as_alias("yanked_at"),
+    Adoption.version.major.as_alias("major"),
+    Adoption.version.minor.as_alias("minor"),
+    Adoption.version.patch.as_alias("patch"),
+    Adoption.asset.lifecycle.as_alias("lifecycle"),
+    Adoption.asset.successor.as_alias("successor"),
+    Adoption.asset.deprecated_at.as_alias("deprecated_at"),
+)
 
 
 def _out(row: dict[str, Any], warnings: list[str] | None = None) -> AdoptionOut:
@@ -112,6 +125,7 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             Asset.lifecycle,
             Asset.successor,
             Asset.latest_version,
+            Asset.owner,
             Asset.origin_pilot.as_alias("origin_id"),
             Asset.origin_pilot.slug.as_alias("origin"),
         ).where(Asset.slug == request.asset)
@@ -165,14 +179,8 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             )
             .first()
         )
-        warnings = []
-        if asset["lifecycle"] == "deprecated":
-            warnings.append(
-                f"{request.asset} is deprecated"
-                + (f"; move to its successor {asset['successor']}" if asset["successor"] else "")
-            )
-        if existing is not None:
-            return _out(dict(existing), warnings)
+        if existing is not None:  # the same active adoption: a no-op
+            return await get_adoption(existing["id"])
         seen_before = await Adoption.exists().where((Adoption.asset == asset["id"]) & (Adoption.pilot == pilot["id"]))
         reach = (Adoption.origin_pilot == asset["origin_id"]) & (Adoption.pilot == pilot["id"])
         reached_before = await Adoption.exists().where(reach)
@@ -208,9 +216,11 @@ async def record_adoption(request: AdoptionRequest, actor: Actor, *, at: datetim
             actor,
             {"adoption": new_id, "pilot": request.pilot, "mode": request.mode, "hours_saved": request.hours_saved},
             at,
+            team=asset["owner"],
+            pilot=request.pilot,
         )
         await enqueue_search(request.asset, "adoption")
-    return await get_adoption(new_id, warnings)
+    return await get_adoption(new_id)
 
 
 @writes
@@ -231,6 +241,7 @@ async def retire_adoption(
             Adoption.select(
                 *_COLUMNS,
                 Adoption.pilot.team.as_alias("team"),
+                Adoption.asset.owner.as_alias("owner"),
                 Adoption.asset.as_alias("asset_id"),
                 Adoption.pilot.as_alias("pilot_id"),
                 Adoption.origin_pilot.as_alias("origin_id"),
@@ -252,8 +263,10 @@ async def retire_adoption(
             "adoption.retire",
             f"asset:{row['asset']}@{row['version']}",
             actor,
-            {"adoption": adoption_id, "reason": request.reason},
+            {"adoption": adoption_id, "pilot": row["pilot"], "reason": request.reason},
             at,
+            team=row["owner"],
+            pilot=row["pilot"],
         )
         await enqueue_search(row["asset"], "adoption")
     return await get_adoption(adoption_id)
@@ -279,11 +292,48 @@ async def _stop_stretches(row: dict[str, Any], at: datetime) -> None:
         )
 
 
+async def _newer(rows: list[dict[str, Any]]) -> dict[int, list[tuple[int, int, int, str]]]:
+    """Per asset, its usable releases (not yanked, no pre-release) as (major, minor, patch, version)."""
+    ids = list({r["asset_id"] for r in rows if r["retired_at"] is None})
+    if not ids:
+        return {}
+    releases: dict[int, list[tuple[int, int, int, str]]] = {}
+    found = await AssetVersion.select(
+        AssetVersion.asset, AssetVersion.major, AssetVersion.minor, AssetVersion.patch, AssetVersion.version
+    ).where(AssetVersion.asset.is_in(ids) & (AssetVersion.yanked == False) & (AssetVersion.prerelease == ""))  # noqa: E712
+    for v in found:
+        releases.setdefault(v["asset"], []).append((v["major"], v["minor"], v["patch"], v["version"]))
+    return releases
+
+
+def _warnings(row: dict[str, Any], releases: list[tuple[int, int, int, str]]) -> list[str]:
+    """What an active adoption should know now (not what was true when it was recorded)."""
+    if row["retired_at"] is not None:
+        return []
+    coordinate = f"{row['asset']}@{row['version']}"
+    warnings = []
+    if row["yanked"]:
+        since = f" on {utc(row['yanked_at']).date().isoformat()}" if row["yanked_at"] else ""
+        warnings.append(f"{coordinate} was yanked{since} ({row['yanked_reason']}); move to another version")
+    if row["lifecycle"] == "deprecated":
+        since = f" on {utc(row['deprecated_at']).date().isoformat()}" if row["deprecated_at"] else ""
+        successor = f"; move to its successor {row['successor']}" if row["successor"] else ""
+        warnings.append(f"{row['asset']} was deprecated{since}{successor}")
+    mine = (row["major"], row["minor"], row["patch"])
+    newer = [r for r in releases if r[0] == row["major"] and r[:3] > mine]
+    if newer:
+        warnings.append(f"{row['asset']} {max(newer)[3]} is available (same major version: no breaking change)")
+    return warnings
+
+
 async def get_adoption(adoption_id: int, warnings: list[str] | None = None) -> AdoptionOut:
-    row = await Adoption.select(*_COLUMNS).where(Adoption.id == adoption_id).first()
+    """One adoption with its warnings as of now (plus `warnings` the caller adds)."""
+    row = await Adoption.select(*_COLUMNS, *_STATE).where(Adoption.id == adoption_id).first()
     if row is None:
         raise _not_found(adoption_id)
-    return _out(dict(row), warnings)
+    releases = await _newer([row])
+    live = _warnings(row, releases.get(row["asset_id"], []))
+    return _out(dict(row), list(dict.fromkeys([*(warnings or []), *live])))
 
 
 async def list_adoptions(
@@ -299,8 +349,10 @@ async def list_adoptions(
         conditions.append(Adoption.retired_at.is_null())
     elif active is False:
         conditions.append(Adoption.retired_at.is_not_null())
-    query, count = Adoption.select(*_COLUMNS), Adoption.count()
+    query, count = Adoption.select(*_COLUMNS, *_STATE), Adoption.count()
     for c in conditions:
         query, count = query.where(c), count.where(c)
     rows = await query.order_by(Adoption.adopted_at).order_by(Adoption.id).limit(limit).offset(offset)
-    return AdoptionPage(total=await count, items=[_out(dict(r)) for r in rows])
+    releases = await _newer(rows)
+    items = [_out(dict(r), _warnings(r, releases.get(r["asset_id"], []))) for r in rows]
+    return AdoptionPage(total=await count, items=items)

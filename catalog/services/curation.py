@@ -63,7 +63,9 @@ async def yank_version(
         await Asset.update({Asset.latest_version: await latest_version(asset["id"]), Asset.updated_at: at}).where(
             Asset.id == asset["id"]
         )
-        await record("version.yank", f"asset:{slug}@{version}", actor, {"reason": request.reason}, at)
+        await record(
+            "version.yank", f"asset:{slug}@{version}", actor, {"reason": request.reason}, at, team=asset["owner"]
+        )
         await enqueue_search(slug, "yank")
     return await get_version(slug, version)
 
@@ -104,7 +106,7 @@ async def deprecate_asset(
                 Asset.updated_at: at,
             }
         ).where(Asset.id == asset["id"])
-        await record("asset.deprecate", f"asset:{slug}", actor, request.model_dump(), at)
+        await record("asset.deprecate", f"asset:{slug}", actor, request.model_dump(), at, team=asset["owner"])
         await enqueue_search(slug, "deprecate")
     return await get_asset(slug)
 
@@ -121,9 +123,9 @@ async def move_label(
             f"{label!r} is not a valid label name",
             [FieldProblem("/label", "labels are 1-63 lowercase letters, digits and hyphens", "use e.g. 'production'")],
         )
-    at = at or now()
     async with write_transaction():
         asset = await asset_row(slug, actor)
+        at = at or now()  # taken under the asset's lock: moves of one label are journaled in time order
         row = await _version_row(asset, request.version)
         if row["yanked"]:
             raise Conflict(f"{slug}@{request.version} is yanked; a label cannot point at it", code="version-yanked")
@@ -145,19 +147,27 @@ async def move_label(
             "label.move",
             f"asset:{slug}",
             actor,
-            {"label": label, "from": current["version"] if current else None, "to": request.version},
+            {
+                "label": label,
+                "from": current["version"] if current else None,
+                "to": request.version,
+                "reason": request.reason,
+            },
             at,
+            team=asset["owner"],
         )
         await enqueue_search(slug, "label")
     return await get_asset(slug)
 
 
 @writes
-async def remove_label(slug: str, label: str, actor: Actor, *, at: datetime | None = None) -> AssetOut:
+async def remove_label(
+    slug: str, label: str, actor: Actor, *, reason: str = "", at: datetime | None = None
+) -> AssetOut:
     """Take a label off an asset (journaled with the version it pointed at)."""
-    at = at or now()
     async with write_transaction():
         asset = await asset_row(slug, actor)
+        at = at or now()
         key = f"{slug}:{label}"
         current = (
             await Label.select(Label.id, Label.version.version.as_alias("version")).where(Label.key == key).first()
@@ -165,6 +175,13 @@ async def remove_label(slug: str, label: str, actor: Actor, *, at: datetime | No
         if current is None:
             raise NotFound(f"{slug} has no label {label!r}", code="label-not-found")
         await Label.delete().where(Label.id == current["id"])
-        await record("label.remove", f"asset:{slug}", actor, {"label": label, "from": current["version"]}, at)
+        await record(
+            "label.remove",
+            f"asset:{slug}",
+            actor,
+            {"label": label, "from": current["version"], "reason": reason},
+            at,
+            team=asset["owner"],
+        )
         await enqueue_search(slug, "label")
     return await get_asset(asset["slug"])

@@ -44,5 +44,12 @@ async def set_deadline(
                  "set_at": at.isoformat()}  # fmt: skip
         deadlines[str(stage)] = after
         await Pilot.update({Pilot.deadlines: deadlines, Pilot.updated_at: at}).where(Pilot.id == pilot["id"])
-        await record("pilot.deadline", f"pilot:{slug}", actor, {"stage": stage, "before": before, "after": after}, at)
+        await record(
+            "pilot.deadline",
+            f"pilot:{slug}",
+            actor,
+            {"stage": stage, "before": before, "after": after},
+            at,
+            team=pilot["team"],
+        )
     return await get_pilot(slug, policy)

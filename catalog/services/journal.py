@@ -17,6 +17,7 @@ from piccolo.query.methods.select import Select
 
 from catalog.errors import ConcurrentWrite
 from catalog.schemas import Actor
+from catalog.services import events
 from catalog.tables import JournalEntry, SearchOutbox
 
 __all__ = ["enqueue_search", "for_update", "now", "record", "write_transaction"]
@@ -82,9 +83,29 @@ def for_update(query: Q) -> Q:
     return query
 
 
-async def record(action: str, subject: str, actor: Actor, payload: dict[str, Any], at: datetime) -> None:
-    """Journal one state change."""
-    await JournalEntry.insert(JournalEntry(at=at, actor=actor.label, action=action, subject=subject, payload=payload))
+async def record(
+    action: str,
+    subject: str,
+    actor: Actor,
+    payload: dict[str, Any],
+    at: datetime,
+    *,
+    team: str | None = None,
+    pilot: str | None = None,
+) -> None:
+    """Journal one state change, and queue its webhook deliveries in the same transaction.
+
+    `team` owns the subject; `pilot` is the pilot the change concerns when the subject does not name it (an
+    adoption's adopting pilot, a publish's origin pilot).
+    """
+    kind, _, name = subject.partition(":")
+    asset = name.partition("@")[0] if kind == "asset" else None
+    pilot = name if kind == "pilot" else pilot
+    entry = JournalEntry(
+        at=at, actor=actor.label, action=action, subject=subject, payload=payload, asset=asset, pilot=pilot, team=team
+    )
+    await JournalEntry.insert(entry)
+    await events.fan_out(entry)
 
 
 async def enqueue_search(asset_slug: str, reason: str) -> None:

@@ -102,7 +102,9 @@ async def _insert_pilot(request: PilotRequest, actor: Actor, at: datetime, exist
                 stage_entered_at=at,
             )
         )
-        await record("pilot.create", f"pilot:{request.slug}", actor, request.model_dump(mode="json"), at)
+        await record(
+            "pilot.create", f"pilot:{request.slug}", actor, request.model_dump(mode="json"), at, team=request.team
+        )
 
 
 @writes
@@ -120,7 +122,7 @@ async def update_pilot(
         if changes:
             values: dict[Any, Any] = {**changes, Pilot.updated_at: at}
             await Pilot.update(values).where(Pilot.slug == slug)
-            await record("pilot.update", f"pilot:{slug}", actor, changes, at)
+            await record("pilot.update", f"pilot:{slug}", actor, changes, at, team=pilot["team"])
     return await get_pilot(slug, policy)
 
 
@@ -257,6 +259,7 @@ async def decide_gate(
             actor,
             {"stage": request.stage, "decision": request.decision, "decided_by": request.decided_by},
             at,
+            team=pilot["team"],
         )
     return await get_pilot(slug, policy)
 

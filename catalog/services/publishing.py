@@ -307,6 +307,8 @@ async def _publish(
         actor,
         {"digest": digest, "kind": manifest.kind, "files": len(manifest.files), "depends_on": resolved},
         at,
+        team=manifest.owner,
+        pilot=manifest.origin_pilot,
     )
     await enqueue_search(manifest.slug, "publish")
     return PublishResult(

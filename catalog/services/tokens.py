@@ -51,6 +51,7 @@ async def _store(token: str, request: TokenRequest, actor: Actor, at: datetime) 
         actor,
         {"name": request.name, "team": request.team, "scopes": row.scopes},
         at,
+        team=request.team,
     )
     return await _row(token_id)
 
@@ -93,7 +94,9 @@ async def revoke_token(token_id: int, actor: Actor, *, at: datetime | None = Non
         if row["revoked_at"] is not None:
             raise Conflict(f"token {token_id} ({row['name']}) is already revoked", code="already-revoked")
         await ApiToken.update({ApiToken.revoked_at: at}).where(ApiToken.id == token_id)
-        await record("token.revoke", f"token:{token_id}", actor, {"name": row["name"], "team": row["team"]}, at)
+        await record(
+            "token.revoke", f"token:{token_id}", actor, {"name": row["name"], "team": row["team"]}, at, team=row["team"]
+        )
         row = await _row(token_id)
     return TokenOut(**_out(row))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -18,7 +18,6 @@ from catalog.schemas import (
     AssetPage,
     DeprecateRequest,
     Kind,
-    LabelRequest,
     Manifest,
     PublishResult,
     VersionOut,
@@ -26,7 +25,7 @@ from catalog.schemas import (
 )
 from catalog.services import assets, curation, publishing
 from catalog.services.publishing import file_bytes
-from registry.api.params import Label, Offset, Slug, Version
+from registry.api.params import Offset, Slug, Version
 
 __all__ = ["AssetController", "PublishRequest"]
 
@@ -126,13 +125,3 @@ class AssetController(Controller):
     @post("/{slug:str}/deprecate", opt={"scope": "publish"}, status_code=200, summary="Deprecate, naming a successor")
     async def deprecate(self, slug: Slug, data: JSONBody[DeprecateRequest], actor: NamedDependency[Actor]) -> AssetOut:
         return await curation.deprecate_asset(slug, data, actor)
-
-    @put("/{slug:str}/labels/{label:str}", opt={"scope": "publish"}, summary="Point a label at a version")
-    async def move_label(
-        self, slug: Slug, label: Label, data: JSONBody[LabelRequest], actor: NamedDependency[Actor]
-    ) -> AssetOut:
-        return await curation.move_label(slug, label, data, actor)
-
-    @delete("/{slug:str}/labels/{label:str}", opt={"scope": "publish"}, status_code=200, summary="Remove a label")
-    async def remove_label(self, slug: Slug, label: Label, actor: NamedDependency[Actor]) -> AssetOut:
-        return await curation.remove_label(slug, label, actor)

@@ -1,0 +1,322 @@
+"""Webhook subscriptions (a team's), their delivery log, and the bookkeeping the delivery worker does.
+
+A subscription is delivered in order: the worker leases it (so one worker at a time sends its events), sends
+its oldest pending delivery, and only then the next; a failure backs the subscription off as a whole. After
+`max_failures` failed attempts in a row it is disabled (journaled), and enabling it again resumes where it
+stopped. Nothing is deleted: a deleted subscription stops receiving and keeps its log.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+
+from catalog.errors import Conflict, NotFound, PermissionDenied
+from catalog.schemas import SYSTEM, Actor, DeliveryOut, DeliveryPage, NewWebhook, WebhookOut, WebhookRequest, utc
+from catalog.services.journal import now, record, write_transaction
+from catalog.tables import Webhook, WebhookDelivery
+from catalog.writer import writes
+
+__all__ = [
+    "Due",
+    "create_webhook",
+    "delete_webhook",
+    "deliveries",
+    "enable_webhook",
+    "get_webhook",
+    "lease_due",
+    "list_webhooks",
+    "mark_delivered",
+    "mark_failed",
+    "redeliver",
+    "release",
+    "signing_secret",
+]
+
+LEASE = timedelta(seconds=60)
+
+# Subscriptions whose oldest pending delivery is due and that no live worker holds; PostgreSQL skips rows
+# another worker is leasing right now, and the outer check keeps two leases from overlapping.
+_LEASE = (
+    "UPDATE webhook SET leased_until = {} WHERE (leased_until IS NULL OR leased_until < {}) AND id IN ("
+    "SELECT w.id FROM webhook w WHERE w.enabled AND w.deleted_at IS NULL "
+    "AND (w.leased_until IS NULL OR w.leased_until < {}) AND w.id IN ("
+    "SELECT d.webhook FROM webhook_delivery d WHERE d.status = 'pending' AND d.next_attempt_at <= {} "
+    "AND d.id = (SELECT MIN(e.id) FROM webhook_delivery e WHERE e.webhook = d.webhook AND e.status = 'pending')"
+    ") ORDER BY w.id LIMIT {}) RETURNING id"
+)
+_LEASE_SKIP_LOCKED = _LEASE.replace("LIMIT {})", "LIMIT {} FOR UPDATE SKIP LOCKED)")
+
+
+def signing_secret(key: bytes, webhook_id: int, salt: str) -> str:
+    """The subscription's Standard Webhooks secret, derived from the registry's key (never stored)."""
+    digest = hmac.new(key, f"webhook:{webhook_id}:{salt}".encode(), hashlib.sha256).digest()
+    return "whsec_" + base64.b64encode(digest).decode()
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _out(row: dict[str, Any]) -> WebhookOut:
+    pending = await WebhookDelivery.count().where(
+        (WebhookDelivery.webhook == row["id"]) & (WebhookDelivery.status == "pending")
+    )
+    return WebhookOut(
+        id=row["id"],
+        team=row["team"],
+        url=row["url"],
+        events=list(row["events"]),
+        filters=_json(row["filters"]) or {},
+        description=row["description"],
+        enabled=row["enabled"] and row["deleted_at"] is None,
+        disabled_reason="deleted" if row["deleted_at"] is not None else row["disabled_reason"],
+        consecutive_failures=row["consecutive_failures"],
+        pending=pending,
+        created_by=row["created_by"],
+        created_at=utc(row["created_at"]),
+    )
+
+
+async def _row(webhook_id: int, viewer: Actor) -> dict[str, Any]:
+    """A live subscription the viewer's team owns (admin: any)."""
+    row = await Webhook.select().where((Webhook.id == webhook_id) & Webhook.deleted_at.is_null()).first()
+    if row is None:
+        raise NotFound(f"no webhook has id {webhook_id}", code="webhook-not-found")
+    if not viewer.may_act_for(row["team"]):
+        raise PermissionDenied(
+            f"webhook {webhook_id} belongs to team {row['team']!r}; your token is for team {viewer.team!r}"
+        )
+    return dict(row)
+
+
+@writes
+async def create_webhook(
+    request: WebhookRequest, actor: Actor, key: bytes, *, at: datetime | None = None
+) -> NewWebhook:
+    """Subscribe the actor's team; the signing secret is in the answer and nowhere else."""
+    at = at or now()
+    salt = secrets.token_hex(16)
+    filters = request.filters.model_dump(exclude_none=True)
+    async with write_transaction():
+        inserted = await Webhook.insert(
+            Webhook(
+                team=actor.team,
+                url=request.url,
+                description=request.description,
+                events=sorted(set(request.events)),
+                filters=filters,
+                secret_salt=salt,
+                created_by=actor.label,
+                created_at=at,
+            )
+        )
+        webhook_id = inserted[0]["id"]
+        detail = {"webhook": webhook_id, "url": request.url, "events": sorted(set(request.events)), "filters": filters}
+        await record("webhook.create", f"webhook:{webhook_id}", actor, detail, at, team=actor.team)
+        out = await _out(await _row(webhook_id, actor))
+    return NewWebhook(**out.model_dump(), secret=signing_secret(key, webhook_id, salt))
+
+
+async def list_webhooks(viewer: Actor) -> list[WebhookOut]:
+    """The viewer's team's subscriptions (admin: every team's), deleted ones left out."""
+    query = Webhook.select().where(Webhook.deleted_at.is_null()).order_by(Webhook.id)
+    if not viewer.is_admin:
+        query = query.where(Webhook.team == viewer.team)
+    return [await _out(dict(r)) for r in await query]
+
+
+async def get_webhook(webhook_id: int, viewer: Actor) -> WebhookOut:
+    return await _out(await _row(webhook_id, viewer))
+
+
+@writes
+async def delete_webhook(webhook_id: int, actor: Actor, *, at: datetime | None = None) -> WebhookOut:
+    """Stop a subscription; its delivery log stays readable for the admin."""
+    at = at or now()
+    async with write_transaction():
+        row = await _row(webhook_id, actor)
+        await Webhook.update({Webhook.deleted_at: at, Webhook.enabled: False}).where(Webhook.id == webhook_id)
+        await record("webhook.delete", f"webhook:{webhook_id}", actor, {"url": row["url"]}, at, team=row["team"])
+        row.update(deleted_at=at, enabled=False)
+    return await _out(row)
+
+
+@writes
+async def enable_webhook(webhook_id: int, actor: Actor, *, at: datetime | None = None) -> WebhookOut:
+    """Turn a disabled subscription back on: what is pending is sent now, in order."""
+    at = at or now()
+    async with write_transaction():
+        row = await _row(webhook_id, actor)
+        if row["enabled"]:
+            raise Conflict(f"webhook {webhook_id} is already enabled", code="already-enabled")
+        await Webhook.update(
+            {Webhook.enabled: True, Webhook.disabled_reason: None, Webhook.consecutive_failures: 0}
+        ).where(Webhook.id == webhook_id)
+        await WebhookDelivery.update({WebhookDelivery.next_attempt_at: at}).where(
+            (WebhookDelivery.webhook == webhook_id) & (WebhookDelivery.status == "pending")
+        )
+        await record("webhook.enable", f"webhook:{webhook_id}", actor, {}, at, team=row["team"])
+    return await get_webhook(webhook_id, actor)
+
+
+def _delivery(row: dict[str, Any]) -> DeliveryOut:
+    return DeliveryOut(
+        id=row["id"],
+        webhook=row["webhook"],
+        message_id=row["message_id"],
+        event=row["event"],
+        status=row["status"],
+        attempts=row["attempts"],
+        created_at=utc(row["created_at"]),
+        next_attempt_at=utc(row["next_attempt_at"]) if row["status"] == "pending" else None,
+        last_attempt_at=utc(row["last_attempt_at"]) if row["last_attempt_at"] else None,
+        response_status=row["response_status"],
+        last_error=row["last_error"],
+        delivered_at=utc(row["delivered_at"]) if row["delivered_at"] else None,
+        payload=_json(row["payload"]),
+    )
+
+
+async def deliveries(
+    webhook_id: int, viewer: Actor, *, status: str | None = None, limit: int = 50, offset: int = 0
+) -> DeliveryPage:
+    """The subscription's delivery log, newest first."""
+    await _row(webhook_id, viewer)
+    query, count = WebhookDelivery.select(), WebhookDelivery.count()
+    condition: Any = WebhookDelivery.webhook == webhook_id
+    if status:
+        condition &= WebhookDelivery.status == status
+    rows = await query.where(condition).order_by(WebhookDelivery.id, ascending=False).limit(limit).offset(offset)
+    return DeliveryPage(total=await count.where(condition), items=[_delivery(dict(r)) for r in rows])
+
+
+@writes
+async def redeliver(webhook_id: int, delivery_id: int, actor: Actor, *, at: datetime | None = None) -> DeliveryOut:
+    """Send an event again (same `webhook-id`, so receivers can tell), after whatever is pending."""
+    at = at or now()
+    async with write_transaction():
+        hook = await _row(webhook_id, actor)
+        row = (
+            await WebhookDelivery.select()
+            .where((WebhookDelivery.id == delivery_id) & (WebhookDelivery.webhook == webhook_id))
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"webhook {webhook_id} has no delivery {delivery_id}", code="delivery-not-found")
+        again = WebhookDelivery(
+            webhook=webhook_id,
+            message_id=row["message_id"],
+            event=row["event"],
+            payload=_json(row["payload"]),
+            created_at=at,
+            next_attempt_at=at,
+        )
+        await WebhookDelivery.insert(again)
+        detail = {"delivery": delivery_id, "redelivery": again.id, "event": row["event"]}
+        await record("webhook.redeliver", f"webhook:{webhook_id}", actor, detail, at, team=hook["team"])
+    found = await WebhookDelivery.select().where(WebhookDelivery.id == again.id).first()
+    return _delivery(dict(found or {}))
+
+
+@dataclass(frozen=True)
+class Due:
+    """A leased subscription and its oldest pending delivery."""
+
+    webhook_id: int
+    url: str
+    secret_salt: str
+    delivery_id: int
+    message_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def lease_due(limit: int = 20) -> list[int]:
+    """Lease subscriptions whose oldest pending delivery is due (each is worked by one worker at a time)."""
+    at = now()
+    sql = _LEASE_SKIP_LOCKED if isinstance(Webhook._meta.db, PostgresEngine) else _LEASE
+    async with write_transaction():
+        rows = await Webhook.raw(sql, at + LEASE, at, at, at, limit)
+    return sorted(r["id"] for r in rows)
+
+
+async def next_due(webhook_id: int) -> Due | None:
+    """The leased subscription's oldest pending delivery, if it is due and the subscription still enabled."""
+    hook = (
+        await Webhook.select(Webhook.url, Webhook.secret_salt, Webhook.enabled, Webhook.deleted_at)
+        .where(Webhook.id == webhook_id)
+        .first()
+    )
+    if hook is None or not hook["enabled"] or hook["deleted_at"] is not None:
+        return None
+    head = (
+        await WebhookDelivery.select()
+        .where((WebhookDelivery.webhook == webhook_id) & (WebhookDelivery.status == "pending"))
+        .order_by(WebhookDelivery.id)
+        .first()
+    )
+    if head is None or utc(head["next_attempt_at"]) > now():
+        return None
+    return Due(webhook_id, hook["url"], hook["secret_salt"], head["id"], head["message_id"],
+               _json(head["payload"]), head["attempts"])  # fmt: skip
+
+
+async def mark_delivered(due: Due, response_status: int) -> None:
+    at = now()
+    async with write_transaction():
+        await WebhookDelivery.update(
+            {
+                WebhookDelivery.status: "delivered",
+                WebhookDelivery.attempts: due.attempts + 1,
+                WebhookDelivery.last_attempt_at: at,
+                WebhookDelivery.delivered_at: at,
+                WebhookDelivery.response_status: response_status,
+                WebhookDelivery.last_error: None,
+            }
+        ).where(WebhookDelivery.id == due.delivery_id)
+        await Webhook.update({Webhook.consecutive_failures: 0, Webhook.leased_until: at + LEASE}).where(
+            Webhook.id == due.webhook_id
+        )
+
+
+async def mark_failed(due: Due, error: str, response_status: int | None, delay: timedelta, max_failures: int) -> bool:
+    """Record a failed attempt and back off; returns True when the subscription was disabled for it."""
+    at = now()
+    async with write_transaction():
+        await WebhookDelivery.update(
+            {
+                WebhookDelivery.attempts: due.attempts + 1,
+                WebhookDelivery.last_attempt_at: at,
+                WebhookDelivery.next_attempt_at: at + delay,
+                WebhookDelivery.response_status: response_status,
+                WebhookDelivery.last_error: error[:2000],
+            }
+        ).where(WebhookDelivery.id == due.delivery_id)
+        hook = (
+            await Webhook.select(Webhook.consecutive_failures, Webhook.team).where(Webhook.id == due.webhook_id).first()
+        )
+        failures = (hook["consecutive_failures"] if hook else 0) + 1
+        disable = failures >= max_failures
+        changes: dict[Any, Any] = {Webhook.consecutive_failures: failures}
+        if disable:
+            reason = f"{failures} failed attempts in a row; last: {error[:300]}"
+            changes |= {Webhook.enabled: False, Webhook.disabled_reason: reason}
+        await Webhook.update(changes).where(Webhook.id == due.webhook_id)
+        if disable and hook is not None:
+            await record("webhook.disable", f"webhook:{due.webhook_id}", SYSTEM, {"reason": reason}, at,
+                         team=hook["team"])  # fmt: skip
+    return disable
+
+
+async def release(webhook_id: int) -> None:
+    """Give the lease back (the next round may pick the subscription again)."""
+    await Webhook.update({Webhook.leased_until: None}).where(Webhook.id == webhook_id)

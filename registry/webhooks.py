@@ -1,0 +1,185 @@
+"""Sending webhooks: the signing key, the target check, and the delivery worker.
+
+Deliveries are rows written with the change (the outbox in `catalog.services.webhooks`); this worker sends
+them after commit, signed the Standard Webhooks way, at least once and in order per subscription, backing
+off while a receiver fails. Targets are checked when subscribed and again before each attempt (a name may
+resolve elsewhere later): loopback, private, link-local and other non-public addresses are refused unless
+the operator allows them, so a webhook cannot reach into the registry's own network. Redirects are not
+followed for the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from standardwebhooks.webhooks import Webhook as Signer
+
+from catalog.errors import FieldProblem, InvalidInput
+from catalog.services import webhooks
+from registry.settings import Settings
+
+__all__ = ["DeliveryWorker", "TargetRefused", "check_target", "webhook_key"]
+
+log = logging.getLogger("registry.webhooks")
+USER_AGENT = "platform-asset-registry-webhooks/1"
+
+
+def webhook_key(settings: Settings) -> bytes:
+    """REGISTRY_WEBHOOK_KEY, or a key generated once into the data dir (readable by the owner only)."""
+    if settings.webhook_key is not None:
+        return settings.webhook_key.get_secret_value().encode()
+    path = Path(settings.data_dir) / ".webhook-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(base64.b64encode(secrets.token_bytes(32)).decode())
+    return path.read_text().strip().encode()
+
+
+class TargetRefused(Exception):
+    """The URL may not receive webhooks (scheme, or an address inside the registry's network)."""
+
+
+async def _addresses(host: str, port: int) -> set[str]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as err:
+        raise TargetRefused(f"{host} does not resolve ({err})") from err
+    return {str(info[4][0]) for info in infos}
+
+
+async def check_target(url: str, allow_private: bool) -> None:
+    """Refuse what must not receive webhooks: other schemes, credentials in the URL, non-public addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetRefused("only http and https URLs with a host can receive webhooks")
+    if parts.username or parts.password:
+        raise TargetRefused("put no credentials in the URL; verify the signature instead")
+    if allow_private:
+        return
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as err:
+        raise TargetRefused(f"the port is not valid ({err})") from err
+    for address in await _addresses(parts.hostname, port):
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise TargetRefused(
+                f"{parts.hostname} resolves to {address}, a loopback, private or reserved address; webhooks go to "
+                "public addresses only (an operator can allow others with REGISTRY_WEBHOOK_ALLOW_PRIVATE=true)"
+            )
+
+
+async def checked_url(url: str, allow_private: bool) -> str:
+    """`check_target` as a 422 on the `url` field, for subscriptions."""
+    try:
+        await check_target(url, allow_private)
+    except TargetRefused as err:
+        raise InvalidInput(
+            f"this URL cannot receive webhooks: {err}",
+            [FieldProblem("/url", str(err), "give a public http(s) URL of a service that accepts POSTs")],
+            code="webhook-target-refused",
+        ) from err
+    return url
+
+
+class DeliveryWorker:
+    """Leases subscriptions with due deliveries and sends them, oldest first, one subscription per task."""
+
+    def __init__(self, settings: Settings, *, idle_seconds: float = 0.5, per_round: int = 50) -> None:
+        self.key = webhook_key(settings)
+        self.allow_private = settings.webhook_allow_private
+        self.retry = settings.webhook_retry_seconds
+        self.retry_max = settings.webhook_retry_max_seconds
+        self.max_failures = settings.webhook_max_failures
+        self.timeout = settings.webhook_timeout_seconds
+        self.idle_seconds = idle_seconds
+        self.per_round = per_round
+
+    def delay(self, attempts: int) -> timedelta:
+        """Before attempt n + 1: retry, 2 x retry, 4 x retry ... capped."""
+        return timedelta(seconds=min(self.retry * 2 ** min(attempts, 30), self.retry_max))
+
+    async def send(self, client: httpx.AsyncClient, due: webhooks.Due) -> tuple[int | None, str | None]:
+        """One attempt: (status, error); no error means the receiver took it (2xx)."""
+        try:
+            await check_target(due.url, self.allow_private)
+        except TargetRefused as err:
+            return None, str(err)
+        body = json.dumps(due.payload, separators=(",", ":"), ensure_ascii=False)
+        stamp = datetime.now(UTC)
+        secret = webhooks.signing_secret(self.key, due.webhook_id, due.secret_salt)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": due.message_id,
+            "webhook-timestamp": str(int(stamp.timestamp())),
+            "webhook-signature": Signer(secret).sign(due.message_id, stamp, body),
+        }
+        try:
+            async with client.stream("POST", due.url, content=body.encode(), headers=headers) as response:
+                status = response.status_code
+        except httpx.HTTPError as err:
+            return None, f"{type(err).__name__}: {err}"
+        if 200 <= status < 300:
+            return status, None
+        return status, f"the receiver answered {status}"
+
+    async def work(self, client: httpx.AsyncClient, webhook_id: int) -> int:
+        """Send one leased subscription's due deliveries in order; stop at the first failure."""
+        sent = 0
+        try:
+            while sent < self.per_round and (due := await webhooks.next_due(webhook_id)) is not None:
+                status, error = await self.send(client, due)
+                if error is None:
+                    await webhooks.mark_delivered(due, status or 200)
+                    sent += 1
+                    continue
+                disabled = await webhooks.mark_failed(due, error, status, self.delay(due.attempts), self.max_failures)
+                log.warning("webhook %d delivery %d failed: %s%s", webhook_id, due.delivery_id, error,
+                            " (subscription disabled)" if disabled else "")  # fmt: skip
+                break
+        finally:
+            await webhooks.release(webhook_id)
+        return sent
+
+    async def run_once(self, client: httpx.AsyncClient) -> int:
+        """One round over every subscription with something due; returns the deliveries that went out."""
+        leased = await webhooks.lease_due()
+        if not leased:
+            return 0
+        done = await asyncio.gather(*(self.work(client, w) for w in leased), return_exceptions=True)
+        for result in done:
+            if isinstance(result, BaseException):
+                log.error("webhook delivery round failed", exc_info=result)
+        return sum(r for r in done if isinstance(r, int))
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """The worker loop; it survives database hiccups (logged) and stops between rounds."""
+        async with self.client() as client:
+            while not stop.is_set():
+                try:
+                    sent = await self.run_once(client)
+                except Exception:
+                    log.exception("webhook delivery round failed")
+                    sent = 0
+                if not sent:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.idle_seconds)
