@@ -76,13 +76,12 @@ def matches(filters: dict[str, Any], asset: dict[str, Any] | None, team: str | N
 
 
 async def fan_out(entry: JournalEntry) -> int:
-    """Queue one delivery per enabled subscription the entry's events match; returns how many."""
+    """Queue one delivery per live subscription the entry's events match; returns how many."""
     types = event_types_of(entry.action, _filters(entry.payload))
     if not types:
         return 0
-    hooks = await Webhook.select(Webhook.id, Webhook.events, Webhook.filters).where(
-        (Webhook.enabled == True) & Webhook.deleted_at.is_null()  # noqa: E712 (a SQL expression)
-    )
+    # Disabled subscriptions keep queueing: enabling one again sends what happened meanwhile, in order.
+    hooks = await Webhook.select(Webhook.id, Webhook.events, Webhook.filters).where(Webhook.deleted_at.is_null())
     wanted = [h for h in hooks if set(h["events"]) & set(types)]
     if not wanted:
         return 0

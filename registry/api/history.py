@@ -93,7 +93,7 @@ class JournalController(Controller):
         by: Annotated[
             str | None,
             QueryParameter(
-                query="actor",
+                name="actor",
                 max_length=200,
                 description="team/name of a token, or a team (every token of it)",
             ),
@@ -172,7 +172,7 @@ class DiffController(Controller):
     async def diff(
         self,
         slug: Slug,
-        from_version: Annotated[str, QueryParameter(query="from", min_length=1, max_length=100)],
-        to_version: Annotated[str, QueryParameter(query="to", min_length=1, max_length=100)],
+        from_version: Annotated[str, QueryParameter(name="from", min_length=1, max_length=100)],
+        to_version: Annotated[str, QueryParameter(name="to", min_length=1, max_length=100)],
     ) -> VersionDiff:
         return await diffs.diff_versions(slug, from_version, to_version)
