@@ -19,6 +19,7 @@ __all__ = ["MAX_DIFF_BYTES", "diff_versions"]
 
 MAX_DIFF_BYTES = 1_000_000  # larger text files are compared by digest only (a line diff of them helps nobody)
 Change = Literal["added", "removed", "changed", "unchanged"]
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{[^{}]*\}")  # mustache/jinja/f-string delimiters
 _NOT_COMPARED = {"version", "files", "changelog"}  # the version itself; files are diffed on their own
 
 
@@ -65,12 +66,13 @@ def _variables(spec: dict[str, Any]) -> set[str]:
 def template_lines(before: dict[str, Any], after: dict[str, Any]) -> list[TemplateLine]:
     """The prompt's template (or messages) diffed by line, each line with the variables it uses."""
     names = _variables(before) | _variables(after)
-    pattern = (
+    word = (
         re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b") if names else None
     )
 
     def line(op: Any, text: str) -> TemplateLine:
-        used = sorted(set(pattern.findall(text))) if pattern else []
+        inside = " ".join(_PLACEHOLDER.findall(text))  # only names inside template delimiters are variables
+        used = sorted(set(word.findall(inside))) if word and inside else []
         return TemplateLine(op=op, text=text, variables=used)
 
     a, b = _prompt_text(before).splitlines(), _prompt_text(after).splitlines()

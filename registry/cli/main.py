@@ -20,9 +20,11 @@ from catalog.errors import CatalogError
 from catalog.manifests import MANIFEST_NAME, find_manifests, load_manifest, publish_order
 from catalog.schemas import KINDS, SCOPES, SYSTEM, TokenRequest
 from registry.cli.client import ApiError, RegistryClient, describe_problem
+from registry.cli.history import diff, label, log
 from registry.cli.native import export_cmd, import_cmd
 from registry.cli.pull import pull
 from registry.cli.reports import report
+from registry.cli.webhooks import webhook
 from registry.settings import Settings
 from search.errors import SearchError
 
@@ -550,6 +552,10 @@ cli.add_command(pull)
 cli.add_command(report)
 cli.add_command(import_cmd)
 cli.add_command(export_cmd)
+cli.add_command(log)
+cli.add_command(diff)
+cli.add_command(label)
+cli.add_command(webhook)
 
 if __name__ == "__main__":
     cli()
