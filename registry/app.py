@@ -40,6 +40,7 @@ from registry.openapi import document_errors
 from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
+from registry.web.history_pages import HistoryPages
 from registry.web.pages import STATIC, TEMPLATES, WebController
 from registry.webhooks import DeliveryWorker
 from registry.write_priority import WritesFirst
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             WebhookController,
             ReportController,
             WebController,
+            HistoryPages,
             create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
             healthz,
             readyz,

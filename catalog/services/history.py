@@ -49,6 +49,7 @@ class JournalQuery:
     pilot: str | None = None
     actor: str | None = None  # "team/name" exactly, or a team: every token of it
     team: str | None = None
+    kind: str | None = None  # changes to assets of this kind
     actions: tuple[str, ...] = ()  # "label.move", or a family: "label"
     since: datetime | None = None
     until: datetime | None = None
@@ -94,6 +95,8 @@ def _conditions(query: JournalQuery, viewer: Actor | None) -> list[Any]:
         conditions.append(JournalEntry.pilot == query.pilot)
     if query.team:
         conditions.append(JournalEntry.team == query.team)
+    if query.kind:
+        conditions.append(JournalEntry.asset.is_in(Asset.select(Asset.slug).where(Asset.kind == query.kind)))
     if query.actor:
         exact = "/" in query.actor
         conditions.append(JournalEntry.actor == query.actor if exact else JournalEntry.actor.like(f"{query.actor}/%"))

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from catalog.errors import FieldProblem, InvalidInput
-from catalog.schemas import Actor, AssetOut, JournalPage, LabelAt, LabelMove, LabelRequest, VersionDiff
+from catalog.schemas import Actor, AssetOut, JournalPage, Kind, LabelAt, LabelMove, LabelRequest, VersionDiff
 from catalog.services import curation, diffs, history
 from registry.api.params import MAX_ID, Label, Slug
 from registry.api.reports import parse_instant
@@ -45,7 +45,7 @@ def _actor(value: str | None) -> str | None:
     return value
 
 
-def _cursor(value: str | None) -> history.Cursor | None:
+def parse_cursor(value: str | None) -> history.Cursor | None:
     if value is None:
         return None
     found = _CURSOR.match(value)
@@ -99,6 +99,7 @@ class JournalController(Controller):
             ),
         ] = None,
         team: Annotated[str | None, QueryParameter(pattern=_SLUG, description="changes to what this team owns")] = None,
+        kind: Annotated[Kind | None, QueryParameter(description="changes to assets of this kind")] = None,
         action: Annotated[
             list[str] | None,
             QueryParameter(description="repeatable: an action (label.move) or a family (label)"),
@@ -116,11 +117,12 @@ class JournalController(Controller):
             pilot=pilot,
             actor=_actor(by),
             team=team,
+            kind=kind,
             actions=_actions(action or []),
             since=parse_instant(since, "since"),
             until=parse_instant(until, "until"),
         )
-        return await history.journal_page(query, viewer(request), cursor=_cursor(cursor), limit=limit)
+        return await history.journal_page(query, viewer(request), cursor=parse_cursor(cursor), limit=limit)
 
 
 class LabelController(Controller):

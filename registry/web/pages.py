@@ -20,12 +20,13 @@ from catalog.errors import NotFound
 from catalog.native.exporting import default_format
 from catalog.schemas import template_variables
 from catalog.schemas.portfolio import PortfolioPolicy
-from catalog.services import adoption, assets, pilots
+from catalog.services import adoption, assets, diffs, pilots
 from catalog.services.pilots import STAGE_NAMES
 from catalog.services.portfolio import portfolio_report
 from catalog.services.reports import reuse_report
 from registry.api.reports import parse_instant
 from registry.api.search import provide_search_query
+from registry.web.history_pages import CHANGE_ACTIONS, activity, describe, label_moves, previous_version
 from search.errors import SearchError
 from search.interfaces import SearchQuery, SearchResult
 from search.starter_kit import starter_kit
@@ -112,6 +113,9 @@ async def _asset_page(slug: str, wanted: str | None) -> Template:
         {"role": m["role"], "html": marked_template(m["content"], spec.get("template_format", "mustache"))}
         for m in spec.get("messages") or []
     ]
+    order = [v.version for v in reversed(asset.versions)]
+    before = previous_version(order, version.version) if version and wanted else None
+    changes = await diffs.diff_versions(slug, before, version.version) if before and version else None
     return Template(
         template_name="asset.html",
         context={
@@ -126,6 +130,11 @@ async def _asset_page(slug: str, wanted: str | None) -> Template:
             "variables": sorted(variables),
             "pinned": wanted is not None,
             "native_format": default_format(asset.kind, spec) if version else None,
+            "changes": changes,
+            "activity": await activity(asset=slug),
+            "label_moves": await label_moves(slug, [label.name for label in asset.labels]),
+            "describe": describe,
+            "action_labels": CHANGE_ACTIONS,
         },
     )
 
@@ -221,9 +230,13 @@ class WebController(Controller):
             pilot = await pilots.get_pilot(slug, policy)
         except NotFound as err:
             raise NotFoundException(detail=err.detail) from err
+        adopted = (await adoption.list_adoptions(pilot=slug, limit=1000)).items
         return Template(
-            template_name="pilot.html", context={"section": "pilots", "pilot": pilot, "stages": STAGE_NAMES}
-        )
+            template_name="pilot.html",
+            context={"section": "pilots", "pilot": pilot, "stages": STAGE_NAMES, "activity": await activity(pilot=slug),
+                     "warnings": {a.id: a.warnings for a in adopted}, "describe": describe,
+                     "action_labels": CHANGE_ACTIONS},
+        )  # fmt: skip
 
     @get("/reports/reuse", name="report-page")
     async def report_page(self, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> Template:

@@ -7,8 +7,11 @@ import io
 import tarfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+from xml.etree import ElementTree
 
 from playwright.sync_api import Page, expect
+
+from tests.web.conftest import ARTIFACTS
 
 SEED = Path(__file__).resolve().parents[2] / "seed_assets" / "assets"
 
@@ -149,3 +152,52 @@ def test_the_portfolio_page_shows_what_waiting_costs(page: Page, live_url: str) 
     expect(page.locator("#health-banner")).to_contain_text("Circling at gate 2")
     page.goto(live_url + "/pilots?health=circling")
     expect(page.locator("table tbody tr")).to_have_count(1)
+
+
+def test_what_changed_filters_pages_and_has_a_feed(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/changes")
+    expect(page).to_have_title("What changed · Platform asset registry")
+    rows = page.locator("table.activity tbody tr")
+    expect(rows).to_have_count(50)
+    page.select_option("select[name=action]", "label")
+    page.locator(".filters button").click()
+    expect(page).to_have_url(live_url + "/changes?kind=&action=label&team=")
+    labels = page.locator("table.activity tbody tr td:nth-child(3)").all_inner_texts()
+    assert labels and set(labels) <= {"moved a label", "removed a label"}
+    page.goto(live_url + "/changes")
+    first_page = page.locator("table.activity tbody tr").all_inner_texts()
+    page.locator("#older").click()
+    older = page.locator("table.activity tbody tr").all_inner_texts()
+    assert older and not set(older) & set(first_page)
+    feed = page.request.get(live_url + "/changes.atom?action=version")
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    root = ElementTree.fromstring(feed.body())  # noqa: S314 (our own feed)
+    atom = "{http://www.w3.org/2005/Atom}"
+    titles = [e.findtext(f"{atom}title") for e in root.findall(f"{atom}entry")]
+    assert titles and all(t and t.startswith("yanked: ") for t in titles)
+
+
+def test_asset_and_version_pages_show_history_and_what_changed(page: Page, live_url: str) -> None:
+    page.goto(live_url + "/assets/claims-triage-prompt")
+    expect(page.locator("#label-history")).to_contain_text("production")
+    expect(page.locator("#activity")).to_contain_text("published")
+    page.goto(live_url + "/assets/claims-triage-prompt/versions/1.1.0")
+    changes = page.locator("#changes")
+    expect(changes).to_contain_text("Changes since v1.0.0")
+    expect(changes.locator(".breaking").first).to_contain_text("the variable set changed; added: policy_notes")
+    expect(changes.locator(".opadd mark.var", has_text="policy_notes").first).to_be_visible()
+    page.locator("#changes h2 a").click()
+    expect(page.locator("#diff h2")).to_have_text("v1.0.0 → v1.1.0")
+    page.select_option("select[name=from]", "1.1.0")
+    page.select_option("select[name=to]", "1.0.0")
+    page.locator(".filters button").click()
+    expect(page.locator("#diff .breaking").first).to_contain_text("removed: policy_notes")
+    page.screenshot(path=str(ARTIFACTS / "diff-page.png"), full_page=True)
+
+
+def test_the_pilot_page_shows_its_activity_and_live_warnings(page: Page, live_url: str) -> None:
+    adoptions = page.request.get(live_url + "/api/v1/adoptions?asset=kyc-entity-extraction-prompt&active=true").json()
+    on_yanked = next(a for a in adoptions["items"] if a["version"] == "1.1.0")
+    page.goto(f"{live_url}/pilots/{on_yanked['pilot']}")
+    expect(page.locator(".warnings").first).to_contain_text("was yanked")
+    expect(page.locator("#activity tbody tr").first).to_be_visible()
