@@ -72,6 +72,7 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=3600, description="first retry delay; it doubles on each failure"
     )
     webhook_retry_max_seconds: float = Field(default=300.0, gt=0, le=86400, description="the longest retry delay")
+    webhook_log_days: int = Field(default=30, ge=1, le=3650, description="days delivered events stay in the log")
     webhook_max_failures: int = Field(
         default=20, ge=1, le=1000, description="consecutive failed attempts after which a subscription is disabled"
     )

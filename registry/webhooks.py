@@ -34,6 +34,7 @@ __all__ = ["DeliveryWorker", "TargetRefused", "check_target", "webhook_key"]
 
 log = logging.getLogger("registry.webhooks")
 USER_AGENT = "platform-asset-registry-webhooks/1"
+_RESOLVE_SECONDS = 5.0
 
 
 def webhook_key(settings: Settings) -> bytes:
@@ -56,7 +57,9 @@ class TargetRefused(Exception):
 async def _addresses(host: str, port: int) -> set[str]:
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), _RESOLVE_SECONDS)
+    except TimeoutError as err:
+        raise TargetRefused(f"{host} did not resolve within {_RESOLVE_SECONDS:.0f} s") from err
     except (socket.gaierror, UnicodeError) as err:
         raise TargetRefused(f"{host} does not resolve ({err})") from err
     return {str(info[4][0]) for info in infos}
@@ -109,6 +112,7 @@ class DeliveryWorker:
         self.timeout = settings.webhook_timeout_seconds
         self.idle_seconds = idle_seconds
         self.per_round = per_round
+        self.keep = timedelta(days=settings.webhook_log_days)
 
     def delay(self, attempts: int) -> timedelta:
         """Before attempt n + 1: retry, 2 x retry, 4 x retry ... capped."""
@@ -173,10 +177,14 @@ class DeliveryWorker:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """The worker loop; it survives database hiccups (logged) and stops between rounds."""
+        rounds = 0
         async with self.client() as client:
             while not stop.is_set():
                 try:
                     sent = await self.run_once(client)
+                    rounds += 1
+                    if rounds % 7200 == 1:  # about hourly when idle
+                        await webhooks.prune(self.keep)
                 except Exception:
                     log.exception("webhook delivery round failed")
                     sent = 0

@@ -27,6 +27,7 @@ from catalog.writer import writes
 
 __all__ = [
     "Due",
+    "backlog",
     "create_webhook",
     "delete_webhook",
     "deliveries",
@@ -36,6 +37,7 @@ __all__ = [
     "list_webhooks",
     "mark_delivered",
     "mark_failed",
+    "prune",
     "redeliver",
     "release",
     "signing_secret",
@@ -315,6 +317,27 @@ async def mark_failed(due: Due, error: str, response_status: int | None, delay: 
             await record("webhook.disable", f"webhook:{due.webhook_id}", SYSTEM, {"reason": reason}, at,
                          team=hook["team"])  # fmt: skip
     return disable
+
+
+async def prune(older_than: timedelta) -> int:
+    """Forget delivered events after a while (the journal keeps the history); pending ones are never dropped."""
+    gone = (
+        await WebhookDelivery.delete()
+        .where((WebhookDelivery.status == "delivered") & (WebhookDelivery.delivered_at < now() - older_than))
+        .returning(WebhookDelivery.id)
+    )
+    return len(gone)
+
+
+async def backlog() -> dict[str, int]:
+    """For readiness: deliveries waiting, and subscriptions disabled after failing."""
+    live = Webhook.deleted_at.is_null()
+    return {
+        "pending": await WebhookDelivery.count().where(
+            (WebhookDelivery.status == "pending") & (WebhookDelivery.webhook.enabled == True)  # noqa: E712
+        ),
+        "disabled": await Webhook.count().where(live & (Webhook.enabled == False)),  # noqa: E712
+    }
 
 
 async def release(webhook_id: int) -> None:

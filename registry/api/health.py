@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from catalog.services import outbox
+from catalog.services import outbox, webhooks
 from catalog.services.health import database_ready
 from registry.indexing import index_problem
 from search.errors import SearchError
@@ -59,5 +59,7 @@ async def readyz(request: Request) -> Response[dict[str, Any]]:  # type: ignore[
         if backlog.last_error:
             checks["search_last_error"] = backlog.last_error
         degraded = degraded or problem is not None or backlog.failing > 0
+        hooks = await webhooks.backlog()  # receivers' trouble is theirs: reported, never "degraded"
+        checks["webhook_backlog"], checks["webhooks_disabled"] = hooks["pending"], hooks["disabled"]
     status = "not ready" if db_error else ("degraded" if degraded else "ready")
     return Response({"status": status, "checks": checks}, status_code=503 if db_error else 200)

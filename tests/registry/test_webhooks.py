@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from catalog.db import use_engine
 from catalog.schemas import parse_manifest
-from catalog.services import publishing
+from catalog.services import publishing, webhooks
 from catalog.tables import Webhook
 from registry.app import create_app
 from registry.settings import Settings
@@ -134,6 +135,8 @@ def test_signed_events_arrive_in_order_and_after_an_outage(hooked: Api, receiver
     first = log["items"][-1]
     assert log["total"] == 4 and first["status"] == "delivered" and first["attempts"] >= 2
     assert first["response_status"] == 204 and first["last_error"] is None
+    assert asyncio.run(webhooks.prune(timedelta(0))) == 4  # delivered events leave the log after a while
+    assert hooked.client.get("/readyz").json()["checks"]["webhook_backlog"] == 0
 
 
 def test_failing_receivers_are_disabled_and_come_back_with_redelivery(hooked: Api, receiver: Receiver) -> None:
@@ -144,6 +147,8 @@ def test_failing_receivers_are_disabled_and_come_back_with_redelivery(hooked: Ap
     state = wait_for(lambda: (s := hooked.client.get(url, headers=hooked.auth("claims")).json())["enabled"] is False
                      and s)  # fmt: skip
     assert "4 failed attempts in a row" in state["disabled_reason"] and state["pending"] == 1
+    ready = hooked.client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["checks"]["webhooks_disabled"] == 1
     journal = hooked.client.get("/api/v1/journal", params={"action": "webhook"}, headers=hooked.auth("claims")).json()
     assert "webhook.disable" in [e["action"] for e in journal["items"]]
     assert not hooked.client.get("/api/v1/journal", params={"action": "webhook"}).json()["items"]  # not public
