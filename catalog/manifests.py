@@ -40,7 +40,16 @@ def load_manifest(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         _refuse_native(path)
-        raise InvalidInput(f"{path} is not valid YAML", [FieldProblem("/", str(err), "fix the YAML syntax")]) from err
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InvalidInput(
+            f"{where}: not valid YAML: {problem}", [FieldProblem("/", problem, "fix the YAML syntax at that line")]
+        ) from err
+    except UnicodeDecodeError as err:
+        raise InvalidInput(
+            f"{path} is not UTF-8 text", [FieldProblem("/", f"byte {err.start} is not UTF-8", "save it as UTF-8")]
+        ) from err
     if not isinstance(data, dict) or ("kind" not in data and "slug" not in data):
         _refuse_native(path)
         raise InvalidInput(

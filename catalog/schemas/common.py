@@ -177,7 +177,14 @@ def problems_from(err: ValidationError, *, prefix: str = "", strip_tags: bool = 
             loc = [*loc, "kind"]
             message = f"`kind` must be one of {', '.join(KINDS)}"
         pointer = prefix + "/" + "/".join(loc) if loc else prefix or "/"
-        out.append(FieldProblem(pointer=pointer, detail=message, fix=_FIXES.get(e["type"], "")))
+        fix = _FIXES.get(e["type"], "")
+        typed = e.get("input")
+        if e["type"] == "string_type" and isinstance(typed, bool | int | float):  # YAML typed an unquoted scalar
+            what = "true/false" if isinstance(typed, bool) else "a number"
+            message = f"was read as {what} ({typed!r}), not as text: YAML types unquoted values such as 1.0 or yes"
+            fix = "write a full version such as 1.0.0" if loc[-1:] == ["version"] else ""
+            fix = (fix + ", in quotes if needed" if fix else 'put the value in quotes, e.g. "1.0"').lstrip(", ")
+        out.append(FieldProblem(pointer=pointer, detail=message, fix=fix))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,7 +17,7 @@ from pydantic import (
 
 from catalog.errors import FieldProblem, InvalidInput
 from catalog.inputs import single_line
-from catalog.schemas.common import Name, Range, SemVer, Slug, StrictModel, normalize_tags, problems_from
+from catalog.schemas.common import KINDS, Name, Range, SemVer, Slug, StrictModel, normalize_tags, problems_from
 from catalog.schemas.specs import EvalHarnessSpec, MonitorSpec, PromptSpec, RetrievalPipelineSpec
 
 __all__ = [
@@ -115,6 +116,24 @@ Manifest = Annotated[
 _MANIFEST = TypeAdapter[Manifest](Manifest)
 
 
+def _kind_problem(kind: Any) -> FieldProblem:
+    close = difflib.get_close_matches(str(kind), KINDS, n=1) if kind is not None else []
+    return FieldProblem(
+        "/kind",
+        f"{kind!r} is not a kind" if kind is not None else "is missing",
+        (f"did you mean {close[0]}? " if close else "") + f"use one of {', '.join(KINDS)}",
+    )
+
+
+def _other_problems(data: dict[str, Any]) -> list[FieldProblem]:
+    """The problems of every field but `kind` and the kind-specific `spec`."""
+    try:
+        PromptManifest.model_validate({**data, "kind": "prompt", "spec": {"template": "x"}})
+    except ValidationError as err:
+        return [p for p in problems_from(err) if not p.pointer.startswith(("/spec", "/kind"))]
+    return []
+
+
 def parse_manifest(data: Any) -> PromptManifest | EvalHarnessManifest | RetrievalPipelineManifest | MonitorManifest:
     """Validate a manifest; raise InvalidInput listing every problem with its field."""
     if not isinstance(data, dict):
@@ -123,6 +142,8 @@ def parse_manifest(data: Any) -> PromptManifest | EvalHarnessManifest | Retrieva
         return _MANIFEST.validate_python(data)
     except ValidationError as err:
         problems = problems_from(err)
+        if data.get("kind") not in KINDS:  # say what else is wrong too, as far as any kind would see it
+            problems = [_kind_problem(data.get("kind")), *_other_problems(data)]
         raise InvalidInput(
             f"the manifest of {data.get('slug', '?')}@{data.get('version', '?')} has "
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''}",
