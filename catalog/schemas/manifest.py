@@ -118,10 +118,11 @@ _MANIFEST = TypeAdapter[Manifest](Manifest)
 
 def _kind_problem(kind: Any) -> FieldProblem:
     close = difflib.get_close_matches(str(kind), KINDS, n=1) if kind is not None else []
+    allowed = f"`kind` must be one of {', '.join(KINDS)}"
     return FieldProblem(
         "/kind",
-        f"{kind!r} is not a kind" if kind is not None else "is missing",
-        (f"did you mean {close[0]}? " if close else "") + f"use one of {', '.join(KINDS)}",
+        f"{kind!r} is not a kind: {allowed}" if kind is not None else f"is missing: {allowed}",
+        f"did you mean {close[0]}?" if close else "set `kind` to the kind of asset this is",
     )
 
 

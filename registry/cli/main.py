@@ -44,5 +44,16 @@ COMMANDS = (serve, db, seed, backup, token, publish, asset, version, yank, depre
 for command in COMMANDS:
     cli.add_command(command)
 
+
+def _document_exit_codes(group: click.Group) -> None:
+    """Every command's --help ends with the exit codes scripts and CI rely on."""
+    for command in group.commands.values():
+        command.epilog = command.epilog or EXIT_CODES
+        if isinstance(command, click.Group):
+            _document_exit_codes(command)
+
+
+_document_exit_codes(cli)
+
 if __name__ == "__main__":
     cli()
