@@ -66,7 +66,7 @@ class NotFound(CatalogError):
     """A named pilot, asset, version, adoption or token does not exist."""
 
     def __init__(self, detail: str, *, code: str = "not-found", pointer: str | None = None) -> None:
-        problems = [FieldProblem(pointer, detail)] if pointer else []
+        problems = [FieldProblem(pointer, detail, "check the name against the list it comes from")] if pointer else []
         super().__init__(detail=detail, code=code, title="Not found", status=404, problems=problems)
 
 

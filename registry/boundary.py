@@ -50,8 +50,10 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
             [FieldProblem("/", f"nests deeper than {MAX_DEPTH} levels", "flatten the document")],
         ) from None
     except SerializationException as err:
+        sent = request.headers.get("content-type", "no content type")
+        takes = "" if "json" in sent else f" (it was sent as {sent}; this route takes application/json)"
         raise CatalogError(
-            f"the request body is not valid JSON: {err.detail}",
+            f"the request body is not valid JSON{takes}: {err.detail}",
             code="invalid-json",
             title="Malformed JSON",
             status=400,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -25,6 +26,54 @@ _FIXES = {
     "Field required": "add this field",
     "Extra inputs are not permitted": "remove this field or check its spelling",
 }
+_MISSING = re.compile(r"Missing required (query|path|header|cookie) parameter '([^']+)'")
+_SEE_SCHEMA = "see what this field takes in /schema/openapi.json (or /api/docs)"
+MAX_BODY = "10 MiB"
+
+
+def _parameter_fix(request: Request[Any, Any, Any], name: str) -> tuple[str, str, str | None]:
+    """What a query or path parameter takes, read from the handler's own declaration: (public name, fix,
+    allowed values when it is a choice)."""
+    handler = request.route_handler
+    signatures = [handler.parsed_fn_signature] + [
+        provide.parsed_fn_signature for provide in handler.resolve_dependencies().values()
+    ]
+    parameter = next((s.parameters[name] for s in signatures if name in s.parameters), None)
+    if parameter is None:
+        return name, _SEE_SCHEMA, None
+    spec = parameter.kwarg_definition
+    public = getattr(spec, "query", None) or getattr(spec, "name", None) or name
+    choices = [a for t in parameter.inner_types or [parameter] for a in get_args(t.annotation)
+               if get_origin(t.annotation) is Literal]  # fmt: skip
+    if get_origin(parameter.annotation) is Literal:
+        choices = list(get_args(parameter.annotation))
+    if choices:
+        allowed = ", ".join(map(str, choices))
+        return public, f"use one of: {allowed}", allowed
+    types = {t.annotation for t in (parameter.inner_types or [parameter])} | {parameter.annotation}
+    ge, le = getattr(spec, "ge", None), getattr(spec, "le", None)
+    if int in types or any(get_origin(t) is list and int in get_args(t) for t in types):
+        bounds = f" from {ge} to {le:,}" if ge is not None and le is not None else f" of at least {ge}" if ge else ""
+        return public, f"give a whole number{bounds}", None
+    if bool in types:
+        return public, "give true or false", None
+    description = getattr(spec, "description", None)
+    limit = getattr(spec, "max_length", None)
+    if description:
+        return public, f"give {description}" + (f" (at most {limit} characters)" if limit else ""), None
+    if limit:
+        return public, f"give at most {limit} characters", None
+    return public, _SEE_SCHEMA, None
+
+
+def _body_fix(message: str) -> str:
+    if fix := _FIXES.get(message):
+        return fix
+    if message.startswith("Input should be"):
+        return "use " + message.removeprefix("Input should be ").replace(" or ", ", or ")
+    if message.startswith("String should have at most"):
+        return "shorten it"
+    return _SEE_SCHEMA
 
 
 def problem(
@@ -71,12 +120,25 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
         message = str(item.get("message", "")).removeprefix("Value error, ")
         raw_source = item.get("source")
         source = str(getattr(raw_source, "value", raw_source)) if raw_source is not None else None
-        entry = {"pointer": _pointer(item.get("key"), source), "detail": message}
-        if fix := _FIXES.get(message):
-            entry["fix"] = fix
+        key = item.get("key")
+        if source in ("query", "path") and key:
+            key, fix, allowed = _parameter_fix(request, key)
+            if allowed and allowed not in message:
+                message = f"{message}; allowed: {allowed}"
+        else:
+            fix = _body_fix(message)
+        entry = {"pointer": _pointer(key, source), "detail": message, "fix": fix}
         if source and source != "body":
             entry["in"] = source
         errors.append(entry)
+    if not errors and (missing := _MISSING.match(str(exc.detail))):  # Litestar names it only in its detail
+        source, name = missing.group(1), missing.group(2)
+        public, fix, _ = _parameter_fix(request, name)
+        errors.append(
+            {"pointer": f"/{source}/{public}", "detail": "is required", "fix": f"add it: {fix}", "in": source}
+        )
+    elif not errors:
+        errors.append({"pointer": "/", "detail": str(exc.detail), "fix": _SEE_SCHEMA})
     fields = ", ".join(e["pointer"] for e in errors[:5]) or "the request"
     return problem(
         422,
@@ -105,6 +167,11 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     phrase = HTTPStatus(exc.status_code).phrase
     code = phrase.lower().replace(" ", "-").replace("'", "")
     detail = exc.detail if exc.detail and exc.detail != phrase else phrase
+    if exc.status_code == 413:
+        detail = (f"the request body is larger than the {MAX_BODY} the registry accepts; split it (publish "
+                  "assets one by one, large files compressed)")  # fmt: skip
+    elif exc.status_code == 415:
+        detail = f"{detail}; this route takes application/json (POST /api/v1/import takes the raw file)"
     if exc.status_code == 404 and detail == phrase:
         detail = f"nothing is served at {request.method} {request.url.path}; see /schema/openapi.json"
     return problem(exc.status_code, code, phrase, detail, request.url.path, headers=exc.headers or None)

@@ -177,7 +177,7 @@ def problems_from(err: ValidationError, *, prefix: str = "", strip_tags: bool = 
             loc = [*loc, "kind"]
             message = f"`kind` must be one of {', '.join(KINDS)}"
         pointer = prefix + "/" + "/".join(loc) if loc else prefix or "/"
-        fix = _FIXES.get(e["type"], "")
+        fix = _FIXES.get(e["type"], "see what this field takes in /schema/openapi.json (or /api/docs)")
         typed = e.get("input")
         if e["type"] == "string_type" and isinstance(typed, bool | int | float):  # YAML typed an unquoted scalar
             what = "true/false" if isinstance(typed, bool) else "a number"

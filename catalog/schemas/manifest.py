@@ -138,7 +138,10 @@ def _other_problems(data: dict[str, Any]) -> list[FieldProblem]:
 def parse_manifest(data: Any) -> PromptManifest | EvalHarnessManifest | RetrievalPipelineManifest | MonitorManifest:
     """Validate a manifest; raise InvalidInput listing every problem with its field."""
     if not isinstance(data, dict):
-        raise InvalidInput("the manifest must be a mapping of fields", [FieldProblem("/", "not an object")])
+        raise InvalidInput(
+            "the manifest must be a mapping of fields",
+            [FieldProblem("/", "not an object", "send the manifest fields as one JSON object")],
+        )
     try:
         return _MANIFEST.validate_python(data)
     except ValidationError as err:

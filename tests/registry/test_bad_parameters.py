@@ -1,0 +1,76 @@
+"""A bad value for every parameter of every route: a 4xx problem whose `errors` name the parameter, say what
+is wrong and how to fix it (walked from the OpenAPI document, so new routes are covered as they come)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Api
+from tests.registry.test_api import PROBLEM
+
+GOOD = {"slug": "claims-triage-prompt", "version": "1.0.0", "label": "production", "path": "prompt.txt"}
+REQUIRED = {"from": "1.0.0", "to": "1.1.0", "pilot": "claims-triage-assistant", "owner": "claims-ai"}
+
+
+def bad_value(schema: dict[str, Any]) -> str:
+    """A value the parameter's schema refuses."""
+    options = schema.get("oneOf") or schema.get("anyOf") or [schema]
+    kinds: set[str] = set()
+    for option in options:
+        for declared in (option.get("type"), option.get("items", {}).get("type")):
+            kinds.update(declared if isinstance(declared, list) else [declared] if declared else [])
+    if any(o.get("enum") or o.get("items", {}).get("enum") for o in options):
+        return "zzz-not-allowed"
+    if "integer" in kinds or "number" in kinds:
+        return "not-a-number"
+    if "boolean" in kinds:
+        return "maybe"
+    return "bad\x01value"  # control characters: refused for every text parameter
+
+
+def good_path(path: str) -> str:
+    for name, value in GOOD.items():
+        path = path.replace(f"{{{name}}}", value)
+    for name in ("adoption_id", "webhook_id", "delivery_id", "stage"):
+        path = path.replace(f"{{{name}}}", "1")
+    return path
+
+
+def test_every_parameter_of_every_route_explains_a_bad_value(api: Api) -> None:
+    spec = api.client.get("/schema/openapi.json").json()
+    walked = 0
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] not in ("query", "path"):
+                    continue
+                name, value = parameter["name"], bad_value(parameter.get("schema", {}))
+                url = good_path(path)
+                params = {p["name"]: REQUIRED.get(p["name"], "x") for p in operation["parameters"]
+                          if p["in"] == "query" and p.get("required") and p["name"] != name}  # fmt: skip
+                if parameter["in"] == "path":
+                    url = good_path(path.replace(f"{{{name}}}", value.replace("\x01", "%01")))
+                else:
+                    params[name] = value
+                response = api.client.request(method.upper(), url, params=params, headers=api.auth("admin"))
+                where = (method, path, name, value)
+                assert 400 <= response.status_code < 500, (where, response.status_code, response.text[:300])
+                assert response.headers["content-type"].startswith(PROBLEM), where
+                body = response.json()
+                if response.status_code in (400, 422):
+                    assert body["errors"], (where, body)
+                    for error in body["errors"]:
+                        assert error["pointer"] and error["detail"] and error["fix"], (where, error)
+                    pointers = {e["pointer"] for e in body["errors"]}
+                    assert any(p.startswith(f"/{parameter['in']}") for p in pointers), (where, pointers)
+                walked += 1
+    assert walked > 60
+
+
+def test_oversized_and_mistyped_bodies_say_what_is_accepted(api: Api) -> None:
+    headers = {**api.auth("admin"), "content-type": "text/plain"}
+    mistyped = api.client.post("/api/v1/pilots", content=b"slug: x", headers=headers)
+    assert mistyped.status_code == 400 and "this route takes application/json" in mistyped.json()["detail"]
+    big = api.client.post("/api/v1/pilots", content=b"[" + b"1," * (6 * 2**20) + b"1]",
+                          headers={**api.auth("admin"), "content-type": "application/json"})  # fmt: skip
+    assert big.status_code == 413 and "10 MiB" in big.json()["detail"]
