@@ -32,6 +32,7 @@ from registry.api.pilots import PilotController
 from registry.api.reports import ReportController
 from registry.api.search import SearchController
 from registry.api.webhooks import WebhookController
+from registry.api_docs import api_docs_plugin, api_docs_routes
 from registry.auth import provide_actor, token_guard
 from registry.boundary import check_request
 from registry.errors import exception_handlers
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             WebController,
             HistoryPages,
             create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
+            *api_docs_routes(),
             healthz,
             readyz,
             MetricsController,
@@ -157,7 +159,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             title="Platform asset registry",
             version="1.0.0",
             description="Reusable AI platform assets from graduated pilots: publish, find, adopt, report reuse.",
-            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin(), api_docs_plugin()],
         ),
         state=State({"settings": settings}),
     )

@@ -107,6 +107,48 @@ def _query_without_null(operation: Operation) -> None:
                 parameter.schema = kept[0]
 
 
+# Parameters many routes share, described once (a handler's own description wins).
+_PARAMETERS = {
+    "active": "true: only active adoptions; false: only retired ones",
+    "allow_secrets": "import even when a file holds what looks like a literal secret",
+    "asset": "an asset slug",
+    "format": "the answer's format",
+    "from": "the older version (a semantic version)",
+    "to": "the newer version (a semantic version)",
+    "kind": "an asset kind",
+    "lifecycle": "active or deprecated",
+    "limit": "how many items to return",
+    "offset": "how many items to skip",
+    "origin_pilot": "the slug of the pilot an asset came from",
+    "owner": "the owning team's slug",
+    "path": "a file's path inside the version, as listed in its `files`",
+    "per_kind": "how many assets of each kind",
+    "pilot": "a pilot slug",
+    "problem": "the new pilot's problem, in its own words",
+    "publish": "true: publish what was imported (else only propose the manifests)",
+    "q": "what to look for: words, a slug, a tag (typos and prefixes are fine)",
+    "section": "only this part of the report",
+    "select": "repeatable: import only these rules or prompts (by name)",
+    "since": "from this date (YYYY-MM-DD) or ISO time, inclusive",
+    "until": "before this date (YYYY-MM-DD) or ISO time",
+    "slug_prefix": "put this before every imported asset's slug",
+    "sort": "relevance (default), reuse or newest",
+    "status": "active, graduated or killed",
+    "tag": "repeatable: every tag given must match",
+    "team": "a team's slug",
+    "top": "how many rows the top lists hold",
+    "version": "a semantic version such as 1.2.0",
+}
+
+
+def _describe(operation: Operation) -> None:
+    for parameter in operation.parameters or []:
+        if isinstance(parameter, Parameter) and not parameter.description:
+            schema = parameter.schema
+            own = schema.description if isinstance(schema, Schema) else None
+            parameter.description = own or _PARAMETERS.get(parameter.name)
+
+
 def document_errors(app: Litestar) -> None:
     """Complete the app's OpenAPI document (run once on start, before it is first served)."""
     document = app.openapi_schema
@@ -145,5 +187,6 @@ def document_errors(app: Litestar) -> None:
                     }
             operation.responses = responses
             _query_without_null(operation)
+            _describe(operation)
             if path not in _PUBLIC:
                 operation.security = [{"bearer": []}] if method in _WRITES else [{}, {"bearer": []}]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from openapi_spec_validator import validate
+
 from tests.conftest import Api
 from tests.registry.test_api import PROBLEM
 
@@ -74,3 +76,21 @@ def test_oversized_and_mistyped_bodies_say_what_is_accepted(api: Api) -> None:
     big = api.client.post("/api/v1/pilots", content=b"[" + b"1," * (6 * 2**20) + b"1]",
                           headers={**api.auth("admin"), "content-type": "application/json"})  # fmt: skip
     assert big.status_code == 413 and "10 MiB" in big.json()["detail"]
+
+
+def test_the_openapi_document_is_valid_and_documents_auth(api: Api) -> None:
+    spec = api.client.get("/schema/openapi.json").json()
+    validate(spec)  # the OpenAPI 3.1 specification itself
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            if method in ("post", "put", "patch", "delete"):
+                assert operation["security"] == [{"bearer": []}], (method, path)
+            assert operation.get("tags"), (method, path)
+            for parameter in operation.get("parameters", []):
+                assert parameter.get("description") or parameter["in"] == "header", (method, path, parameter["name"])
+    docs = api.client.get("/api/docs", follow_redirects=False)
+    assert docs.status_code == 308 and docs.headers["location"] == "/schema/swagger"
+    page = api.client.get("/schema/swagger").text
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert api.client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200

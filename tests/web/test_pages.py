@@ -201,3 +201,18 @@ def test_the_pilot_page_shows_its_activity_and_live_warnings(page: Page, live_ur
     page.goto(f"{live_url}/pilots/{on_yanked['pilot']}")
     expect(page.locator(".warnings").first).to_contain_text("was yanked")
     expect(page.locator("#activity tbody tr").first).to_be_visible()
+
+
+def test_the_api_page_works_without_internet(page: Page, live_url: str) -> None:
+    outside: list[str] = []
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(live_url)
+        else (outside.append(route.request.url), route.abort())[1],
+    )  # fmt: skip
+    page.goto(live_url + "/")
+    page.locator("header nav a", has_text="API").click()
+    expect(page).to_have_url(live_url + "/schema/swagger")
+    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/journal").first).to_be_visible()
+    assert outside == []
