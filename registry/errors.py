@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from http import HTTPStatus
@@ -10,6 +9,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
 from litestar.types import ExceptionHandlersMap
 
 from catalog.errors import CatalogError
@@ -99,8 +99,22 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _catalog_error(request: Request[Any, Any, Any], exc: CatalogError) -> Response[dict[str, Any]]:
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser on a web page gets the answer as a page in the site's layout, not problem JSON."""
+    api = request.url.path.startswith(("/api/", "/schema", "/static", "/healthz", "/readyz", "/metrics"))
+    return not api and "text/html" in request.headers.get("accept", "")
+
+
+def _page(status: int, detail: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> Template:
+    context = {"status": status, "title": HTTPStatus(status).phrase, "detail": detail, "errors": errors or [],
+               "suggestions": extra.get("suggestions") or [], "section": ""}  # fmt: skip
+    return Template(template_name="error.html", context=context, status_code=status)
+
+
+def _catalog_error(request: Request[Any, Any, Any], exc: CatalogError) -> Response[Any]:
     body = exc.as_problem() | {"instance": request.url.path}
+    if _wants_page(request):
+        return _page(exc.status, exc.detail, [p.as_dict() for p in exc.problems])
     return Response(body, status_code=exc.status, media_type=PROBLEM_JSON)
 
 
@@ -114,7 +128,7 @@ def _pointer(key: str | None, source: str | None) -> str:
     return prefix + "/" + "/".join(parts)
 
 
-def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", "")).removeprefix("Value error, ")
@@ -140,6 +154,8 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     elif not errors:
         errors.append({"pointer": "/", "detail": str(exc.detail), "fix": _SEE_SCHEMA})
     fields = ", ".join(e["pointer"] for e in errors[:5]) or "the request"
+    if _wants_page(request):
+        return _page(422, f"this page cannot show that: {fields} is not right", errors)
     return problem(
         422,
         "invalid-input",
@@ -150,20 +166,10 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     )
 
 
-def _page_error(status: int, detail: str) -> Response[Any]:
-    """Browsers asking for a page get a page, not JSON."""
-    phrase = html.escape(HTTPStatus(status).phrase)
-    body = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{phrase} · Platform asset registry</title>'
-        f'<link rel="stylesheet" href="/static/site.css"></head><body><main><h1>{phrase}</h1>'
-        f'<p>{html.escape(detail)}</p><p><a href="/">Search the catalog</a></p></main></body></html>'
-    )
-    return Response(body, status_code=status, media_type="text/html")
-
-
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    if not request.url.path.startswith(("/api/", "/schema")) and "text/html" in request.headers.get("accept", ""):
-        return _page_error(exc.status_code, str(exc.detail))
+    if _wants_page(request):
+        detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else f"nothing is at {request.url.path}"
+        return _page(exc.status_code, str(detail), **(exc.extra if isinstance(exc.extra, dict) else {}))
     phrase = HTTPStatus(exc.status_code).phrase
     code = phrase.lower().replace(" ", "-").replace("'", "")
     detail = exc.detail if exc.detail and exc.detail != phrase else phrase
@@ -183,8 +189,10 @@ def _search_error(request: Request[Any, Any, Any], exc: SearchError) -> Response
     return problem(503, code, "Search unavailable", detail, request.url.path, headers={"Retry-After": "5"})
 
 
-def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, printable(request.url.path), exc_info=exc)
+    if _wants_page(request):
+        return _page(500, "the server failed; the error is logged. Try again, or tell the platform team")
     return problem(
         500, "internal-error", "Internal Server Error", "the server failed; the error is logged", request.url.path
     )

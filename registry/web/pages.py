@@ -27,8 +27,9 @@ from catalog.services.reports import reuse_report
 from registry.api.reports import parse_instant
 from registry.api.search import provide_search_query
 from registry.web.history_pages import CHANGE_ACTIONS, activity, describe, label_moves, previous_version
+from registry.web.markdown import render_markdown
 from search.errors import SearchError
-from search.interfaces import SearchQuery, SearchResult
+from search.interfaces import SearchBackend, SearchQuery, SearchResult
 from search.starter_kit import starter_kit
 
 __all__ = ["STATIC", "TEMPLATES", "WebController", "marked_template"]
@@ -92,14 +93,23 @@ def marked_template(text: str, template_format: str) -> Markup:
     return Markup("".join(out))  # noqa: S704 (every piece is escaped above)
 
 
-async def _asset_page(slug: str, wanted: str | None) -> Template:
+async def _similar(slug: str, backend: SearchBackend) -> list[dict[str, str]]:
+    """Assets whose names come close to a mistyped slug (search is typo-tolerant), for "did you mean"."""
+    try:
+        found = await backend.search(SearchQuery(q=slug.replace("-", " ")[:200], limit=5))
+    except (SearchError, ValueError):
+        return []
+    return [{"slug": h.slug, "title": h.title} for h in found.hits]
+
+
+async def _asset_page(slug: str, wanted: str | None, backend: SearchBackend) -> Template:
     """An asset with one of its versions: the latest, or the one asked for."""
     try:
         asset = await assets.get_asset(slug)
         shown = wanted or asset.latest_version or (asset.versions[0].version if asset.versions else None)
         version = await assets.get_version(slug, shown) if shown else None
     except NotFound as err:
-        raise NotFoundException(detail=err.detail) from err
+        raise NotFoundException(detail=err.detail, extra={"suggestions": await _similar(slug, backend)}) from err
     history = (await adoption.list_adoptions(asset=slug, limit=1000)).items
     by_month = Counter(a.adopted_at.strftime("%Y-%m") for a in history)
     months = sorted(by_month.items())
@@ -131,6 +141,7 @@ async def _asset_page(slug: str, wanted: str | None) -> Template:
             "pinned": wanted is not None,
             "native_format": default_format(asset.kind, spec) if version else None,
             "changes": changes,
+            "description_html": render_markdown(asset.description),
             "activity": await activity(asset=slug),
             "label_moves": await label_moves(slug, [label.name for label in asset.labels]),
             "describe": describe,
@@ -163,6 +174,10 @@ class WebController(Controller):
         except SearchError as err:
             result, search_error = SearchResult(total=0, hits=[], facets={}, took_ms=0.0), err.detail
         request.app.state.search_log.add(query, result.total, result.took_ms, source="web")
+        if kind and not search_error:  # the kind list keeps every kind with its count: one click switches kinds
+            every_kind = await backend.search(query.model_copy(update={"kind": None, "limit": 1, "offset": 0}))
+            facets = {**result.facets, "kind": every_kind.facets.get("kind", {})}
+            result = result.model_copy(update={"facets": facets})  # results may be cached: never edit them
         other_kinds, suggestions = [], []
         if not result.hits and not search_error and (q or query.filters()):
             wider = await backend.search(SearchQuery(q=q, limit=5))
@@ -203,12 +218,14 @@ class WebController(Controller):
         return Template(template_name="start.html", context={"section": "start", "problem": problem, "kit": kit})
 
     @get("/assets/{slug:str}", name="asset-page")
-    async def asset_page(self, slug: FromPath[str]) -> Template:
-        return await _asset_page(slug, None)
+    async def asset_page(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+        return await _asset_page(slug, None, request.app.state.search)
 
     @get("/assets/{slug:str}/versions/{version:str}", name="version-page")
-    async def version_page(self, slug: FromPath[str], version: FromPath[str]) -> Template:
-        return await _asset_page(slug, version)
+    async def version_page(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], version: FromPath[str]
+    ) -> Template:
+        return await _asset_page(slug, version, request.app.state.search)
 
     @get("/pilots", name="pilots-page")
     async def pilots_page(
