@@ -58,11 +58,13 @@ def _parameter_fix(request: Request[Any, Any, Any], name: str) -> tuple[str, str
     if bool in types:
         return public, "give true or false", None
     description = getattr(spec, "description", None)
-    limit = getattr(spec, "max_length", None)
+    shortest, limit = getattr(spec, "min_length", None), getattr(spec, "max_length", None)
+    length = (f"{shortest} to {limit} characters" if shortest and limit else f"at least {shortest} characters"
+              if shortest else f"at most {limit} characters" if limit else "")  # fmt: skip
     if description:
-        return public, f"give {description}" + (f" (at most {limit} characters)" if limit else ""), None
-    if limit:
-        return public, f"give at most {limit} characters", None
+        return public, f"give {description}" + (f" ({length})" if length else ""), None
+    if length:
+        return public, f"give {length}", None
     return public, _SEE_SCHEMA, None
 
 

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from registry.cli.client import RegistryClient
-from registry.cli.common import EXIT_CODES, out, print_json, settings_of, wide
+from registry.cli.common import EXIT_CODES, done, json_output, print_json, settings_of, wide
 
 __all__ = ["adopt", "adoption"]
 
@@ -20,6 +20,7 @@ __all__ = ["adopt", "adoption"]
 @click.option("--mode", type=click.Choice(["as_is", "adapted", "forked"]), default="as_is", show_default=True)
 @click.option("--hours-saved", type=click.FloatRange(min=0), default=0.0, help="estimated hours this saved")
 @click.option("--note", default="")
+@json_output
 @click.pass_context
 def adopt(ctx: click.Context, target: str, pilot_slug: str, mode: str, hours_saved: float, note: str) -> None:
     """Record that a pilot adopted an asset. VERSION may be a label (production) or omitted for the latest."""
@@ -34,11 +35,9 @@ def adopt(ctx: click.Context, target: str, pilot_slug: str, mode: str, hours_sav
     }
     with RegistryClient(settings_of(ctx)) as client:
         result = client.json("POST", "/api/v1/adoptions", json=body)
-    out.print(
-        f"adoption {result['id']}: {result['pilot']} adopted {result['asset']}@{result['version']} ({result['mode']})"
-    )
-    for warning in result.get("warnings") or []:
-        out.print(f"warning: {warning}")
+    warnings = "".join(f"\nwarning: {w}" for w in result.get("warnings") or [])
+    what = f"{result['pilot']} adopted {result['asset']}@{result['version']} ({result['mode']})"
+    done(result, f"adoption {result['id']}: {what}{warnings}")
 
 
 @click.group(epilog=EXIT_CODES)
@@ -81,9 +80,13 @@ def adoption_list(
 @adoption.command("retire")
 @click.argument("adoption_id", type=click.IntRange(1, 2**31 - 1))
 @click.option("--reason", default="", help="why it is no longer used")
+@json_output
 @click.pass_context
 def adoption_retire(ctx: click.Context, adoption_id: int, reason: str) -> None:
     """Mark an adoption as no longer in use (it stays in history and counts for the time it was active)."""
     with RegistryClient(settings_of(ctx)) as client:
         result = client.json("POST", f"/api/v1/adoptions/{adoption_id}/retire", json={"reason": reason})
-    out.print(f"retired adoption {adoption_id}: {result['pilot']} no longer uses {result['asset']}@{result['version']}")
+    done(
+        result,
+        f"retired adoption {adoption_id}: {result['pilot']} no longer uses {result['asset']}@{result['version']}",
+    )

@@ -14,34 +14,44 @@ from catalog.errors import CatalogError
 from catalog.manifests import MANIFEST_NAME, find_manifests, load_manifest, publish_order
 from catalog.schemas import KINDS
 from registry.cli.client import ApiError, RegistryClient, describe_problem
-from registry.cli.common import EXIT_CODES, err, out, print_json, settings_of, wide
+from registry.cli.common import EXIT_CODES, done, err, json_output, out, print_json, settings_of, wide
 
 __all__ = ["asset", "deprecate", "publish", "version", "yank"]
 
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print one JSON array of per-asset results instead of lines")
 @click.pass_context
-def publish(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+def publish(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Publish assets: folders holding asset.yaml (searched recursively) or manifest files.
 
     Prints one line per asset version; exits non-zero if any failed. Dependencies are published first.
     """
     settings = settings_of(ctx)
     manifests: list[dict[str, Any]] = []
-    failed = 0
+    results: list[dict[str, Any]] = []
+
+    def report(entry: dict[str, Any], line: str) -> None:
+        results.append(entry)
+        if not as_json:
+            out.print(line, markup=False)
+
     for given in paths:
         if given.is_dir() and not find_manifests([given]):
-            failed += 1
-            out.print(f"failed     {given}: no {MANIFEST_NAME} in it or its subfolders; nothing to publish there")
+            why = f"no {MANIFEST_NAME} in it or its subfolders; nothing to publish there"
+            report({"status": "failed", "path": str(given), "error": why}, f"failed     {given}: {why}")
     for path in find_manifests(paths):
         try:
             data = load_manifest(path)
             data["_path"] = str(path)
             manifests.append(data)
         except CatalogError as error:
-            failed += 1
-            out.print(f"failed     {path}: {describe_problem(error.as_problem())}")
+            problem = error.as_problem()
+            report(
+                {"status": "failed", "path": str(path), "error": problem},
+                f"failed     {path}: {describe_problem(problem)}",
+            )
     with RegistryClient(settings) as client:
         for data in publish_order(manifests):
             where = data.pop("_path")
@@ -51,15 +61,19 @@ def publish(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             except ApiError as error:
                 if error.status is None:
                     raise
-                failed += 1
-                out.print(f"failed     {name} ({where}): {error.message}")
+                entry = {"status": "failed", "path": where, "asset": data.get("slug"), "version": data.get("version"),
+                         "error": error.body or error.message}  # fmt: skip
+                report(entry, f"failed     {name} ({where}): {error.message}")
                 continue
-            out.print(f"{result['status']:<10} {name}  {result['content_digest'][:19]}")
-            for warning in result.get("warnings") or []:
-                out.print(f"           warning: {warning}")
-    total = len(manifests) + (failed if failed > len(manifests) else 0)
+            warnings = "".join(f"\n           warning: {w}" for w in result.get("warnings") or [])
+            report(
+                {**result, "path": where}, f"{result['status']:<10} {name}  {result['content_digest'][:19]}{warnings}"
+            )
+    failed = sum(r["status"] == "failed" for r in results)
+    if as_json:
+        print_json(results)
     if failed:
-        err.print(f"{failed} of {total} failed")
+        err.print(f"{failed} of {len(results)} failed")
         sys.exit(1)
 
 
@@ -165,6 +179,7 @@ def version_show(ctx: click.Context, target: str, as_json: bool) -> None:
 @click.command("yank", epilog=EXIT_CODES)
 @click.argument("target", metavar="SLUG@VERSION")
 @click.option("--reason", required=True, help="why (adopters see it)")
+@json_output
 @click.pass_context
 def yank(ctx: click.Context, target: str, reason: str) -> None:
     """Yank a version: it stays readable, is never newly adopted, and adopters are warned."""
@@ -172,18 +187,19 @@ def yank(ctx: click.Context, target: str, reason: str) -> None:
     if not at or not wanted:
         raise click.BadParameter("write SLUG@VERSION, e.g. claims-triage-prompt@1.0.0", param_hint="SLUG@VERSION")
     with RegistryClient(settings_of(ctx)) as client:
-        client.json("POST", f"/api/v1/assets/{slug}/versions/{wanted}/yank", json={"reason": reason})
-    out.print(f"yanked {slug}@{wanted}")
+        result = client.json("POST", f"/api/v1/assets/{slug}/versions/{wanted}/yank", json={"reason": reason})
+    done(result, f"yanked {slug}@{wanted}")
 
 
 @click.command("deprecate", epilog=EXIT_CODES)
 @click.argument("slug")
 @click.option("--reason", required=True, help="why (adopters see it)")
 @click.option("--successor", help="the asset teams should move to")
+@json_output
 @click.pass_context
 def deprecate(ctx: click.Context, slug: str, reason: str, successor: str | None) -> None:
     """Deprecate an asset, naming its successor; it stays adoptable, with a warning."""
     body = {"reason": reason, **({"successor": successor} if successor else {})}
     with RegistryClient(settings_of(ctx)) as client:
-        client.json("POST", f"/api/v1/assets/{slug}/deprecate", json=body)
-    out.print(f"deprecated {slug}" + (f"; successor {successor}" if successor else ""))
+        result = client.json("POST", f"/api/v1/assets/{slug}/deprecate", json=body)
+    done(result, f"deprecated {slug}" + (f"; successor {successor}" if successor else ""))

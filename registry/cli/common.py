@@ -4,10 +4,12 @@ files and KEY=VALUE pairs so that bad input is one line naming the file, line an
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 import yaml
@@ -20,7 +22,9 @@ from registry.settings import Settings
 
 __all__ = [
     "EXIT_CODES",
+    "done",
     "err",
+    "json_output",
     "on_database",
     "out",
     "pairs",
@@ -49,6 +53,33 @@ def wide() -> Console:
 
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+_AS_JSON: ContextVar[bool] = ContextVar("as_json", default=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_output(command: F) -> F:
+    """Give an action command `--json`: it then prints the registry's answer instead of a sentence."""
+
+    @functools.wraps(command)
+    def run(*args: Any, as_json: bool = False, **kwargs: Any) -> Any:
+        token = _AS_JSON.set(as_json)
+        try:
+            return command(*args, **kwargs)
+        finally:
+            _AS_JSON.reset(token)
+
+    option = click.option("--json", "as_json", is_flag=True, help="print the registry's answer as JSON")
+    return cast(F, option(run))
+
+
+def done(result: Any, sentence: str) -> None:
+    """What an action command says when it worked: a sentence, or the answer as JSON under --json."""
+    if _AS_JSON.get():
+        print_json(result)
+    else:
+        out.print(sentence, markup=False)
 
 
 def on_database(settings: Settings, work: Awaitable[T]) -> T:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from registry.cli.client import RegistryClient
+from registry.cli.common import done, json_output
 from registry.settings import Settings
 
 __all__ = ["diff", "label", "log"]
@@ -82,7 +83,9 @@ def log(
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
-    table = Table("when (UTC)", "who", "action", "subject", "detail")
+    table = Table("when (UTC)", "who", "action")
+    table.add_column("subject", no_wrap=True)
+    table.add_column("detail")
     for e in entries:
         table.add_row(e["at"][:16].replace("T", " "), e["actor"], e["action"], e["subject"], escape(_detail(e)))
     _wide().print(table)
@@ -145,24 +148,27 @@ def label() -> None:
 @click.argument("name")
 @click.argument("version")
 @click.option("--reason", default="", help="why it moves (kept in its history)")
+@json_output
 @click.pass_obj
 def label_set(settings: Settings, slug: str, name: str, version: str, reason: str) -> None:
     """Point label NAME of SLUG at VERSION."""
     with RegistryClient(settings) as client:
-        client.json("PUT", f"/api/v1/assets/{slug}/labels/{name}", json={"version": version, "reason": reason})
-    click.echo(f"{slug}:{name} -> {version}")
+        result = client.json("PUT", f"/api/v1/assets/{slug}/labels/{name}", json={"version": version, "reason": reason})
+    done(result, f"{slug}:{name} -> {version}")
 
 
 @label.command("rm")
 @click.argument("slug")
 @click.argument("name")
 @click.option("--reason", default="", help="why (kept in its history)")
+@json_output
 @click.pass_obj
 def label_rm(settings: Settings, slug: str, name: str, reason: str) -> None:
     """Remove label NAME from SLUG."""
     with RegistryClient(settings) as client:
-        client.json("DELETE", f"/api/v1/assets/{slug}/labels/{name}", params={"reason": reason} if reason else None)
-    click.echo(f"{slug}:{name} removed")
+        params = {"reason": reason} if reason else None
+        result = client.json("DELETE", f"/api/v1/assets/{slug}/labels/{name}", params=params)
+    done(result, f"{slug}:{name} removed")
 
 
 @label.command("show")

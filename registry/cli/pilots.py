@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from registry.cli.client import RegistryClient
-from registry.cli.common import EXIT_CODES, out, pairs, print_json, read_data_file, settings_of, wide
+from registry.cli.common import EXIT_CODES, done, json_output, out, pairs, print_json, read_data_file, settings_of, wide
 
 __all__ = ["pilot"]
 
@@ -25,6 +25,7 @@ def pilot() -> None:
 
 @pilot.command("create")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_output
 @click.pass_context
 def pilot_create(ctx: click.Context, file: Path) -> None:
     """Register a pilot from a YAML or JSON file with slug, name, team, budget_owner, problem, baseline, target."""
@@ -34,7 +35,7 @@ def pilot_create(ctx: click.Context, file: Path) -> None:
         data["created_at"] = data["created_at"].isoformat()  # YAML reads dates; the API takes ISO text
     with RegistryClient(settings_of(ctx)) as client:
         result = client.json("POST", "/api/v1/pilots", json=data)
-    out.print(f"created pilot {result['slug']} (team {result['team']}, stage {result['stage']})")
+    done(result, f"created pilot {result['slug']} (team {result['team']}, stage {result['stage']})")
 
 
 @pilot.command("gate")
@@ -49,6 +50,7 @@ def pilot_create(ctx: click.Context, file: Path) -> None:
     "--evidence-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="YAML/JSON evidence"
 )
 @click.option("--decided-at", help="admin only: when the gate was really decided (YYYY-MM-DD or ISO datetime)")
+@json_output
 @click.pass_context
 def pilot_gate(
     ctx: click.Context,
@@ -72,7 +74,7 @@ def pilot_gate(
         body["decided_at"] = decided_at
     with RegistryClient(settings_of(ctx)) as client:
         result = client.json("POST", f"/api/v1/pilots/{slug}/gates", json=body)
-    out.print(f"pilot {result['slug']}: gate {stage} {decision}; now stage {result['stage']}, {result['status']}")
+    done(result, f"pilot {result['slug']}: gate {stage} {decision}; now stage {result['stage']}, {result['status']}")
 
 
 @pilot.command("deadline")
@@ -80,13 +82,14 @@ def pilot_gate(
 @click.option("--stage", type=click.IntRange(1, 4), required=True, help="the gate")
 @click.option("--days", type=click.IntRange(1, 3650), required=True, help="days the gate may take from entering it")
 @click.option("--reason", required=True, help="why this pilot's gate differs from the default (a sentence)")
+@json_output
 @click.pass_context
 def pilot_deadline(ctx: click.Context, slug: str, stage: int, days: int, reason: str) -> None:
     """Give one gate of pilot SLUG its own decision deadline (journaled with the reason)."""
     with RegistryClient(settings_of(ctx)) as client:
         result = client.json("PUT", f"/api/v1/pilots/{slug}/deadlines/{stage}", json={"days": days, "reason": reason})
     health = result.get("health") or {}
-    out.print(f"pilot {slug}: gate {stage} deadline {days} days; now {health.get('state', result['status'])}")
+    done(result, f"pilot {slug}: gate {stage} deadline {days} days; now {health.get('state', result['status'])}")
 
 
 @pilot.command("list")

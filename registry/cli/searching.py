@@ -10,7 +10,7 @@ import click
 
 from catalog.schemas import KINDS
 from registry.cli.client import RegistryClient
-from registry.cli.common import on_database, out, search_backend, settings_of
+from registry.cli.common import on_database, out, search_backend, settings_of, wide
 from search.errors import SearchError
 
 __all__ = ["search"]
@@ -61,13 +61,14 @@ def search_query(
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    table = Table(
-        "asset", "kind", "version", "reused by", "summary", title=f"{result['total']} found", title_justify="left"
-    )
+    table = Table(title=f"{result['total']} found", title_justify="left")
+    table.add_column("asset", no_wrap=True)
+    for name in ("kind", "version", "reused by", "summary"):
+        table.add_column(name)
     for hit in result["hits"]:
         name = hit["slug"] + (" (deprecated)" if hit["lifecycle"] == "deprecated" else "")
         table.add_row(name, hit["kind"], hit["latest_version"], str(hit["reuse_count"]), hit["summary"])
-    out.print(table)
+    wide().print(table)
 
 
 @search.command("reindex")

@@ -13,6 +13,7 @@ from rich.table import Table
 from catalog.schemas import KINDS
 from catalog.services.events import EVENT_TYPES
 from registry.cli.client import RegistryClient
+from registry.cli.common import done, json_output, print_json
 from registry.settings import Settings
 
 __all__ = ["webhook"]
@@ -40,6 +41,7 @@ def webhook() -> None:
 @click.option("--tag", help="only events of assets with this tag")
 @click.option("--owner", help="only events of what this team owns")
 @click.option("--description", default="")
+@click.option("--json", "as_json", is_flag=True, help="print the new subscription (with its secret) as JSON")
 @click.pass_obj
 def webhook_create(
     settings: Settings,
@@ -50,6 +52,7 @@ def webhook_create(
     tag: str | None,
     owner: str | None,
     description: str,
+    as_json: bool,
 ) -> None:
     """Subscribe; prints the signing secret once (store it where the receiver verifies signatures)."""
     filters = {"asset": asset, "kind": kind, "tag": tag, "owner": owner}
@@ -57,6 +60,9 @@ def webhook_create(
             "filters": {k: v for k, v in filters.items() if v}}  # fmt: skip
     with RegistryClient(settings) as client:
         created = client.json("POST", "/api/v1/webhooks", json=body)
+    if as_json:
+        print_json(created)
+        return
     click.echo(f"webhook {created['id']} -> {created['url']} ({', '.join(created['events'])})", err=True)
     click.echo("signing secret (shown once):", err=True)
     click.echo(created["secret"])
@@ -97,29 +103,32 @@ def webhook_deliveries(settings: Settings, webhook_id: int, status: str | None, 
 @webhook.command("redeliver")
 @click.argument("webhook_id", type=int)
 @click.argument("delivery_id", type=int)
+@json_output
 @click.pass_obj
 def webhook_redeliver(settings: Settings, webhook_id: int, delivery_id: int) -> None:
     """Send one event again (same webhook-id), after what is pending."""
     with RegistryClient(settings) as client:
         again = client.json("POST", f"/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
-    click.echo(f"queued delivery {again['id']} ({again['event']}, {again['message_id']})")
+    done(again, f"queued delivery {again['id']} ({again['event']}, {again['message_id']})")
 
 
 @webhook.command("enable")
 @click.argument("webhook_id", type=int)
+@json_output
 @click.pass_obj
 def webhook_enable(settings: Settings, webhook_id: int) -> None:
     """Turn a disabled subscription back on; what is pending goes out in order."""
     with RegistryClient(settings) as client:
         hook = client.json("POST", f"/api/v1/webhooks/{webhook_id}/enable")
-    click.echo(f"webhook {hook['id']} enabled; {hook['pending']} pending")
+    done(hook, f"webhook {hook['id']} enabled; {hook['pending']} pending")
 
 
 @webhook.command("delete")
 @click.argument("webhook_id", type=int)
+@json_output
 @click.pass_obj
 def webhook_delete(settings: Settings, webhook_id: int) -> None:
     """Stop a subscription (its delivery log is kept)."""
     with RegistryClient(settings) as client:
-        client.json("DELETE", f"/api/v1/webhooks/{webhook_id}")
-    click.echo(f"webhook {webhook_id} deleted")
+        hook = client.json("DELETE", f"/api/v1/webhooks/{webhook_id}")
+    done(hook, f"webhook {webhook_id} deleted")

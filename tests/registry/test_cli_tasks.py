@@ -68,6 +68,9 @@ def test_input_files_are_one_line_errors(tmp_path: Path) -> None:
         assert says in refused(env, *gate, "--evidence-file", str(bad)), bad
         assert says in refused(env, "pilot", "update", "p", "--file", str(bad)), bad
     assert "broken.yaml:2:7" in refused(env, "publish", str(broken))
+    as_json = invoke(env, "publish", "--json", str(broken), str(tmp_path))
+    assert as_json.exit_code == 1
+    assert [r["status"] for r in json.loads(as_json.stdout)] == ["failed", "failed"]  # the file, the empty folder
     assert "is not KEY=VALUE" in refused(env, *gate, "--evidence", "novalue", code=2)
     assert "SLUG@VERSION" in refused(env, "yank", "no-version", "--reason", "x", code=2)
     assert "nothing to update" in refused(env, "pilot", "update", "p", code=2)
@@ -111,7 +114,8 @@ def test_a_new_user_does_every_task_from_the_cli(live: dict[str, str]) -> None:
     assert "1.1.0 is available" in adopted
     listing = json.loads(ok(live, "adoption", "list", "--pilot", "doc-summaries", "--json"))
     adoption_id = str(listing["items"][0]["id"])
-    ok(live, "yank", "claims-triage-prompt@1.0.0", "--reason", "wrong urgency rules")
+    yanked = json.loads(ok(live, "yank", "claims-triage-prompt@1.0.0", "--reason", "wrong urgency rules", "--json"))
+    assert yanked["yanked"] is True and yanked["yanked_reason"] == "wrong urgency rules"
     assert "was yanked" in ok(live, "adoption", "list", "--pilot", "doc-summaries")
     ok(live, "adoption", "retire", adoption_id, "--reason", "moved to 1.1.0")
     assert "already retired" in refused(live, "adoption", "retire", adoption_id)
