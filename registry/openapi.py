@@ -7,9 +7,13 @@ by rules that mirror those modules, instead of being repeated on every handler.
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 from litestar import Litestar
 from litestar.openapi.spec import (
     Components,
+    Example,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -20,7 +24,9 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.operation import Operation
 from litestar.openapi.spec.request_body import RequestBody
+from pydantic import BaseModel
 
+import catalog.schemas  # noqa: F401 (loads every schema module the document is built from)
 from registry.errors import PROBLEM_JSON
 
 __all__ = ["document_errors"]
@@ -108,45 +114,84 @@ def _query_without_null(operation: Operation) -> None:
 
 
 # Parameters many routes share, described once (a handler's own description wins).
-_PARAMETERS = {
-    "active": "true: only active adoptions; false: only retired ones",
-    "allow_secrets": "import even when a file holds what looks like a literal secret",
-    "asset": "an asset slug",
-    "format": "the answer's format",
-    "from": "the older version (a semantic version)",
-    "to": "the newer version (a semantic version)",
-    "kind": "an asset kind",
-    "lifecycle": "active or deprecated",
-    "limit": "how many items to return",
-    "offset": "how many items to skip",
-    "origin_pilot": "the slug of the pilot an asset came from",
-    "owner": "the owning team's slug",
-    "path": "a file's path inside the version, as listed in its `files`",
-    "per_kind": "how many assets of each kind",
-    "pilot": "a pilot slug",
-    "problem": "the new pilot's problem, in its own words",
-    "publish": "true: publish what was imported (else only propose the manifests)",
-    "q": "what to look for: words, a slug, a tag (typos and prefixes are fine)",
-    "section": "only this part of the report",
-    "select": "repeatable: import only these rules or prompts (by name)",
-    "since": "from this date (YYYY-MM-DD) or ISO time, inclusive",
-    "until": "before this date (YYYY-MM-DD) or ISO time",
-    "slug_prefix": "put this before every imported asset's slug",
-    "sort": "relevance (default), reuse or newest",
-    "status": "active, graduated or killed",
-    "tag": "repeatable: every tag given must match",
-    "team": "a team's slug",
-    "top": "how many rows the top lists hold",
-    "version": "a semantic version such as 1.2.0",
+_PARAMETERS: dict[str, tuple[str, object]] = {
+    "active": ("true: only active adoptions; false: only retired ones", True),
+    "allow_secrets": ("import even when a file holds what looks like a literal secret", False),
+    "asset": ("an asset slug", "claims-triage-prompt"),
+    "format": ("the answer's format", "json"),
+    "from": ("the older version (a semantic version)", "1.0.0"),
+    "to": ("the newer version (a semantic version)", "1.1.0"),
+    "kind": ("an asset kind", "prompt"),
+    "lifecycle": ("active or deprecated", "active"),
+    "limit": ("how many items to return", 20),
+    "offset": ("how many items to skip", 0),
+    "origin_pilot": ("the slug of the pilot an asset came from", "claims-triage-assistant"),
+    "owner": ("the owning team's slug", "claims-ai"),
+    "path": ("a file's path inside the version, as listed in its `files`", "promptfooconfig.yaml"),
+    "per_kind": ("how many assets of each kind", 3),
+    "pilot": ("a pilot slug", "motor-fnol-intake"),
+    "problem": ("the new pilot's problem, in its own words", "route incoming claims emails by urgency"),
+    "publish": ("true: publish what was imported (else only propose the manifests)", False),
+    "q": ("what to look for: words, a slug, a tag (typos and prefixes are fine)", "halucination monitor"),
+    "section": ("only this part of the report", "summary"),
+    "select": ("repeatable: import only these rules or prompts (by name)", "HighErrorRate"),
+    "since": ("from this date (YYYY-MM-DD) or ISO time, inclusive", "2026-01-01"),
+    "until": ("before this date (YYYY-MM-DD) or ISO time", "2026-07-01"),
+    "slug_prefix": ("put this before every imported asset's slug", "claims-"),
+    "sort": ("relevance (default), reuse or newest", "reuse"),
+    "status": ("active, graduated or killed", "active"),
+    "tag": ("repeatable: every tag given must match", "rag"),
+    "team": ("a team's slug", "claims-ai"),
+    "top": ("how many rows the top lists hold", 10),
+    "version": ("a semantic version such as 1.2.0", "1.2.0"),
+    "slug": ("2-63 lowercase letters, digits and hyphens", "claims-triage-prompt"),
+    "label": ("a label such as production", "production"),
+    "subject": ("asset:SLUG, pilot:SLUG, adoption:ID or token:ID", "asset:claims-triage-prompt"),
+    "actor": ("team/name of a token, or a team", "claims-ai/ci"),
+    "action": ("an action or a family", "label.move"),
+    "cursor": ("`next_cursor` of the page before", "1796215368574533-67"),
+    "at": ("a date or ISO time", "2026-06-01"),
+    "filename": ("the file's name (its format is guessed from it)", "promptfooconfig.yaml"),
+    "regenerate": ("true: generate the file even when the original is stored", False),
+    "stage": ("a gate, 1 to 4", 2),
+    "health": ("stalled, circling or on_track", "stalled"),
+    "reason": ("why (kept in the history)", "superseded by 2.0.0"),
 }
 
 
 def _describe(operation: Operation) -> None:
+    """Every parameter gets a description and an example (a handler's own description wins)."""
     for parameter in operation.parameters or []:
-        if isinstance(parameter, Parameter) and not parameter.description:
+        if not isinstance(parameter, Parameter):
+            continue
+        description, example = _PARAMETERS.get(parameter.name, (None, None))
+        if not parameter.description:
             schema = parameter.schema
             own = schema.description if isinstance(schema, Schema) else None
-            parameter.description = own or _PARAMETERS.get(parameter.name)
+            parameter.description = own or description
+        if example is not None and not parameter.examples:
+            parameter.examples = {"example": Example(value=example)}
+        elif not parameter.examples and parameter.name.endswith("_id"):
+            parameter.examples = {"example": Example(value=1)}
+
+
+def _from_models(schemas: dict[str, Any]) -> None:
+    """Copy what the pydantic models say (examples, field descriptions and examples) into the document:
+    Litestar builds its schemas itself and leaves these out."""
+    modules = [m for n, m in sorted(sys.modules.items()) if n.startswith("catalog.schemas") and m is not None]
+    for name, schema in schemas.items():
+        model = next((getattr(m, name) for m in modules if isinstance(getattr(m, name, None), type)), None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or not isinstance(schema, Schema):
+            continue
+        source = model.model_json_schema()
+        if source.get("examples") and not schema.examples:
+            schema.examples = source["examples"]
+        for field, target in (schema.properties or {}).items():
+            declared = source.get("properties", {}).get(field, {})
+            if isinstance(target, Schema):
+                target.description = target.description or declared.get("description")
+                if declared.get("examples") and not target.examples:
+                    target.examples = declared["examples"]
 
 
 def document_errors(app: Litestar) -> None:
@@ -154,6 +199,7 @@ def document_errors(app: Litestar) -> None:
     document = app.openapi_schema
     components = document.components if isinstance(document.components, Components) else Components()
     components.schemas = {**(components.schemas or {}), "Problem": PROBLEM}
+    _from_models(components.schemas)
     components.security_schemes = {
         "bearer": SecurityScheme(
             type="http",

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     field_validator,
 )
@@ -15,22 +16,32 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from catalog.inputs import single_line
-from catalog.schemas.common import Name, Scope, Slug, StrictModel
+from catalog.schemas.common import Name, Scope, Slug, StrictModel, examples
 
 __all__ = ["AdoptionOut", "AdoptionPage", "AdoptionRequest", "NewToken", "RetireRequest", "TokenOut", "TokenRequest"]
 
 
 class AdoptionRequest(StrictModel):
+    model_config = ConfigDict(json_schema_extra=examples({
+        "asset": "claims-triage-prompt", "version": "production", "pilot": "motor-fnol-intake", "mode": "adapted",
+        "hours_saved": 40, "note": "Used for FNOL emails; categories replaced.",
+    }))  # fmt: skip
+
     asset: Slug
+    """the asset adopted"""
     version: str | None = Field(
         default=None,
         max_length=100,
         description="an exact version, a label such as `production`, or empty for the latest",
     )
     pilot: Slug
+    """the adopting pilot"""
     mode: Literal["as_is", "adapted", "forked"] = "as_is"
+    """as_is, adapted or forked"""
     hours_saved: float = Field(default=0.0, ge=0, le=100_000)
+    """the hours this saved the adopting pilot (an estimate)"""
     note: str = Field(default="", max_length=5000)
+    """what was kept or changed"""
     on_behalf_of: Name | None = Field(
         default=None, description="who the adoption was recorded for (a note); the token is who recorded it"
     )
@@ -48,7 +59,10 @@ class AdoptionRequest(StrictModel):
 
 
 class RetireRequest(StrictModel):
+    model_config = ConfigDict(json_schema_extra=examples({"reason": "moved to 1.1.0"}))
+
     reason: str = Field(default="", max_length=5000)
+    """why it is no longer used"""
 
 
 class TokenRequest(StrictModel):

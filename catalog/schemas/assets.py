@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
 )
 
-from catalog.schemas.common import SemVer, Slug, StrictModel
+from catalog.schemas.common import SemVer, Slug, StrictModel, examples
 from catalog.schemas.pilots import PilotRef
 
 __all__ = [
@@ -30,16 +31,32 @@ __all__ = [
 
 
 class YankRequest(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples({"reason": "Urgency rules misroute injury claims; use 1.1.0."})
+    )
+
     reason: Annotated[str, Field(min_length=3, max_length=5000)]
+    """why (adopters see it in their warnings)"""
 
 
 class DeprecateRequest(StrictModel):
+    model_config = ConfigDict(
+        json_schema_extra=examples(
+            {"reason": "Superseded: adds retrieval recall.", "successor": "rag-answer-quality-eval"}
+        )
+    )
+
     reason: Annotated[str, Field(min_length=3, max_length=5000)]
+    """why (adopters see it)"""
     successor: Slug | None = None
+    """the asset teams should move to"""
 
 
 class LabelRequest(StrictModel):
+    model_config = ConfigDict(json_schema_extra=examples({"version": "1.1.0", "reason": "canary passed"}))
+
     version: SemVer
+    """the version the label points at from now on"""
     reason: str = Field(
         default="", max_length=2000, description="why the label moves (kept in its history)", examples=["canary passed"]
     )

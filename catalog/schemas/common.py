@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -36,6 +36,7 @@ __all__ = [
     "StrictModel",
     "Text",
     "Url",
+    "examples",
     "normalize_tags",
     "problems_from",
     "utc",
@@ -136,8 +137,13 @@ class Actor(BaseModel):
 SYSTEM = Actor(name="system", team="platform", scopes=frozenset({"admin"}))
 
 
+def examples(*values: dict[str, Any]) -> dict[str, Any]:
+    """A request model's examples, for its JSON schema (the API page shows them as ready-to-send bodies)."""
+    return {"examples": list(values)}
+
+
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True)
 
 
 class OpenModel(BaseModel):
@@ -146,7 +152,7 @@ class OpenModel(BaseModel):
     Text is kept exactly as written: prompt whitespace is content.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
 
 _FIXES = {

@@ -17,7 +17,17 @@ from pydantic import (
 
 from catalog.errors import FieldProblem, InvalidInput
 from catalog.inputs import single_line
-from catalog.schemas.common import KINDS, Name, Range, SemVer, Slug, StrictModel, normalize_tags, problems_from
+from catalog.schemas.common import (
+    KINDS,
+    Name,
+    Range,
+    SemVer,
+    Slug,
+    StrictModel,
+    examples,
+    normalize_tags,
+    problems_from,
+)
 from catalog.schemas.specs import EvalHarnessSpec, MonitorSpec, PromptSpec, RetrievalPipelineSpec
 
 __all__ = [
@@ -35,23 +45,31 @@ __all__ = [
 
 class SourceRef(StrictModel):
     repo: Name
+    """where the asset's source lives (a URL or repository name)"""
     commit: Annotated[str, AfterValidator(single_line)] | None = Field(default=None, max_length=64)
+    """the commit it was published from"""
     path: Annotated[str, AfterValidator(single_line)] | None = Field(default=None, max_length=500)
+    """the folder or file inside the repository"""
 
 
 class Dependency(StrictModel):
     slug: Slug
+    """the asset depended on"""
     version: Range = "*"
+    """a semantic version range, e.g. >=1.0,<2 or ^1.2 (default: any)"""
 
 
 class AttachedFile(BaseModel):
     """A native file stored with the version, byte for byte: UTF-8 text, or base64 for binary content."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     path: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^/\\][^\\]*$"), AfterValidator(single_line)]
+    """the file's path inside the asset folder, e.g. promptfooconfig.yaml"""
     content: str = Field(max_length=5_000_000)
+    """the file itself: UTF-8 text, or base64"""
     encoding: Literal["utf-8", "base64"] = "utf-8"
+    """utf-8 (text) or base64 (binary, or text with control characters)"""
 
     @model_validator(mode="after")
     def _safe_path(self) -> AttachedFile:
@@ -62,17 +80,29 @@ class AttachedFile(BaseModel):
 
 class _ManifestBase(StrictModel):
     slug: Slug
+    """the asset's unique name: 2-63 lowercase letters, digits and hyphens"""
     version: SemVer
+    """a semantic version such as 1.2.0; published versions never change"""
     title: Annotated[str, Field(min_length=3, max_length=200), AfterValidator(single_line)]
+    """a human title"""
     summary: Annotated[str, Field(min_length=10, max_length=500)]
+    """one sentence: what it does"""
     description: str = Field(default="", max_length=50_000)
+    """Markdown: what it does, when to use it, known limits"""
     tags: Annotated[list[str], AfterValidator(normalize_tags)] = Field(default_factory=list, max_length=30)
+    """lowercase words to find and filter it by"""
     owner: Slug
+    """the team that owns and curates it"""
     origin_pilot: Slug
+    """the graduated pilot (of the owning team) it came from"""
     source: SourceRef | None = None
+    """where its source lives"""
     depends_on: list[Dependency] = Field(default_factory=list, max_length=100)
+    """assets it needs, each with a version range"""
     changelog: str = Field(default="", max_length=20_000)
+    """what changed in this version"""
     files: list[AttachedFile] = Field(default_factory=list, max_length=200)
+    """native files stored with the version, byte for byte"""
 
     @model_validator(mode="after")
     def _unique_files_and_deps(self) -> _ManifestBase:
@@ -88,23 +118,40 @@ class _ManifestBase(StrictModel):
 
 
 class PromptManifest(_ManifestBase):
+    model_config = ConfigDict(json_schema_extra=examples({
+        "kind": "prompt", "slug": "claims-triage-prompt", "version": "1.1.0", "title": "Claims triage prompt",
+        "summary": "Classifies a claim into a category and an urgency.", "tags": ["claims", "triage"],
+        "owner": "claims-ai", "origin_pilot": "claims-triage-assistant",
+        "spec": {"template": "Categories: {{categories}}\n\nClaim:\n{{claim_text}}",
+                 "variables": ["categories", "claim_text"]},
+        "files": [{"path": "prompt.txt", "content": "Categories: {{categories}}"}],
+    }))  # fmt: skip
+
     kind: Literal["prompt"]
+    """what kind of asset this is"""
     spec: PromptSpec
+    """the prompt itself"""
 
 
 class EvalHarnessManifest(_ManifestBase):
     kind: Literal["eval_harness"]
+    """what kind of asset this is"""
     spec: EvalHarnessSpec
+    """the eval harness itself"""
 
 
 class RetrievalPipelineManifest(_ManifestBase):
     kind: Literal["retrieval_pipeline"]
+    """what kind of asset this is"""
     spec: RetrievalPipelineSpec
+    """the retrieval pipeline itself"""
 
 
 class MonitorManifest(_ManifestBase):
     kind: Literal["monitor"]
+    """what kind of asset this is"""
     spec: MonitorSpec
+    """the monitor itself"""
 
 
 Manifest = Annotated[

@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
 )
 
 from catalog.inputs import single_line
-from catalog.schemas.common import Name, Sentence, Slug, StrictModel, Text, Url
+from catalog.schemas.common import Name, Sentence, Slug, StrictModel, Text, Url, examples
 from catalog.schemas.portfolio import PilotHealth
 
 __all__ = [
@@ -39,24 +40,45 @@ __all__ = [
 
 class Measure(StrictModel):
     metric: Name
+    """the business metric, e.g. analyst minutes per alert"""
     value: float
+    """its value"""
     unit: Annotated[str, Field(min_length=1, max_length=50), AfterValidator(single_line)]
+    """its unit, e.g. min"""
 
 
 class MonthlyValue(StrictModel):
     amount: float = Field(ge=0)
+    """what the pilot is worth per month when it works"""
     unit: Literal["hours", "usd"]
+    """hours or usd"""
 
 
 class PilotRequest(StrictModel):
+    model_config = ConfigDict(json_schema_extra=examples({
+        "slug": "claims-email-triage", "name": "Claims email triage", "team": "claims-ai",
+        "budget_owner": "Head of Claims Operations", "problem": "Claims emails wait a day before anyone reads them.",
+        "baseline": {"metric": "hours to first action", "value": 26, "unit": "h"},
+        "target": {"metric": "hours to first action", "value": 4, "unit": "h"},
+        "value_per_month": {"amount": 900, "unit": "hours"},
+    }))  # fmt: skip
+
     slug: Slug
+    """the pilot's unique name"""
     name: Name
+    """a human name"""
     team: Slug
+    """the team running it"""
     budget_owner: Name | None = None
+    """who owns the budget (gate 1 needs it)"""
     problem: Text
+    """the problem it addresses, in the business's words"""
     baseline: Measure | None = None
+    """the metric today (gate 1 needs it)"""
     target: Measure | None = None
+    """the metric it aims for (gate 1 needs it)"""
     value_per_month: MonthlyValue | None = None
+    """what reaching the target is worth per month"""
     created_at: datetime | None = Field(
         default=None, description="admin only: when the pilot really started, for pilots older than the registry"
     )
@@ -65,9 +87,15 @@ class PilotRequest(StrictModel):
 class PilotUpdate(StrictModel):
     """Fields a team fills in while framing the problem (before gate 1); all optional."""
 
+    model_config = ConfigDict(json_schema_extra=examples({
+        "budget_owner": "Head of Claims Operations", "value_per_month": {"amount": 900, "unit": "hours"},
+    }))  # fmt: skip
+
     name: Name | None = None
+    """a human name"""
     budget_owner: Name | None = Field(default=None, description="null clears it")
     problem: Text | None = None
+    """the problem it addresses"""
     baseline: Measure | None = Field(default=None, description="null clears it")
     target: Measure | None = Field(default=None, description="null clears it")
     value_per_month: MonthlyValue | None = Field(default=None, description="null clears it")
@@ -81,12 +109,24 @@ class PilotUpdate(StrictModel):
 
 
 class GateRequest(StrictModel):
+    model_config = ConfigDict(json_schema_extra=examples({
+        "stage": 2, "decision": "commit", "decided_by": "Motor claims leadership",
+        "notes": "The prototype cut handling time on real emails.", "evidence_url": "https://wiki.example.com/fnol/gate2",
+        "evidence": {"metric": "hours to first action", "before": 26, "after": 6,
+                     "workflow": "Motor claims emails, two weeks in shadow mode."},
+    }))  # fmt: skip
+
     stage: int = Field(ge=1, le=4, description="the gate being decided: the pilot's current stage (1-4)")
     decision: Literal["commit", "iterate", "kill"]
+    """commit (advance), iterate (stay, with notes) or kill (end, with notes)"""
     decided_by: Name
+    """who decided: a name or a forum"""
     notes: str = Field(default="", max_length=20_000)
+    """why; required for iterate and kill"""
     evidence_url: Url | None = None
+    """a link to the review document"""
     evidence: dict[str, Any] = Field(default_factory=dict)
+    """what the gate asks: 2 metric, before, after, workflow; 3 the readiness answers; 4 adoption (README)"""
     decided_at: datetime | None = Field(
         default=None, description="admin only: when the gate was really decided (not before the previous decision)"
     )

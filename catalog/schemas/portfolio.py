@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from catalog.schemas.common import Sentence, StrictModel
+from catalog.schemas.common import Sentence, StrictModel, examples
 from catalog.schemas.reports import OriginPilotFigures, ReportPeriod
 
 __all__ = [
@@ -53,8 +53,13 @@ def _reason(value: str) -> str:
 class DeadlineRequest(StrictModel):
     """A pilot's own deadline for one gate, set by its team with a reason (journaled)."""
 
+    model_config = ConfigDict(json_schema_extra=examples({
+        "days": 120, "reason": "Waits for the telephony contract, signed in March.",
+    }))  # fmt: skip
+
     days: int = Field(ge=1, le=3650, description="days the gate may take from entering the stage")
     reason: Annotated[Sentence, AfterValidator(_reason)]
+    """why this pilot's gate differs from the default (a sentence)"""
 
 
 class LastDecision(BaseModel):

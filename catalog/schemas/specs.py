@@ -44,25 +44,36 @@ __all__ = [
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     role: Literal["system", "user", "assistant", "tool"]
+    """who speaks"""
     content: Text
+    """the message template"""
 
 
 class ModelRef(OpenModel):
     provider: Name
+    """the model provider, e.g. openai"""
     name: Name
+    """the model, e.g. gpt-4o-mini"""
     parameters: dict[str, Any] = Field(default_factory=dict)
+    """sampling parameters, e.g. {\"temperature\": 0}"""
 
 
 class PromptSpec(OpenModel):
     template: str | None = Field(default=None, max_length=100_000)
+    """the prompt template (or give `messages`)"""
     messages: list[ChatMessage] | None = None
+    """a chat prompt: role and content templates"""
     template_format: TemplateFormat = "mustache"
+    """how variables are written: mustache {{x}}, jinja2, f-string {x}, ..."""
     variables: list[str] = Field(default_factory=list)
+    """the variables the template uses (must match the template)"""
     model: ModelRef | None = None
+    """the model it was tuned for"""
     output_schema: dict[str, Any] | None = None
+    """JSON Schema of the answer it asks for"""
 
     @model_validator(mode="after")
     def _check_variables(self) -> PromptSpec:
@@ -102,27 +113,40 @@ class PromptSpec(OpenModel):
 
 class Metric(OpenModel):
     name: Name
+    """the metric, e.g. faithfulness"""
     threshold: float
+    """the value a target must reach"""
     higher_is_better: bool = True
+    """false when lower values are better (error rates)"""
 
 
 class Dataset(OpenModel):
     uri: Name
+    """where the dataset lives"""
     rows: int | None = Field(default=None, ge=0)
+    """how many cases it holds"""
     description: str = ""
+    """what the cases are"""
 
 
 class Runner(OpenModel):
     type: Literal["promptfoo", "lm-eval", "python", "other"]
+    """what runs it"""
     entry: Name
+    """the attached file the runner starts from"""
 
 
 class EvalHarnessSpec(OpenModel):
     metrics: list[Metric] = Field(min_length=1)
+    """what it measures, each with a threshold"""
     dataset: Dataset
+    """the cases it runs"""
     targets: list[str] = Field(default_factory=list)
+    """asset kinds or slugs it evaluates"""
     runner: Runner
+    """how to run it"""
     baseline_results: dict[str, float] = Field(default_factory=dict)
+    """what the origin pilot scored, by metric"""
 
     @model_validator(mode="after")
     def _check_metrics(self) -> EvalHarnessSpec:
@@ -141,13 +165,18 @@ class EvalHarnessSpec(OpenModel):
 
 class Component(OpenModel):
     name: Name
+    """the component's name in the pipeline"""
     type: Name
+    """its class or type"""
     params: dict[str, Any] = Field(default_factory=dict)
+    """its parameters"""
 
 
 class Chunking(OpenModel):
     size: int = Field(gt=0)
+    """chunk size (tokens or characters, as the framework counts)"""
     overlap: int = Field(default=0, ge=0)
+    """overlap between chunks"""
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Chunking:
@@ -158,27 +187,40 @@ class Chunking(OpenModel):
 
 class Embedder(OpenModel):
     model: Name
+    """the embedding model"""
     dimensions: int = Field(gt=0)
+    """the vector size"""
 
 
 class Retriever(OpenModel):
     k: int = Field(gt=0, le=1000)
+    """how many passages it returns"""
     hybrid_weights: dict[str, float] | None = None
+    """weights of each retriever in a hybrid, e.g. {\"bm25\": 0.3, \"dense\": 0.7}"""
 
 
 class Reranker(OpenModel):
     model: Name
+    """the reranking model"""
     top_k: int | None = Field(default=None, gt=0)
+    """how many passages it keeps"""
 
 
 class RetrievalPipelineSpec(OpenModel):
     framework: Literal["haystack", "llamaindex", "langchain", "custom"]
+    """the framework it is built with"""
     components: list[Component] = Field(min_length=1)
+    """the pipeline's components, in order"""
     chunking: Chunking | None = None
+    """how documents are split"""
     embedder: Embedder | None = None
+    """how chunks are embedded"""
     retriever: Retriever | None = None
+    """how passages are retrieved"""
     reranker: Reranker | None = None
+    """how passages are reranked"""
     results: dict[str, float] = Field(default_factory=dict)
+    """what the origin pilot measured, e.g. {\"recall@8\": 0.92}"""
 
     @model_validator(mode="after")
     def _unique_components(self) -> RetrievalPipelineSpec:
@@ -191,8 +233,11 @@ class RetrievalPipelineSpec(OpenModel):
 
 class Condition(OpenModel):
     op: Literal[">", ">=", "<", "<=", "==", "!="]
+    """how the signal compares to the threshold"""
     threshold: float
+    """the alerting threshold"""
     window: str
+    """over how long, e.g. 5m or 1h"""
 
     @model_validator(mode="after")
     def _window_is_duration(self) -> Condition:
@@ -207,7 +252,12 @@ Signal = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(s
 
 class MonitorSpec(OpenModel):
     signal: Signal
+    """the metric name or query (PromQL for Prometheus), one line"""
     condition: Condition
+    """when it fires"""
     severity: Literal["info", "warning", "critical"]
+    """how urgent a firing is"""
     runbook_url: Url | None = None
+    """what responders should do"""
     format: Literal["prometheus", "grafana", "other"] = "other"
+    """the rule format of its native files"""

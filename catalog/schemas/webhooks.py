@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from catalog.schemas.common import Kind, Slug, StrictModel, Url
+from catalog.schemas.common import Kind, Slug, StrictModel, Url, examples
 
 __all__ = ["DeliveryOut", "DeliveryPage", "EventType", "NewWebhook", "WebhookFilters", "WebhookOut", "WebhookRequest"]
 
@@ -33,10 +33,17 @@ class WebhookFilters(StrictModel):
 
 
 class WebhookRequest(StrictModel):
+    model_config = ConfigDict(json_schema_extra=examples({
+        "url": "https://ci.example.com/hooks/registry", "events": ["version.yanked", "asset.deprecated"],
+        "filters": {"owner": "claims-ai"}, "description": "Tell the claims CI when what it pulls changes.",
+    }))  # fmt: skip
+
     url: Url = Field(description="where events are POSTed: http(s); no private addresses unless the operator allows")
     events: list[EventType] = Field(min_length=1, max_length=8, description="the event types to receive")
     filters: WebhookFilters = Field(default_factory=WebhookFilters)
+    """only events that match every filter given"""
     description: str = Field(default="", max_length=500)
+    """what the subscription is for"""
 
 
 class WebhookOut(BaseModel):

@@ -89,6 +89,27 @@ def test_the_openapi_document_is_valid_and_documents_auth(api: Api) -> None:
             assert operation.get("tags"), (method, path)
             for parameter in operation.get("parameters", []):
                 assert parameter.get("description") or parameter["in"] == "header", (method, path, parameter["name"])
+    schemas = spec["components"]["schemas"]
+    bodies = {
+        op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        for methods in spec["paths"].values()
+        for op in methods.values()
+        if "application/json" in op.get("requestBody", {}).get("content", {})
+    }
+    for name in bodies - {"PublishRequest"}:  # the manifest union: its members are checked below
+        assert schemas[name].get("examples"), name
+    assert schemas["PromptManifest"].get("examples")
+    seen, todo = set(), [*bodies, "PromptManifest", "EvalHarnessManifest", "RetrievalPipelineManifest"]
+    while todo:  # every field of every request body, however deep, says what it is
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        for field, declared in (schemas[name].get("properties") or {}).items():
+            if field not in ("adopted_by", "root"):
+                assert declared.get("description"), (name, field)
+            todo += [ref.split("'")[0].rsplit("/", 1)[-1] for ref in str(declared).split("'$ref': '")[1:]]
+    assert len(seen) > 25
     docs = api.client.get("/api/docs", follow_redirects=False)
     assert docs.status_code == 308 and docs.headers["location"] == "/schema/swagger"
     page = api.client.get("/schema/swagger").text
