@@ -18,6 +18,9 @@ __all__ = [
     "AssetDocument",
     "AssetOut",
     "AssetPage",
+    "BatchItemResult",
+    "BatchRequest",
+    "BatchResult",
     "DeprecateRequest",
     "FileOut",
     "LabelOut",
@@ -137,6 +140,35 @@ class PublishResult(BaseModel):
     version: str
     content_digest: str
     warnings: list[str] = Field(default_factory=list)
+
+
+class BatchRequest(StrictModel):
+    model_config = ConfigDict(json_schema_extra=examples({"manifests": [
+        {"kind": "monitor", "slug": "redis-down", "version": "1.0.0", "title": "Redis down",
+         "summary": "Redis instance is down.", "owner": "claims-ai", "origin_pilot": "claims-triage-assistant",
+         "spec": {"signal": "redis_up == 0", "condition": {"op": "==", "threshold": 0, "window": "1m"},
+                  "severity": "critical", "format": "prometheus"}},
+    ]}))  # fmt: skip
+
+    manifests: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+    """up to 1,000 manifests (the fields of asset.yaml, files inline), published in this order"""
+
+
+class BatchItemResult(BaseModel):
+    index: int = Field(description="the item's position in `manifests`")
+    status: Literal["created", "unchanged", "failed"]
+    asset: str | None = None
+    version: str | None = None
+    content_digest: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    problem: dict[str, Any] | None = Field(default=None, description="why it failed: a problem details object")
+
+
+class BatchResult(BaseModel):
+    created: int
+    unchanged: int
+    failed: int
+    results: list[BatchItemResult]
 
 
 class AssetDocument(BaseModel):

@@ -18,7 +18,15 @@ from catalog.tables import Asset, AssetFile, AssetVersion, Pilot
 from catalog.versions import VersionRange, parse_version, sort_key
 from catalog.writer import writes
 
-__all__ = ["content_digest", "file_bytes", "latest_version", "publish_version"]
+__all__ = [
+    "check_publisher",
+    "content_digest",
+    "file_bytes",
+    "latest_version",
+    "publish_in_transaction",
+    "publish_version",
+    "resolve_dependencies",
+]
 
 
 def file_bytes(content: str, encoding: str) -> bytes:
@@ -69,7 +77,7 @@ def _check_files(manifest: Manifest) -> None:
         )
 
 
-async def _resolve_dependencies(manifest: Manifest) -> list[dict[str, str]]:
+async def resolve_dependencies(manifest: Manifest) -> list[dict[str, str]]:
     """Each dependency's highest non-yanked version in its range: two reads, whatever the list's length."""
     if not manifest.depends_on:
         return []
@@ -172,26 +180,31 @@ async def _existing(manifest: Manifest, digest: str) -> PublishResult | None:
     )
 
 
-@writes
-async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | None = None) -> PublishResult:
-    """Publish one version. Identical re-publish is a no-op; other content under a published version is a 409."""
+def check_publisher(manifest: Manifest, actor: Actor) -> None:
+    """What needs no database: the token's team owns the asset, and the files are storable."""
     if not actor.may_act_for(manifest.owner):
         raise PermissionDenied(
             f"asset {manifest.slug!r} is owned by team {manifest.owner!r}; your token is for team {actor.team!r}. "
             f"Publish with a token of team {manifest.owner!r}"
         )
     _check_files(manifest)
+
+
+@writes
+async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | None = None) -> PublishResult:
+    """Publish one version. Identical re-publish is a no-op; other content under a published version is a 409."""
+    check_publisher(manifest, actor)
     digest = content_digest(manifest)
     at = at or now()
     # Reads before the write transaction: on SQLite, other writers wait for as long as it is open.
     try:
-        resolved: list[dict[str, str]] | InvalidInput = await _resolve_dependencies(manifest)
+        resolved: list[dict[str, str]] | InvalidInput = await resolve_dependencies(manifest)
     except InvalidInput as unresolved:  # raised only if this is not an identical re-publish
         resolved = unresolved
     for _attempt in range(3):
         try:
             async with write_transaction():
-                return await _publish(manifest, digest, resolved, actor, at)
+                return await publish_in_transaction(manifest, digest, resolved, actor, at)
         except ConcurrentWrite:
             # A concurrent publish of this asset committed first; the next attempt sees its rows and
             # answers as if this request had come second (unchanged, conflict, or a new version).
@@ -199,9 +212,10 @@ async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | No
     raise Conflict(f"{manifest.slug} is being published concurrently; retry the publish", code="concurrent-publish")
 
 
-async def _publish(
+async def publish_in_transaction(
     manifest: Manifest, digest: str, resolved: list[dict[str, str]] | InvalidInput, actor: Actor, at: datetime
 ) -> PublishResult:
+    """The publish itself, inside the caller's transaction (one publish, or one item of a batch)."""
     existing = await _existing(manifest, digest)
     if existing is not None:
         return existing

@@ -16,6 +16,8 @@ from catalog.schemas import (
     Actor,
     AssetOut,
     AssetPage,
+    BatchRequest,
+    BatchResult,
     DeprecateRequest,
     Kind,
     Manifest,
@@ -23,7 +25,7 @@ from catalog.schemas import (
     VersionOut,
     YankRequest,
 )
-from catalog.services import assets, curation, publishing
+from catalog.services import assets, batch, curation, publishing
 from catalog.services.publishing import file_bytes
 from registry.api.params import Offset, Slug, Version
 
@@ -47,6 +49,16 @@ class AssetController(Controller):
     async def publish(self, data: JSONBody[PublishRequest], actor: NamedDependency[Actor]) -> Response[PublishResult]:
         result = await publishing.publish_version(data.root, actor)
         return Response(result, status_code=201 if result.status == "created" else 200)
+
+    @post(
+        "/batch",
+        opt={"scope": "publish"},
+        status_code=200,
+        summary="Publish up to 1,000 versions at once: each validated and answered on its own, all or nothing per "
+        "version, in the order given (dependencies first)",
+    )
+    async def publish_batch(self, data: JSONBody[BatchRequest], actor: NamedDependency[Actor]) -> BatchResult:
+        return await batch.publish_batch(data.manifests, actor)
 
     @get("/", summary="List assets with exact filters (all given tags must match)")
     async def list(
