@@ -77,6 +77,7 @@ async def test_label_at_answers_around_each_move(db: object) -> None:
 
 async def test_the_journal_says_what_each_change_concerns_and_the_backfill_agrees(db: object) -> None:
     await seed_catalog(SEED_DIR)
+    await _diffs_of_every_seed_asset_with_two_versions()  # on the same seeded catalog (seeding is what costs)
     await curation.yank_version("claims-triage-prompt", "1.0.0", YankRequest(reason="superseded"), SYSTEM)
     kept = {r["id"]: (r["asset"], r["pilot"], r["team"]) for r in await JournalEntry.select()}
     adoptions = await JournalEntry.select().where(JournalEntry.action == "adoption.record")
@@ -89,8 +90,7 @@ async def test_the_journal_says_what_each_change_concerns_and_the_backfill_agree
     assert {r["id"]: (r["asset"], r["pilot"], r["team"]) for r in await JournalEntry.select()} == kept
 
 
-async def test_diffs_of_every_seed_asset_with_two_versions(db: object) -> None:
-    await seed_catalog(SEED_DIR)
+async def _diffs_of_every_seed_asset_with_two_versions() -> None:
     found = await diffs.diff_versions("claims-triage-prompt", "1.0.0", "1.1.0")
     assert not found.identical and found.template is not None
     added = [line for line in found.template if line.op == "+"]

@@ -30,8 +30,7 @@ def pages(api: Api, params: dict[str, Any], between: Any = None, who: str | None
             return seen
 
 
-def test_journal_paging_under_concurrent_writes_returns_every_entry_once(api: Api) -> None:
-    seeded(api)
+def _journal_paging_under_concurrent_writes_returns_every_entry_once(api: Api) -> None:
     before = pages(api, {"limit": 500})
     assert len(before) > 60 and len({e["id"] for e in before}) == len(before)
     assert [e["at"] for e in before] == sorted((e["at"] for e in before), reverse=True)  # newest first
@@ -50,8 +49,7 @@ def test_journal_paging_under_concurrent_writes_returns_every_entry_once(api: Ap
     assert {e["id"] for e in before} <= set(ids)  # and everything that was there when paging started
 
 
-def test_journal_filters_and_read_rules(api: Api) -> None:
-    seeded(api)
+def _journal_filters_and_read_rules(api: Api) -> None:
     asset = pages(api, {"asset": "claims-triage-prompt", "limit": 100})
     assert asset and all(e["asset"] == "claims-triage-prompt" for e in asset)
     assert {"asset.publish", "label.move", "adoption.record"} <= {e["action"] for e in asset}
@@ -94,8 +92,7 @@ def test_journal_bad_parameters_are_problems(api: Api) -> None:
         )
 
 
-def test_label_time_travel_and_history_over_http(api: Api) -> None:
-    seeded(api)
+def _label_time_travel_and_history_over_http(api: Api) -> None:
     url = "/api/v1/assets/claims-triage-prompt/labels/production"
     start = api.client.get(url).json()
     assert start["version"] == "1.1.0"
@@ -122,8 +119,7 @@ def test_label_time_travel_and_history_over_http(api: Api) -> None:
     }  # fmt: skip
 
 
-def test_diff_over_http(api: Api) -> None:
-    seeded(api)
+def _diff_over_http(api: Api) -> None:
     url = "/api/v1/assets/claims-triage-prompt/diff"
     diff = api.client.get(url, params={"from": "1.0.0", "to": "1.1.0"}).json()
     assert diff["variables_added"] == ["policy_notes"] and diff["breaking"]
@@ -132,8 +128,7 @@ def test_diff_over_http(api: Api) -> None:
     assert_problem(api.client.get("/api/v1/assets/ghost-asset/diff", params={"from": "1", "to": "2"}), 404)
 
 
-def test_adoption_reads_warn_about_what_happened_since(api: Api) -> None:
-    seeded(api)
+def _adoption_reads_warn_about_what_happened_since(api: Api) -> None:
     at_risk = api.client.get("/api/v1/adoptions", params={"asset": "kyc-entity-extraction-prompt"}).json()["items"]
     on_yanked = [a for a in at_risk if a["version"] == "1.1.0" and a["active"]]
     assert on_yanked and all(any("was yanked" in w for w in a["warnings"]) for a in on_yanked)
@@ -148,3 +143,16 @@ def test_adoption_reads_warn_about_what_happened_since(api: Api) -> None:
     assert yank.status_code == 200
     read = api.client.get(f"/api/v1/adoptions/{recorded.json()['id']}").json()
     assert any("was yanked" in w and "wrong urgency rules" in w for w in read["warnings"])
+
+
+def test_the_journal_pages_filters_and_hides_what_it_should(api: Api) -> None:
+    seeded(api)  # one seeded catalog for both (seeding PostgreSQL is what costs)
+    _journal_filters_and_read_rules(api)
+    _journal_paging_under_concurrent_writes_returns_every_entry_once(api)
+
+
+def test_labels_travel_in_time_versions_diff_and_adoptions_warn(api: Api) -> None:
+    seeded(api)
+    _label_time_travel_and_history_over_http(api)
+    _diff_over_http(api)
+    _adoption_reads_warn_about_what_happened_since(api)
