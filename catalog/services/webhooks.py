@@ -245,6 +245,9 @@ class Due:
 async def lease_due(limit: int = 20) -> list[int]:
     """Lease subscriptions whose oldest pending delivery is due (each is worked by one worker at a time)."""
     at = now()
+    due = (WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= at)
+    if not await WebhookDelivery.exists().where(due):  # the usual idle answer: a read, no write lock, no commit
+        return []
     sql = _LEASE_SKIP_LOCKED if isinstance(Webhook._meta.db, PostgresEngine) else _LEASE
     async with write_transaction():
         rows = await Webhook.raw(sql, at + LEASE, at, at, at, limit)
