@@ -18,7 +18,7 @@ from catalog.errors import FieldProblem, InvalidInput, NotFound
 from catalog.schemas import Actor, JournalEntryOut, JournalPage, LabelAt, LabelMove, utc
 from catalog.tables import Asset, JournalEntry, Label
 
-__all__ = ["Cursor", "JournalQuery", "entry_out", "journal_page", "label_at", "label_history"]
+__all__ = ["Cursor", "JournalQuery", "entry_out", "journal_page", "label_at", "label_history", "label_moves"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SUBJECT_KINDS = ("asset", "pilot", "adoption", "token")
@@ -152,8 +152,8 @@ async def journal_page(
     return JournalPage(items=items, next_cursor=str(last) if last else None)
 
 
-async def label_history(slug: str, label: str) -> list[LabelMove]:
-    """Every move of one label, oldest first (404 when the asset does not exist)."""
+async def label_moves(slug: str) -> dict[str, list[LabelMove]]:
+    """Every move of every label of an asset, oldest first, by label (404 when the asset does not exist)."""
     if not await Asset.exists().where(Asset.slug == slug):
         raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
     rows = (
@@ -163,20 +163,27 @@ async def label_history(slug: str, label: str) -> list[LabelMove]:
         .order_by(JournalEntry.id)
         .output(load_json=True)
     )  # fmt: skip
-    return [
-        LabelMove(
-            label=label,
-            action="move" if row["action"] == "label.move" else "remove",
-            from_version=row["payload"].get("from"),
-            to_version=row["payload"].get("to"),
-            moved_by=row["actor"],
-            moved_at=utc(row["at"]),
-            reason=row["payload"].get("reason") or "",
-            journal_id=row["id"],
+    moves: dict[str, list[LabelMove]] = {}
+    for row in rows:
+        label = str(row["payload"].get("label"))
+        moves.setdefault(label, []).append(
+            LabelMove(
+                label=label,
+                action="move" if row["action"] == "label.move" else "remove",
+                from_version=row["payload"].get("from"),
+                to_version=row["payload"].get("to"),
+                moved_by=row["actor"],
+                moved_at=utc(row["at"]),
+                reason=row["payload"].get("reason") or "",
+                journal_id=row["id"],
+            )
         )
-        for row in rows
-        if row["payload"].get("label") == label
-    ]
+    return moves
+
+
+async def label_history(slug: str, label: str) -> list[LabelMove]:
+    """Every move of one label, oldest first (404 when the asset does not exist)."""
+    return (await label_moves(slug)).get(label, [])
 
 
 async def label_at(slug: str, label: str, at: datetime | None) -> LabelAt:
@@ -193,14 +200,14 @@ async def label_at(slug: str, label: str, at: datetime | None) -> LabelAt:
         reason = moves[-1].reason if moves and moves[-1].to_version == current["version"] else ""
         return LabelAt(asset=slug, label=label, at=None, version=current["version"], moved_by=current["moved_by"],
                        moved_at=utc(current["moved_at"]), reason=reason)  # fmt: skip
-    moves = [m for m in await label_history(slug, label) if m.moved_at <= at]
+    every = await label_history(slug, label)
+    moves = [m for m in every if m.moved_at <= at]
     if not moves or moves[-1].to_version is None:
-        first = await label_history(slug, label)
         when = (
             f"it was removed at {moves[-1].moved_at.isoformat()}"
             if moves
-            else f"it was first set at {first[0].moved_at.isoformat()}"
-            if first
+            else f"it was first set at {every[0].moved_at.isoformat()}"
+            if every
             else "it was never set"
         )
         raise NotFound(f"{slug} had no label {label!r} at {at.isoformat()}: {when}", code="label-not-set")

@@ -14,7 +14,7 @@ from catalog.errors import CatalogError
 from catalog.manifests import MANIFEST_NAME, find_manifests, load_manifest, publish_order
 from catalog.schemas import KINDS
 from registry.cli.client import RegistryClient, describe_problem
-from registry.cli.common import EXIT_CODES, done, err, json_output, out, print_json, settings_of, wide
+from registry.cli.common import EXIT_CODES, coordinate, done, err, json_output, out, print_json, settings_of, wide
 
 __all__ = ["asset", "deprecate", "publish", "version", "yank"]
 
@@ -156,9 +156,7 @@ def version() -> None:
 @click.pass_context
 def version_show(ctx: click.Context, target: str, as_json: bool) -> None:
     """One version: digest, who published it, dependencies, source and files."""
-    slug, at, wanted = target.partition("@")
-    if not at or not wanted:
-        raise click.BadParameter("write SLUG@VERSION, e.g. claims-triage-prompt@1.1.0", param_hint="SLUG@VERSION")
+    slug, wanted = coordinate(target)
     with RegistryClient(settings_of(ctx)) as client:
         v = client.json("GET", f"/api/v1/assets/{slug}/versions/{wanted}")
     if as_json:
@@ -184,9 +182,7 @@ def version_show(ctx: click.Context, target: str, as_json: bool) -> None:
 @click.pass_context
 def yank(ctx: click.Context, target: str, reason: str) -> None:
     """Yank a version: it stays readable, is never newly adopted, and adopters are warned."""
-    slug, at, wanted = target.partition("@")
-    if not at or not wanted:
-        raise click.BadParameter("write SLUG@VERSION, e.g. claims-triage-prompt@1.0.0", param_hint="SLUG@VERSION")
+    slug, wanted = coordinate(target)
     with RegistryClient(settings_of(ctx)) as client:
         result = client.json("POST", f"/api/v1/assets/{slug}/versions/{wanted}/yank", json={"reason": reason})
     done(result, f"yanked {slug}@{wanted}")

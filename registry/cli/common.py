@@ -22,6 +22,7 @@ from registry.settings import Settings
 
 __all__ = [
     "EXIT_CODES",
+    "coordinate",
     "done",
     "err",
     "json_output",
@@ -124,6 +125,14 @@ def read_data_file(path: Path, *, expect: type = dict, what: str = "file") -> An
         shape = "a mapping of keys to values" if expect is dict else f"a {expect.__name__}"
         raise click.ClickException(f"{path}: the {what} must be {shape}, and this one is {found}")
     return data
+
+
+def coordinate(target: str) -> tuple[str, str]:
+    """SLUG@VERSION, both parts required (a usage error, exit 2, otherwise)."""
+    slug, at, version = target.partition("@")
+    if not slug or not at or not version:
+        raise click.BadParameter("write SLUG@VERSION, e.g. claims-triage-prompt@1.1.0", param_hint="SLUG@VERSION")
+    return slug, version
 
 
 def pairs(values: tuple[str, ...], option: str) -> dict[str, str]:

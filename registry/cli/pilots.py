@@ -115,7 +115,9 @@ def pilot_list(
         table.add_column(name)
     for p in page["items"]:
         health_state = (p.get("health") or {}).get("state", "")
-        table.add_row(p["slug"], p["team"], str(p["stage"]), p["status"], health_state.replace("_", " "), p["name"])
+        table.add_row(
+            p["slug"], p["team"], str(p["stage"]), p["status"], health_state.replace("_", " "), escape(p["name"])
+        )
     wide().print(table)
 
 

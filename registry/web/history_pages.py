@@ -18,7 +18,7 @@ from catalog.schemas import KINDS, JournalEntryOut, VersionDiff
 from catalog.services import assets, diffs, history
 from registry.api.history import parse_cursor, viewer
 
-__all__ = ["CHANGE_ACTIONS", "HistoryPages", "activity", "describe", "label_moves"]
+__all__ = ["CHANGE_ACTIONS", "HistoryPages", "activity", "describe"]
 
 # What "what changed" shows (bookkeeping such as token or deadline edits stays in the journal API).
 CHANGE_ACTIONS: dict[str, str] = {
@@ -63,10 +63,6 @@ async def activity(*, asset: str | None = None, pilot: str | None = None, limit:
     """The latest changes of one asset or pilot, for its page."""
     query = history.JournalQuery(asset=asset, pilot=pilot, actions=tuple(CHANGE_ACTIONS))
     return (await history.journal_page(query, None, limit=limit)).items
-
-
-async def label_moves(slug: str, labels: list[str]) -> dict[str, list[Any]]:
-    return {name: await history.label_history(slug, name) for name in labels}
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:

@@ -21,12 +21,13 @@ from catalog.native.exporting import default_format
 from catalog.schemas import template_variables
 from catalog.schemas.portfolio import PortfolioPolicy
 from catalog.services import adoption, assets, diffs, pilots
+from catalog.services.history import label_moves
 from catalog.services.pilots import STAGE_NAMES
 from catalog.services.portfolio import portfolio_report
 from catalog.services.reports import reuse_report
 from registry.api.reports import parse_instant
 from registry.api.search import provide_search_query
-from registry.web.history_pages import CHANGE_ACTIONS, activity, describe, label_moves, previous_version
+from registry.web.history_pages import CHANGE_ACTIONS, activity, describe, previous_version
 from registry.web.markdown import render_markdown
 from search.errors import SearchError
 from search.interfaces import SearchBackend, SearchQuery, SearchResult
@@ -143,7 +144,7 @@ async def _asset_page(slug: str, wanted: str | None, backend: SearchBackend) -> 
             "changes": changes,
             "description_html": render_markdown(asset.description),
             "activity": await activity(asset=slug),
-            "label_moves": await label_moves(slug, [label.name for label in asset.labels]),
+            "label_moves": await label_moves(slug),  # current and removed labels: one read
             "describe": describe,
             "action_labels": CHANGE_ACTIONS,
         },
