@@ -63,9 +63,8 @@ def _variables(spec: dict[str, Any]) -> set[str]:
         return {str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in spec.get("variables") or []}
 
 
-def template_lines(before: dict[str, Any], after: dict[str, Any]) -> list[TemplateLine]:
-    """The prompt's template (or messages) diffed by line, each line with the variables it uses."""
-    names = _variables(before) | _variables(after)
+def template_lines(before: dict[str, Any], after: dict[str, Any], names: set[str]) -> list[TemplateLine]:
+    """The prompt's template (or messages) diffed by line, each line with the variables (of `names`) it uses."""
     word = (
         re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b") if names else None
     )
@@ -86,11 +85,10 @@ def template_lines(before: dict[str, Any], after: dict[str, Any]) -> list[Templa
     return lines
 
 
-def _breaking(kind: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The changes that break an adopter, by kind."""
+def _breaking(kind: str, before: dict[str, Any], after: dict[str, Any], gone: set[str], new: set[str]) -> list[str]:
+    """The changes that break an adopter, by kind (`gone` and `new`: a prompt's removed and added variables)."""
     found = []
     if kind == "prompt":
-        gone, new = _variables(before) - _variables(after), _variables(after) - _variables(before)
         if gone or new:
             found.append(
                 "the variable set changed"
@@ -162,17 +160,18 @@ async def diff_versions(slug: str, from_version: str, to_version: str) -> Versio
     changes = value_changes(manifests[0], manifests[1])
     files = file_diffs(before, after)
     prompt = before.kind == "prompt"
-    lines = template_lines(before.spec, after.spec) if prompt else None
+    old, new = (_variables(before.spec), _variables(after.spec)) if prompt else (set(), set())
+    lines = template_lines(before.spec, after.spec, old | new) if prompt else None
     return VersionDiff(
         asset=slug,
         kind=before.kind,
         from_version=before.version,
         to_version=after.version,
         identical=before.content_digest == after.content_digest,
-        breaking=_breaking(before.kind, before.spec, after.spec),
+        breaking=_breaking(before.kind, before.spec, after.spec, old - new, new - old),
         changes=changes,
         template=lines,
-        variables_added=sorted(_variables(after.spec) - _variables(before.spec)) if prompt else [],
-        variables_removed=sorted(_variables(before.spec) - _variables(after.spec)) if prompt else [],
+        variables_added=sorted(new - old),
+        variables_removed=sorted(old - new),
         files=files,
     )
