@@ -20,4 +20,5 @@ export REGISTRY_TEST_REQUIRE_POSTGRES=1
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+# Two workers (one per core), a test file per worker at a time so module fixtures (a seeded server) are built once.
+.venv/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadfile "$@"

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 import uvicorn
 from litestar import Litestar
@@ -54,9 +55,29 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Database]:
     return {}
 
 
+async def _worker_database(url: str, name: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+def _postgres_url() -> str:
+    """The test database; under pytest-xdist each worker gets its own, created next to it on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return str(PG_URL)
+    base, _, main = str(PG_URL).rpartition("/")
+    name = f"{main}_{worker}"
+    asyncio.run(_worker_database(str(PG_URL), name))
+    return f"{base}/{name}"
+
+
 def _database(name: str, databases: dict[str, Database], tmp: Path) -> Database:
     if name not in databases:
-        url = f"sqlite:///{tmp / 'registry.sqlite'}" if name == "sqlite" else str(PG_URL)
+        url = f"sqlite:///{tmp / 'registry.sqlite'}" if name == "sqlite" else _postgres_url()
         engine = make_engine(url, tmp)
         if isinstance(engine, PostgresEngine):
             asyncio.run(_reset_postgres(engine))
