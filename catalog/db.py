@@ -17,6 +17,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from catalog.sqlite_engine import SQLite
+
 __all__ = ["engine_from_environment", "make_engine", "migrate", "sqlite_path", "use_engine"]
 
 
@@ -33,7 +35,7 @@ def make_engine(database_url: str | None, data_dir: Path) -> Engine[Any]:
     if not database_url:
         path = sqlite_path(data_dir).resolve()
         # timeout: writers wait for each other instead of failing with "database is locked".
-        return SQLiteEngine(path=str(path), timeout=30)
+        return SQLite(path=str(path), timeout=30)
     url = urlparse(database_url)
     if url.scheme in {"postgresql", "postgres"}:
         config: dict[str, object] = {
@@ -54,7 +56,7 @@ def make_engine(database_url: str | None, data_dir: Path) -> Engine[Any]:
         }
         return PostgresEngine(config=config)
     if url.scheme == "sqlite":
-        return SQLiteEngine(path=str(Path(url.path).resolve()), timeout=30)
+        return SQLite(path=str(Path(url.path).resolve()), timeout=30)
     raise ValueError(
         f"REGISTRY_DATABASE_URL has the scheme {url.scheme!r}; use postgresql://user:pass@host:port/db "
         "or sqlite:///absolute/path.sqlite"

@@ -1,29 +1,28 @@
 """Publishing many versions in one request: each validated and answered on its own, all-or-nothing per asset
-version (a savepoint each), one transaction per chunk so a catalog migration does not pay a commit per asset.
+version, one transaction per chunk so a catalog migration pays neither a commit nor a round trip per asset.
 
 Items are published in the order given, so a dependency earlier in the batch resolves for the items after it
-(`registry publish` sends dependencies first).
+(`registry publish` sends dependencies first). A chunk is a `Plan`: its reads and writes are a handful of
+statements whatever its size.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from catalog.errors import CatalogError, Conflict, InvalidInput
-from catalog.schemas import Actor, BatchItemResult, BatchResult, parse_manifest
+from catalog.errors import CatalogError, ConcurrentWrite, Conflict
+from catalog.schemas import Actor, BatchItemResult, BatchResult, PublishResult, parse_manifest
 from catalog.services.journal import now, write_transaction
-from catalog.services.publishing import check_publisher, content_digest, publish_in_transaction, resolve_dependencies
-from catalog.tables import JournalEntry
+from catalog.services.publish_plan import Plan, Prepared
+from catalog.services.publishing import prepare
 from catalog.writer import writes
 
 __all__ = ["CHUNK", "MAX_BATCH", "publish_batch"]
 
 MAX_BATCH = 1000
 CHUNK = 100  # items per transaction: long enough to amortize commits, short enough not to hold the writer long
+ATTEMPTS = 3  # a chunk a concurrent writer got in the way of is planned again from what it committed
 
 
 def _failed(index: int, data: Any, error: CatalogError) -> BatchItemResult:
@@ -37,40 +36,41 @@ def _failed(index: int, data: Any, error: CatalogError) -> BatchItemResult:
     )
 
 
-async def _one(index: int, data: Any, actor: Actor, at: datetime) -> BatchItemResult:
-    """Publish one item inside the chunk's transaction, under its own savepoint."""
-    manifest = parse_manifest(data)
-    check_publisher(manifest, actor)
-    digest = content_digest(manifest)
-    try:
-        resolved: list[dict[str, str]] | InvalidInput = await resolve_dependencies(manifest)
-    except InvalidInput as unresolved:
-        resolved = unresolved
-    result = await publish_in_transaction(manifest, digest, resolved, actor, at)
-    return BatchItemResult(index=index, **result.model_dump())
+def _answer(index: int, data: Any, outcome: PublishResult | CatalogError) -> BatchItemResult:
+    if isinstance(outcome, CatalogError):
+        return _failed(index, data, outcome)
+    return BatchItemResult(index=index, **outcome.model_dump())
 
 
 async def _chunk(items: list[tuple[int, Any]], actor: Actor, at: datetime) -> list[BatchItemResult]:
-    results = []
-    async with write_transaction():
-        transaction = JournalEntry._meta.db.current_transaction.get()
-        assert transaction is not None  # write_transaction opened it
-        for index, data in items:
-            savepoint = await transaction.savepoint()
-            try:
-                results.append(await _one(index, data, actor, at))
-            except CatalogError as error:
-                await savepoint.rollback_to()
-                results.append(_failed(index, data, error))
-                continue
-            except (sqlite3.IntegrityError, asyncpg.exceptions.UniqueViolationError):
-                await savepoint.rollback_to()
-                conflict = Conflict("a concurrent request published the same version first; retry this item",
-                                    code="concurrent-write")  # fmt: skip
-                results.append(_failed(index, data, conflict))
-                continue
-            await savepoint.release()
-    return results
+    """Plan and write one chunk in one transaction; items refused without the database are answered first."""
+    outcomes: dict[int, PublishResult | CatalogError] = {}
+    prepared: list[tuple[int, Prepared]] = []
+    for index, data in items:
+        try:
+            prepared.append((index, prepare(parse_manifest(data), actor)))
+        except CatalogError as error:
+            outcomes[index] = error
+    for _attempt in range(ATTEMPTS if prepared else 0):
+        decided: dict[int, PublishResult | CatalogError] = {}
+        try:
+            async with write_transaction():
+                plan = await Plan.load([p for _, p in prepared], actor, at)
+                for index, item in prepared:
+                    try:
+                        decided[index] = plan.decide(item)
+                    except CatalogError as error:
+                        decided[index] = error
+                await plan.write()
+        except ConcurrentWrite:
+            continue
+        outcomes.update(decided)
+        break
+    else:  # every attempt met a concurrent writer (or nothing was left to write)
+        conflict = Conflict("a concurrent request published the same versions first; retry this item",
+                            code="concurrent-write")  # fmt: skip
+        outcomes.update({index: conflict for index, _ in prepared})
+    return [_answer(index, data, outcomes[index]) for index, data in items]
 
 
 @writes

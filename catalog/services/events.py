@@ -13,7 +13,7 @@ from typing import Any
 from catalog.schemas import utc
 from catalog.tables import Asset, JournalEntry, Webhook, WebhookDelivery
 
-__all__ = ["EVENT_TYPES", "event_payload", "event_types_of", "fan_out", "matches"]
+__all__ = ["EVENT_TYPES", "event_payload", "event_types_of", "fan_out", "fan_out_many", "matches"]
 
 # Journal action -> the event subscribers see; a gate `commit` at stage 4 is also `pilot.graduated`.
 _EVENTS = {
@@ -77,20 +77,23 @@ def matches(filters: dict[str, Any], asset: dict[str, Any] | None, team: str | N
 
 async def fan_out(entry: JournalEntry) -> int:
     """Queue one delivery per live subscription the entry's events match; returns how many."""
-    types = event_types_of(entry.action, _filters(entry.payload))
-    if not types:
+    return await fan_out_many([entry])
+
+
+async def fan_out_many(entries: list[JournalEntry], assets: dict[str, dict[str, Any]] | None = None) -> int:
+    """`fan_out` for entries written together; `assets` (slug, kind, tags, owner by slug) spares reading them."""
+    typed = [(entry, types) for entry in entries if (types := event_types_of(entry.action, _filters(entry.payload)))]
+    if not typed:
         return 0
     # Disabled subscriptions keep queueing: enabling one again sends what happened meanwhile, in order.
     hooks = await Webhook.select(Webhook.id, Webhook.events, Webhook.filters).where(Webhook.deleted_at.is_null())
-    wanted = [h for h in hooks if set(h["events"]) & set(types)]
-    if not wanted:
+    if not hooks:
         return 0
-    asset = None
-    if entry.asset:
-        asset = (
-            await Asset.select(Asset.slug, Asset.kind, Asset.tags, Asset.owner).where(Asset.slug == entry.asset).first()
-        )
-    rows = [
+    known = dict(assets or {})
+    if missing := sorted({e.asset for e, _ in typed if e.asset and e.asset not in known}):
+        rows = await Asset.select(Asset.slug, Asset.kind, Asset.tags, Asset.owner).where(Asset.slug.is_in(missing))
+        known.update({row["slug"]: row for row in rows})
+    deliveries = [
         WebhookDelivery(
             webhook=hook["id"],
             message_id=f"msg_{uuid.uuid4().hex}",
@@ -99,14 +102,16 @@ async def fan_out(entry: JournalEntry) -> int:
             created_at=entry.at,
             next_attempt_at=entry.at,
         )
-        for hook in wanted
-        if matches(_filters(hook["filters"]), asset, entry.team)
+        for entry, types in typed
+        for hook in hooks
+        if set(hook["events"]) & set(types)
+        and matches(_filters(hook["filters"]), known.get(entry.asset) if entry.asset else None, entry.team)
         for event in types
         if event in hook["events"]
     ]
-    if rows:
-        await WebhookDelivery.insert(*rows)
-    return len(rows)
+    if deliveries:
+        await WebhookDelivery.insert(*deliveries)
+    return len(deliveries)
 
 
 def _filters(value: Any) -> dict[str, Any]:

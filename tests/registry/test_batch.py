@@ -54,3 +54,30 @@ def test_batch_limits_and_auth(api: Api) -> None:
     assert_problem(api.client.post("/api/v1/assets/batch", json={"manifests": [1]}, headers=api.auth("claims")), 422)
     reader = api.client.post("/api/v1/assets/batch", json={"manifests": [manifest()]}, headers=api.auth("reader"))
     assert_problem(reader, 403)
+
+
+def test_a_batch_decides_in_order_as_one_publish_after_another(api: Api) -> None:
+    """Versions of one asset, a dependency and an identity change inside one batch answer as if sent one by one."""
+    asyncio.run(graduated_pilot())
+    items = [
+        manifest(version="1.0.0", title="First title"),
+        manifest(version="1.2.0", title="Newest title", tags=["claims", "newest"]),
+        manifest(version="1.1.0", title="Older title"),
+        manifest("monitor", version="2.0.0"),  # the same slug as another kind
+        manifest("eval_harness", slug="claims-eval", depends_on=[{"slug": "claims-triage-prompt", "version": "^1.1"}]),
+        manifest(version="1.0.0", title="First title"),  # sent twice: the second is unchanged
+        manifest(version="1.1.0", title="Changed after all"),  # same version, other content
+    ]
+    answer = api.client.post("/api/v1/assets/batch", json={"manifests": items}, headers=api.auth("claims")).json()
+    statuses = [r["status"] for r in answer["results"]]
+    assert statuses == ["created", "created", "created", "failed", "created", "unchanged", "failed"]
+    assert answer["results"][3]["problem"]["code"] == "asset-identity-mismatch"
+    assert answer["results"][6]["problem"]["code"] == "version-exists"
+    shown = api.client.get("/api/v1/assets/claims-triage-prompt").json()
+    assert (shown["latest_version"], shown["title"], shown["tags"]) == ("1.2.0", "Newest title", ["claims", "newest"])
+    harness = api.client.get("/api/v1/assets/claims-eval/versions/1.0.0").json()
+    assert harness["depends_on"][0]["resolved"] == "1.2.0"
+    assert counts() == (4, 4, 2)  # four versions journaled; each asset queued for search once
+
+    one_by_one = [api.client.post("/api/v1/assets", json=m, headers=api.auth("claims")) for m in items]
+    assert [r.status_code for r in one_by_one] == [200, 200, 200, 409, 200, 200, 409]  # the same answers, later
