@@ -54,7 +54,7 @@ class SQLite(SQLiteEngine):
         self._idle_lock = threading.Lock()
 
     def _open(self) -> sqlite3.Connection:
-        raw = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
+        raw: sqlite3.Connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
         raw.row_factory = dict_factory
         raw.execute("PRAGMA foreign_keys = 1")
         return raw
