@@ -52,6 +52,7 @@ class SQLite(SQLiteEngine):
         self._threads = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="sqlite")
         self._idle: list[sqlite3.Connection] = []
         self._idle_lock = threading.Lock()
+        self.statements = 0  # statements run since start: what a read costs is kept in tests by this count
 
     def _open(self) -> sqlite3.Connection:
         raw: sqlite3.Connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
@@ -75,6 +76,8 @@ class SQLite(SQLiteEngine):
         raw.close()
 
     async def _run(self, raw: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+        self.statements += 1
+
         def run() -> list[dict[str, Any]]:
             rows: list[dict[str, Any]] = raw.execute(sql, args).fetchall()
             return rows

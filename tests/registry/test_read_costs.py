@@ -1,0 +1,64 @@
+"""What a read costs the database, kept by count: a change that adds a query per row or per label shows here.
+
+Counted on SQLite, whose engine counts the statements it runs; a timing would be a flaky test, a count is not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from catalog.seeding import seed_catalog
+from catalog.sqlite_engine import SQLite
+from catalog.tables import Asset
+from registry.settings import SEED_DIR
+from tests.conftest import Api
+from tests.factories import manifest
+
+# The most statements each read may take on the seed catalog (the counts measured when they were set).
+BUDGET = {
+    "/api/v1/assets/claims-triage-prompt": 4,
+    "/api/v1/assets/claims-triage-prompt/versions/1.1.0": 2,
+    "/assets/claims-triage-prompt": 17,
+    "/pilots/claims-triage-assistant": 12,
+    "/api/v1/search?q=claims": 0,
+}
+
+
+def engine() -> SQLite:
+    """The engine the app runs on (it made its own from the database URL)."""
+    running = Asset._meta.db
+    assert isinstance(running, SQLite)
+    return running
+
+
+def statements(api: Api, path: str) -> int:
+    api.client.get(path)  # the first read may fill caches
+    before = engine().statements
+    assert api.client.get(path).status_code == 200
+    return engine().statements - before
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_reads_keep_their_query_count(api: Api) -> None:
+    asyncio.run(seed_catalog(SEED_DIR))
+    counted = {path: statements(api, path) for path in BUDGET}
+    assert counted == {path: min(counted[path], most) for path, most in BUDGET.items()}, counted
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_publish_costs_the_same_statements_alone_or_in_a_batch_of_many(api: Api) -> None:
+    """A batch plans its chunk in a few reads and writes in bulk: 100 versions cost about what one does."""
+    asyncio.run(seed_catalog(SEED_DIR))
+    pilot = {"owner": "claims-ai", "origin_pilot": "claims-triage-assistant"}
+    before = engine().statements
+    one = api.client.post("/api/v1/assets/batch", headers=api.auth("admin"),
+                          json={"manifests": [manifest(slug="one-prompt", **pilot)]})  # fmt: skip
+    alone = engine().statements - before
+    many = [manifest(slug=f"many-prompt-{n}", files=[{"path": "p.txt", "content": "x"}], **pilot) for n in range(100)]
+    before = engine().statements
+    hundred = api.client.post("/api/v1/assets/batch", headers=api.auth("admin"), json={"manifests": many})
+    together = engine().statements - before
+    assert (one.json()["created"], hundred.json()["created"]) == (1, 100)
+    assert together <= alone + 4, (alone, together)  # the files and a second search-outbox row: never one per version
