@@ -27,7 +27,18 @@ from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
 
 from catalog.schemas import AssetDocument
-from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS, Matcher, TermGroup, highlight, parse_query, stem
+from search.analysis import (
+    STEM_ANALYZER,
+    STEMS,
+    WORD_ANALYZER,
+    WORDS,
+    Highlighter,
+    Matcher,
+    TermGroup,
+    parse_query,
+    stem,
+    words,
+)
 from search.analysis import typo_budget as budget
 from search.cache import ResultCache
 from search.documents import index_fields
@@ -57,6 +68,7 @@ CACHE_BYTES = 32 * 2**20  # results of recent searches (as-you-type repeats a lo
 WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
 KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags")
 FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
+EXACT_TITLES = 5  # best matches of every word whose titles are compared with the query
 
 
 def _schema() -> tantivy.Schema:
@@ -409,42 +421,71 @@ class EmbeddedBackend:
         wanted = query.offset + query.limit
         if not groups:
             chosen = Query.boolean_query(filters) if filters else Query.all_query()
+            page, total = self._page(searcher, chosen, query, ranked=False)
         else:
             clauses = [_group_query(g, searcher) for g in groups]
             chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
-            if len(groups) > 1 and _count(searcher.search(chosen, 1, count=True)) < wanted:
+            page, total = self._page(searcher, chosen, query, ranked=True)
+            exact = self._exact(searcher, query, filters, page)
+            if exact is not None:  # the query names an asset: it leads, and no partial matches pad the page
+                others = [a for a in page if a != exact]
+                page = [exact, *others][: query.limit] if query.offset == 0 else others
+                total = max(total, len(page))
+            elif len(groups) > 1 and total < wanted:  # too few match every word: those matching most come next
                 any_word = Query.boolean_query([(Occur.Should, c) for c in clauses])
                 chosen = Query.boolean_query([(Occur.Must, any_word), *filters])
-        if query.sort == "relevance" and groups:
-            result = searcher.search(chosen, wanted + 100, count=True)
-            addresses = [address for _, address in result.hits]
-            scores = [score for score, _ in result.hits]
-            reuse = searcher.fast_field_values("reuse_count", addresses)
-            published = searcher.fast_field_values("published_at", addresses)
-            deprecated = searcher.fast_field_values("deprecated", addresses)
-            now = time.time()
-            ranked = []
-            for score, address, r, p, dep in zip(scores, addresses, reuse, published, deprecated, strict=True):
-                words_matched, relevance = divmod(score, WORD_MATCH)
-                if dep:  # deprecated assets sink: below active ones that match one word less
-                    words_matched, final = max(words_matched - 1, 1), relevance * 0.5
-                else:
-                    final = relevance + _tie_break(r or 0, p or 0, now)
-                ranked.append((words_matched, final, address))
-            ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
-            page = [address for _, _, address in ranked[query.offset : wanted]]
-            total = _count(result)
-        else:
-            field = "published_at" if query.sort == "newest" else "reuse_count"
-            result = searcher.search(chosen, query.limit, count=True, order_by_field=field, offset=query.offset)
-            page = [address for _, address in result.hits]
-            total = _count(result)
+                page, total = self._page(searcher, chosen, query, ranked=True)
         facets = self._facets(searcher, chosen)
-        matcher = Matcher(groups)
-        hits = [self._hit(searcher.doc(address).to_dict(), matcher) for address in page]
+        stored = [searcher.doc(address).to_dict() for address in page]
+        texts = [str(v[0]) for doc in stored for f in ("title", "summary", "description") for v in [doc.get(f) or [""]]]
+        marker = Highlighter(Matcher(groups), texts)
+        hits = [self._hit(doc, marker, bool(groups)) for doc in stored]
         return SearchResult(
             total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2)
         )
+
+    @staticmethod
+    def _exact(
+        searcher: tantivy.Searcher, query: SearchQuery, filters: list[tuple[Occur, Query]], page: list[Any]
+    ) -> Any:
+        """The asset the query names exactly, by slug ("claims-triage-prompt", "claims triage prompt": one term
+        lookup) or by title (among the best matches of every word), if any."""
+        typed = words(query.q)
+        if query.sort != "relevance" or not typed:
+            return None
+        named = Query.term_query(SCHEMA, "slug", "-".join(typed))
+        found = searcher.search(Query.boolean_query([(Occur.Must, named), *filters]), 1)
+        if found.hits:
+            return found.hits[0][1]
+        for address in page[:EXACT_TITLES]:
+            if words(str(searcher.doc(address).get_first("title") or "")) == typed:
+                return address
+        return None
+
+    @staticmethod
+    def _page(searcher: tantivy.Searcher, chosen: Query, query: SearchQuery, *, ranked: bool) -> tuple[list[Any], int]:
+        """The addresses of the page asked for, and how many match (`ranked`: by relevance, when words were given)."""
+        if query.sort != "relevance" or not ranked:
+            field = "published_at" if query.sort == "newest" else "reuse_count"
+            result = searcher.search(chosen, query.limit, count=True, order_by_field=field, offset=query.offset)
+            return [address for _, address in result.hits], _count(result)
+        wanted = query.offset + query.limit
+        result = searcher.search(chosen, wanted + 100, count=True)
+        addresses = [address for _, address in result.hits]
+        reuse = searcher.fast_field_values("reuse_count", addresses)
+        published = searcher.fast_field_values("published_at", addresses)
+        deprecated = searcher.fast_field_values("deprecated", addresses)
+        now = time.time()
+        scored = []
+        for (score, address), r, p, dep in zip(result.hits, reuse, published, deprecated, strict=True):
+            words_matched, relevance = divmod(score, WORD_MATCH)
+            if dep:  # deprecated assets sink: below active ones that match one word less
+                words_matched, final = max(words_matched - 1, 1), relevance * 0.5
+            else:
+                final = relevance + _tie_break(r or 0, p or 0, now)
+            scored.append((words_matched, final, address))
+        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [address for _, _, address in scored[query.offset : wanted]], _count(result)
 
     @staticmethod
     def _facets(searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int]]:
@@ -456,15 +497,15 @@ class EmbeddedBackend:
         }
 
     @staticmethod
-    def _hit(stored: dict[str, list[Any]], matcher: Matcher) -> SearchHit:
+    def _hit(stored: dict[str, list[Any]], marker: Highlighter, searched: bool) -> SearchHit:
         def one(name: str, default: Any = "") -> Any:
             values = stored.get(name) or [default]
             return values[0]
 
         title, summary, description = one("title"), one("summary"), one("description")
-        highlights = {"title": highlight(title, matcher), "summary": highlight(summary, matcher)}
-        if matcher and description:
-            highlights["description"] = highlight(description, matcher, crop=200)
+        highlights = {"title": marker(title), "summary": marker(summary)}
+        if searched and description:
+            highlights["description"] = marker(description, crop=200)
         return SearchHit(
             slug=one("slug"),
             kind=one("kind"),
