@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from catalog.schemas import SYSTEM
 from catalog.schemas.portfolio import PortfolioPolicy
 from catalog.seeding import seed_catalog
 from catalog.services.tokens import bootstrap_admin
+from registry import collector
 from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
 from registry.api.health import MetricsController, healthz, metrics_config, readyz
@@ -88,6 +90,7 @@ def provide_policy(state: State) -> PortfolioPolicy:
 def create_app(settings: Settings | None = None, *, start_tasks: bool = True) -> Litestar:
     """Build the app; on start it migrates, installs an admin token on a fresh catalog and seeds it if asked."""
     settings = settings or Settings()
+    collector.install()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -113,8 +116,10 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             if start_tasks:  # every process sends webhooks; subscriptions are leased to one at a time
                 deliveries = DeliveryWorker(settings)
                 tasks.append(asyncio.create_task(deliveries.run_forever(stop), name="webhook-delivery"))
+            collector.freeze_after_start()
             yield
         finally:
+            gc.unfreeze()  # what this app holds can be collected once it is gone (tests start many apps)
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             await search_log.flush()

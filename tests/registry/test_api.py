@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +311,21 @@ def test_metrics_for_prometheus(api: Api) -> None:
     api.client.get("/api/v1/assets")
     text = api.client.get("/metrics").text
     assert "registry_requests_total" in text and 'path="/api/v1/assets"' in text
+
+
+def full_collections(text: str) -> float:
+    line = next(x for x in text.splitlines() if x.startswith('registry_gc_pause_seconds_count{generation="2"}'))
+    return float(line.split()[-1])
+
+
+def test_collector_pauses_are_measured_and_start_up_objects_frozen(api: Api) -> None:
+    """The app froze what start-up made (no collection walks it again) and times every collection."""
+    assert gc.get_freeze_count() > 10_000
+    before = full_collections(api.client.get("/metrics").text)
+    gc.collect()
+    text = api.client.get("/metrics").text
+    assert full_collections(text) == before + 1
+    assert "registry_gc_pause_max_seconds" in text
 
 
 def test_health_and_readiness(api: Api) -> None:
