@@ -49,11 +49,15 @@ class SearchSync:
         *,
         batch_size: int = 200,
         idle_seconds: float = 0.2,
+        settle_seconds: float = 0.1,
         verify_seconds: float = 10.0,
     ) -> None:
         self.backend = backend
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        # After a round that was not full, let changes gather: under a stream of publishes one round (two
+        # small transactions and one index commit) then serves many of them, not each one.
+        self.settle_seconds = settle_seconds
         self.verify_seconds = verify_seconds
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
@@ -132,9 +136,9 @@ class SearchSync:
             rounds += 1
             if rounds % 3000 == 0:
                 await outbox.prune()
-            if not handled:
+            if handled < self.batch_size:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.idle_seconds)
+                    await asyncio.wait_for(stop.wait(), self.settle_seconds if handled else self.idle_seconds)
 
 
 async def run_as_leader(sync: SearchSync, lock: ProcessLock, stop: asyncio.Event, retry_seconds: float = 1.0) -> None:
