@@ -13,12 +13,10 @@ from rich.table import Table
 from catalog.errors import CatalogError
 from catalog.manifests import MANIFEST_NAME, find_manifests, load_manifest, publish_order
 from catalog.schemas import KINDS
-from registry.cli.client import RegistryClient, describe_problem
+from registry.cli.client import RegistryClient, describe_problem, publish_in_batches
 from registry.cli.common import EXIT_CODES, coordinate, done, err, json_output, out, print_json, settings_of, wide
 
 __all__ = ["asset", "deprecate", "publish", "version", "yank"]
-
-BATCH = 1000  # versions per request (the batch endpoint's limit)
 
 
 @click.command(epilog=EXIT_CODES)
@@ -57,19 +55,17 @@ def publish(ctx: click.Context, paths: tuple[Path, ...], as_json: bool) -> None:
     ordered = publish_order(manifests)
     sources = [data.pop("_path") for data in ordered]
     with RegistryClient(settings, timeout=300.0) as client:
-        for start in range(0, len(ordered), BATCH):  # one request per thousand versions, answered item by item
-            answer = client.json("POST", "/api/v1/assets/batch", json={"manifests": ordered[start : start + BATCH]})
-            for result in answer["results"]:
-                data, where = ordered[start + result["index"]], sources[start + result["index"]]
-                name = f"{data.get('slug', '?')}@{data.get('version', '?')}"
-                if result["status"] == "failed":
-                    problem = result["problem"] or {}
-                    line = f"failed     {name} ({where}): {describe_problem(problem)}"
-                    report({**result, "path": where, "error": problem}, line)
-                    continue
-                warnings = "".join(f"\n           warning: {w}" for w in result.get("warnings") or [])
-                line = f"{result['status']:<10} {name}  {result['content_digest'][:19]}{warnings}"
-                report({**result, "path": where}, line)
+        for index, result in publish_in_batches(client, ordered):
+            data, where = ordered[index], sources[index]
+            name = f"{data.get('slug', '?')}@{data.get('version', '?')}"
+            if result["status"] == "failed":
+                problem = result["problem"] or {}
+                line = f"failed     {name} ({where}): {describe_problem(problem)}"
+                report({**result, "path": where, "error": problem}, line)
+                continue
+            warnings = "".join(f"\n           warning: {w}" for w in result.get("warnings") or [])
+            line = f"{result['status']:<10} {name}  {result['content_digest'][:19]}{warnings}"
+            report({**result, "path": where}, line)
     failed = sum(r["status"] == "failed" for r in results)
     if as_json:
         print_json(results)

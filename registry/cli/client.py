@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -9,7 +10,7 @@ import httpx
 
 from registry.settings import Settings
 
-__all__ = ["ApiError", "RegistryClient", "describe_problem"]
+__all__ = ["ApiError", "RegistryClient", "describe_problem", "publish_in_batches"]
 
 
 class ApiError(click.ClickException):
@@ -61,3 +62,15 @@ class RegistryClient:
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).json()
+
+
+BATCH = 1000  # versions per request (the batch endpoint's limit)
+
+
+def publish_in_batches(client: RegistryClient, manifests: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each manifest's result (its index in `manifests`, the registry's answer for it): one request per
+    thousand versions through the batch endpoint, in the order given so dependencies go first."""
+    for start in range(0, len(manifests), BATCH):
+        answer = client.json("POST", "/api/v1/assets/batch", json={"manifests": manifests[start : start + BATCH]})
+        for result in answer["results"]:
+            yield start + result["index"], result

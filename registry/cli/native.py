@@ -16,7 +16,7 @@ from catalog.manifests import MANIFEST_NAME
 from catalog.native.base import NativeError
 from catalog.native.formats import FORMAT_IDS
 from catalog.native.importing import Imported, ImportOptions, import_paths
-from registry.cli.client import ApiError, RegistryClient
+from registry.cli.client import RegistryClient, describe_problem, publish_in_batches
 from registry.cli.pull import resolve_version
 from registry.settings import Settings
 
@@ -61,19 +61,18 @@ def _write_folders(imported: list[Imported], folder: Path) -> None:
 
 
 def _publish(settings: Settings, imported: list[Imported]) -> int:
+    """Publish through the batch endpoint (a rule file can hold hundreds of alerts); one line per asset."""
     failed = 0
-    with RegistryClient(settings) as client:
-        for item in imported:
+    with RegistryClient(settings, timeout=300.0) as client:
+        for index, result in publish_in_batches(client, [item.manifest for item in imported]):
+            item = imported[index]
             name = f"{item.manifest['slug']}@{item.manifest['version']}"
-            try:
-                result = client.json("POST", "/api/v1/assets", json=item.manifest)
-            except ApiError as error:
-                if error.status is None:
-                    raise
+            if result["status"] == "failed":
                 failed += 1
-                out.print(f"failed     {name} ({item.origin}): {error.message}")
+                out.print(f"failed     {name} ({item.origin}): {describe_problem(result['problem'] or {})}",
+                          markup=False)  # fmt: skip
                 continue
-            out.print(f"{result['status']:<10} {name}  {result['content_digest'][:19]}")
+            out.print(f"{result['status']:<10} {name}  {result['content_digest'][:19]}", markup=False)
     return failed
 
 

@@ -20,6 +20,7 @@ import yaml
 
 from registry.settings import SEED_DIR
 from tests.conftest import Database
+from tests.factories import manifest
 
 ADMIN = "reg_test-admin-token-for-the-live-server"
 GRADUATED = ["claims-triage-assistant", "kyc-document-review", "clinical-coding-assistant", "it-support-copilot"]
@@ -289,3 +290,31 @@ def test_backup_export_then_restore_into_an_empty_database(db: Database, tmp_pat
         assert before == after, (before, after)
     refused = run(target, "backup", "restore", str(backup), check=False)
     assert refused.returncode != 0 and "empty catalog" in refused.stderr
+
+
+def batch_requests(env: dict[str, str]) -> tuple[float, float]:
+    """Publish requests the server has answered: (batches, one-version publishes)."""
+    text = httpx.get(f"{env['REGISTRY_URL']}/metrics").text
+    count = {"batch": 0.0, "single": 0.0}
+    for line in text.splitlines():
+        if line.startswith("registry_requests_total") and 'method="POST"' in line:
+            if 'path="/api/v1/assets/batch"' in line:
+                count["batch"] += float(line.split()[-1])
+            elif 'path="/api/v1/assets"' in line:
+                count["single"] += float(line.split()[-1])
+    return count["batch"], count["single"]
+
+
+def test_publishing_a_thousand_assets_goes_in_batches_with_a_line_each(live: dict[str, str], tmp_path: Path) -> None:
+    graduate_over_http(live, "claims-triage-assistant")
+    for n in range(1001):
+        folder = tmp_path / "many" / f"prompt-{n}"
+        folder.mkdir(parents=True)
+        body = manifest(slug=f"many-prompt-{n}", files=[{"path": "prompt.txt", "content": f"Prompt {n}\n"}])
+        (folder / "asset.yaml").write_text(yaml.safe_dump(body))
+    before = batch_requests(live)
+    result = run(live, "publish", str(tmp_path / "many"))
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1001 and all(line.startswith("created    many-prompt-") for line in lines)
+    after = batch_requests(live)
+    assert (after[0] - before[0], after[1] - before[1]) == (2, 0)  # 1,000 then 1: no request per asset
