@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.enums import MediaType
 from litestar.params import FromQuery, QueryParameter
 
 from catalog.schemas import Kind
@@ -46,10 +47,13 @@ class SearchController(Controller):
         self,
         request: Request,  # type: ignore[type-arg]
         search_query: NamedDependency[SearchQuery],
-    ) -> SearchResult:
-        result = await request.app.state.search.search(search_query)
+    ) -> Response[SearchResult]:
+        result: SearchResult = await request.app.state.search.search(search_query)
         request.app.state.search_log.add(search_query, result.total, result.took_ms, source="api")
-        return result  # type: ignore[no-any-return]
+        # Serialized by pydantic-core in one call: the generic path (to dicts, then to JSON) took a sixth of a
+        # search's time in the worker's event loop.
+        body = cast(SearchResult, result.model_dump_json().encode())
+        return Response(body, media_type=MediaType.JSON)
 
     @get("/starter-kit", summary="The best few assets of each kind for a new pilot's problem statement")
     async def starter_kit(
