@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class SearchSync:
         self.verify_seconds = verify_seconds
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
+        self.verified_at = -math.inf  # when the index was last checked (the app checks it once at start)
 
     async def run_once(self) -> int:
         """Apply one batch; returns how many outbox rows it handled (0 when nothing was due)."""
@@ -94,6 +96,7 @@ class SearchSync:
     async def verify(self) -> str | None:
         """Check the index against the catalog and repair it: catch up an index that lost recent changes,
         rebuild one that is missing, replaced or too old. Returns what was wrong (None: nothing)."""
+        self.verified_at = time.monotonic()
         problem = await index_problem(self.backend)
         if problem is None:
             return None
@@ -115,15 +118,13 @@ class SearchSync:
         It stops between rounds when `stop` is set, never in the middle of a database call.
         """
         rounds = 0
-        verified_at = 0.0
         while not stop.is_set():
-            if time.monotonic() - verified_at >= self.verify_seconds:
-                verified_at = time.monotonic()
+            if time.monotonic() - self.verified_at >= self.verify_seconds:
                 try:
                     await self.verify()
                 except SearchError as err:  # check again soon: a repair should follow search's return closely
                     self.last_error, self.last_error_at = err.detail, now()
-                    verified_at -= self.verify_seconds - min(1.0, self.verify_seconds)
+                    self.verified_at -= self.verify_seconds - min(1.0, self.verify_seconds)
                 except Exception:  # the loop must survive a database hiccup; the error is logged
                     log.exception("search index check failed")
             try:

@@ -177,5 +177,7 @@ def test_readiness_is_degraded_every_time_the_index_cannot_be_read(db: Database,
         state.unlink()
         state.mkdir()
         polls = [client.get("/readyz").json() for _ in range(20)]
-        assert all(p["status"] == "degraded" and p["checks"]["search_index"].startswith("failing") for p in polls)
+        assert all(p["status"] == "degraded" and p["checks"]["search_index"].startswith("failing") for p in polls), (
+            polls
+        )
         state.rmdir()
