@@ -22,7 +22,6 @@ __all__ = [
     "Highlighter",
     "Matcher",
     "TermGroup",
-    "highlight",
     "parse_query",
     "stem",
     "typo_budget",
@@ -228,8 +227,3 @@ class Highlighter:
         if self._escaped:
             body = self._escaped.sub(r"<mark>\g<0></mark>", body)
         return ("…" if start else "") + body + ("…" if end < len(text) else "")
-
-
-def highlight(text: str, matcher: Matcher, *, crop: int | None = None) -> str:
-    """One text marked (see `Highlighter`, which marks a page's texts together)."""
-    return Highlighter(matcher, [text])(text, crop=crop)
