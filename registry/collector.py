@@ -27,7 +27,7 @@ BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 THRESHOLDS = (10_000, 10, 10)
 
 
-class PauseClock:
+class PauseClock(Collector):
     """Times each collection; the callback only updates numbers (it runs inside the collector, where taking a
     lock that the interrupted code may hold would deadlock)."""
 
@@ -66,22 +66,14 @@ class PauseClock:
         yield GaugeMetricFamily("registry_gc_pause_max_seconds", "The longest collector pause", value=self.longest)
 
 
-class _Exported(Collector):
-    def collect(self) -> Iterator[HistogramMetricFamily | GaugeMetricFamily]:
-        return PAUSES.collect()
-
-
 PAUSES = PauseClock()
-_installed = False
 
 
 def install() -> None:
-    """Start timing collections in this process (once; later calls do nothing)."""
-    global _installed
-    if not _installed:
+    """Start timing collections in this process and export them (once; later calls do nothing)."""
+    if PAUSES not in gc.callbacks:
         gc.callbacks.append(PAUSES)
-        REGISTRY.register(_Exported())
-        _installed = True
+        REGISTRY.register(PAUSES)
 
 
 def freeze_after_start() -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from catalog.errors import CatalogError, ConcurrentWrite, Conflict
-from catalog.schemas import Actor, BatchItemResult, BatchResult, PublishResult, parse_manifest
-from catalog.services.journal import now, write_transaction
-from catalog.services.publish_plan import Plan, Prepared
+from catalog.errors import CatalogError, Conflict
+from catalog.schemas import Actor, BatchItemResult, BatchResult, parse_manifest
+from catalog.services.journal import now
+from catalog.services.publish_plan import Outcome, Prepared, publish_planned
 from catalog.services.publishing import prepare
 from catalog.writer import writes
 
@@ -22,7 +22,6 @@ __all__ = ["CHUNK", "MAX_BATCH", "publish_batch"]
 
 MAX_BATCH = 1000
 CHUNK = 100  # items per transaction: long enough to amortize commits, short enough not to hold the writer long
-ATTEMPTS = 3  # a chunk a concurrent writer got in the way of is planned again from what it committed
 
 
 def _failed(index: int, data: Any, error: CatalogError) -> BatchItemResult:
@@ -36,40 +35,28 @@ def _failed(index: int, data: Any, error: CatalogError) -> BatchItemResult:
     )
 
 
-def _answer(index: int, data: Any, outcome: PublishResult | CatalogError) -> BatchItemResult:
+def _answer(index: int, data: Any, outcome: Outcome) -> BatchItemResult:
     if isinstance(outcome, CatalogError):
         return _failed(index, data, outcome)
     return BatchItemResult(index=index, **outcome.model_dump())
 
 
 async def _chunk(items: list[tuple[int, Any]], actor: Actor, at: datetime) -> list[BatchItemResult]:
-    """Plan and write one chunk in one transaction; items refused without the database are answered first."""
-    outcomes: dict[int, PublishResult | CatalogError] = {}
+    """One chunk: items refused without the database are answered first, the rest in one transaction."""
+    outcomes: dict[int, Outcome] = {}
     prepared: list[tuple[int, Prepared]] = []
     for index, data in items:
         try:
             prepared.append((index, prepare(parse_manifest(data), actor)))
         except CatalogError as error:
             outcomes[index] = error
-    for _attempt in range(ATTEMPTS if prepared else 0):
-        decided: dict[int, PublishResult | CatalogError] = {}
-        try:
-            async with write_transaction():
-                plan = await Plan.load([p for _, p in prepared], actor, at)
-                for index, item in prepared:
-                    try:
-                        decided[index] = plan.decide(item)
-                    except CatalogError as error:
-                        decided[index] = error
-                await plan.write()
-        except ConcurrentWrite:
-            continue
-        outcomes.update(decided)
-        break
-    else:  # every attempt met a concurrent writer (or nothing was left to write)
-        conflict = Conflict("a concurrent request published the same versions first; retry this item",
-                            code="concurrent-write")  # fmt: skip
-        outcomes.update({index: conflict for index, _ in prepared})
+    if prepared:
+        decided = await publish_planned([p for _, p in prepared], actor, at)
+        if decided is None:
+            conflict = Conflict("a concurrent request published the same versions first; retry this item",
+                                code="concurrent-write")  # fmt: skip
+            decided = [conflict] * len(prepared)
+        outcomes.update({index: outcome for (index, _), outcome in zip(prepared, decided, strict=True)})
     return [_answer(index, data, outcomes[index]) for index, data in items]
 
 

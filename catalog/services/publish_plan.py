@@ -15,15 +15,15 @@ from typing import Any
 
 from piccolo.table import Table
 
-from catalog.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
+from catalog.errors import CatalogError, ConcurrentWrite, Conflict, FieldProblem, InvalidInput, PermissionDenied
 from catalog.schemas import Actor, Manifest, PublishResult
 from catalog.services import events
-from catalog.services.journal import for_update, now
+from catalog.services.journal import for_update, now, write_transaction
 from catalog.services.pilots import STAGE_NAMES
 from catalog.tables import Asset, AssetFile, AssetVersion, JournalEntry, Pilot, SearchOutbox
 from catalog.versions import VersionRange, parse_version, sort_key
 
-__all__ = ["Plan", "Prepared", "highest"]
+__all__ = ["Outcome", "Plan", "Prepared", "highest", "publish_planned"]
 
 _PARAMETERS = 30_000  # bound parameters per statement: SQLite allows 32,766, PostgreSQL 32,767
 
@@ -48,7 +48,7 @@ def highest(versions: list[tuple[str, str]]) -> str | None:
 class _AssetState:
     row: dict[str, Any]  # the asset's columns as read, or as this plan will insert them
     versions: list[tuple[str, str]]  # non-yanked (version, prerelease), this plan's included
-    new: bool
+    new: bool  # inserted by this plan
     latest_manifest: Manifest | None = None  # a version of this plan that is now the latest
 
 
@@ -246,19 +246,17 @@ class Plan:
         """New assets are inserted as they end (latest version, descriptive fields); changed ones updated."""
         touched = {a.prepared.manifest.slug: self.assets[a.prepared.manifest.slug] for a in self.accepted}
         new = [(slug, state) for slug, state in touched.items() if state.new]
-        rows = [
-            Asset(slug=slug, kind=s.row["kind"], owner=s.row["owner"], origin_pilot=s.row["origin_pilot"],
-                  latest_version=highest(s.versions), created_at=self.at, updated_at=self.at,
-                  **_descriptive(s.latest_manifest))
-            for slug, s in new
-            if s.latest_manifest is not None  # always: a new asset's only versions are this plan's
-        ]  # fmt: skip
+        rows = []
+        for slug, s in new:
+            assert s.latest_manifest is not None  # a new asset's only versions are this plan's
+            rows.append(Asset(slug=slug, kind=s.row["kind"], owner=s.row["owner"], origin_pilot=s.row["origin_pilot"],
+                              latest_version=highest(s.versions), created_at=self.at, updated_at=self.at,
+                              **_descriptive(s.latest_manifest)))  # fmt: skip
         await insert_all(Asset, rows)
         for (_, state), row in zip(new, rows, strict=True):
             state.row["id"] = row.id
-            state.new = False
         for slug, state in touched.items():
-            if any(state is s for _, s in new):
+            if state.new:
                 continue
             update: dict[Any, Any] = {Asset.latest_version: highest(state.versions), Asset.updated_at: self.at}
             if state.latest_manifest is not None:
@@ -307,6 +305,30 @@ def _unchanged_or_conflict(manifest: Manifest, digest: str, published: str) -> P
         title="Version already published",
         published_digest=published,
     )
+
+
+Outcome = PublishResult | CatalogError  # a manifest published (or unchanged), or why not
+ATTEMPTS = 3  # planned again from what a concurrent writer committed
+
+
+async def publish_planned(items: list[Prepared], actor: Actor, at: datetime) -> list[Outcome] | None:
+    """Each manifest's outcome, decided in order and written in one transaction; None when concurrent writers
+    got in the way of every attempt (the caller answers that as a conflict to retry)."""
+    for _attempt in range(ATTEMPTS):
+        outcomes: list[Outcome] = []
+        try:
+            async with write_transaction():
+                plan = await Plan.load(items, actor, at)
+                for item in items:
+                    try:
+                        outcomes.append(plan.decide(item))
+                    except CatalogError as error:
+                        outcomes.append(error)
+                await plan.write()
+        except ConcurrentWrite:
+            continue
+        return outcomes
+    return None
 
 
 async def insert_all(table: type[Table], rows: list[Any]) -> None:

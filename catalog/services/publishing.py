@@ -8,11 +8,11 @@ import hashlib
 import json
 from datetime import datetime
 
-from catalog.errors import ConcurrentWrite, Conflict, FieldProblem, InvalidInput, PermissionDenied
+from catalog.errors import CatalogError, Conflict, FieldProblem, InvalidInput, PermissionDenied
 from catalog.native.validation import native_problems
 from catalog.schemas import Actor, Manifest, PublishResult
-from catalog.services.journal import now, write_transaction
-from catalog.services.publish_plan import Plan, Prepared, highest
+from catalog.services.journal import now
+from catalog.services.publish_plan import Prepared, highest, publish_planned
 from catalog.tables import AssetVersion
 from catalog.writer import writes
 
@@ -81,17 +81,9 @@ def prepare(manifest: Manifest, actor: Actor) -> Prepared:
 @writes
 async def publish_version(manifest: Manifest, actor: Actor, *, at: datetime | None = None) -> PublishResult:
     """Publish one version. Identical re-publish is a no-op; other content under a published version is a 409."""
-    prepared = prepare(manifest, actor)
-    at = at or now()
-    for _attempt in range(3):
-        try:
-            async with write_transaction():
-                plan = await Plan.load([prepared], actor, at)
-                result = plan.decide(prepared)
-                await plan.write()
-                return result
-        except ConcurrentWrite:
-            # A concurrent publish of this asset committed first; the next attempt sees its rows and
-            # answers as if this request had come second (unchanged, conflict, or a new version).
-            continue
-    raise Conflict(f"{manifest.slug} is being published concurrently; retry the publish", code="concurrent-publish")
+    outcomes = await publish_planned([prepare(manifest, actor)], actor, at or now())
+    if outcomes is None:  # concurrent publishes of this asset committed first, every attempt
+        raise Conflict(f"{manifest.slug} is being published concurrently; retry the publish", code="concurrent-publish")
+    if isinstance(outcomes[0], CatalogError):
+        raise outcomes[0]
+    return outcomes[0]
