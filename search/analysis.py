@@ -210,10 +210,15 @@ class Highlighter:
         self._raw = re.compile(rf"(?<![^\W_])(?:{words})(?![^\W_])") if words else None
         self._escaped = re.compile(rf"(?<![^\W_])(?<!&)(?<!&#)(?:{words})(?![^\W_])") if words else None
 
+    @staticmethod
+    def shown(text: str, crop: int) -> str:
+        """The part of a text a snippet of `crop` characters can come from (the page's matches are decided on it)."""
+        return text[: crop * 4]
+
     def __call__(self, text: str, *, crop: int | None = None) -> str:
         """The text marked; with `crop`, about that many characters around the first match (or the start)."""
         if crop is not None:
-            text = text[: crop * 4]  # a snippet never needs more
+            text = self.shown(text, crop)
         start, end = 0, len(text)
         if crop is not None and len(text) > crop:
             first = self._raw.search(text) if self._raw else None

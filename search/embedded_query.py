@@ -28,6 +28,7 @@ __all__ = ["run"]
 WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
 FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
 EXACT_TITLES = 5  # best matches of every word whose titles are compared with the query
+SNIPPET = 200  # characters of a hit's description shown around its first match
 
 
 def _corrections(searcher: tantivy.Searcher, term: str, typos: int) -> list[tuple[str, int]]:
@@ -68,8 +69,16 @@ def _group_query(group: TermGroup, searcher: tantivy.Searcher) -> Query:
                 add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * w)
             if len(term) >= 5:
                 add(Query.fuzzy_term_query(SCHEMA, "vocab", term, distance=1, prefix=True), 0.5 * LOOSE_FIELDS["vocab"])
-    inner = Query.boolean_query(alternatives)
-    return Query.boolean_query([(Occur.Should, Query.const_score_query(inner, WORD_MATCH)), (Occur.Should, inner)])
+    return Query.boolean_query(alternatives)
+
+
+def _counted(word: Query) -> Query:
+    """A word's query scoring WORD_MATCH more where it matches, so a sum over words counts the words matched.
+
+    This evaluates the word's query twice; only the ranking of a search matching some of the words needs it:
+    where every word must match the count is the same for every hit, and facets are not scored.
+    """
+    return Query.boolean_query([(Occur.Should, Query.const_score_query(word, WORD_MATCH)), (Occur.Should, word)])
 
 
 def _filters(query: SearchQuery) -> list[tuple[Occur, Query]]:
@@ -105,19 +114,21 @@ def run(searcher: tantivy.Searcher, query: SearchQuery, started: float) -> Searc
     else:
         clauses = [_group_query(g, searcher) for g in groups]
         chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
-        page, total = _page(searcher, chosen, query, ranked=True)
+        page, total = _page(searcher, chosen, query, ranked=True, matched=len(groups))
         exact = _exact(searcher, query, filters, page)
         if exact is not None:  # the query names an asset: it leads, and no partial matches pad the page
             others = [a for a in page if a != exact]
             page = [exact, *others][: query.limit] if query.offset == 0 else others
             total = max(total, len(page))
         elif len(groups) > 1 and total < wanted:  # too few match every word: those matching most come next
-            any_word = Query.boolean_query([(Occur.Should, c) for c in clauses])
-            chosen = Query.boolean_query([(Occur.Must, any_word), *filters])
-            page, total = _page(searcher, chosen, query, ranked=True)
+            counted = Query.boolean_query([(Occur.Should, _counted(c)) for c in clauses])
+            page, total = _page(searcher, Query.boolean_query([(Occur.Must, counted), *filters]), query, ranked=True)
+            chosen = Query.boolean_query([(Occur.Must, Query.boolean_query([(Occur.Should, c) for c in clauses])),
+                                          *filters])  # fmt: skip
     facets = _facets(searcher, chosen)
     stored = [searcher.doc(address).to_dict() for address in page]
-    texts = [str(v[0]) for doc in stored for f in ("title", "summary", "description") for v in [doc.get(f) or [""]]]
+    texts = [str((doc.get(f) or [""])[0]) for doc in stored for f in ("title", "summary")]
+    texts += [Highlighter.shown(str((doc.get("description") or [""])[0]), SNIPPET) for doc in stored]
     marker = Highlighter(Matcher(groups), texts)
     hits = [_hit(doc, marker, bool(groups)) for doc in stored]
     return SearchResult(total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2))
@@ -139,8 +150,11 @@ def _exact(searcher: tantivy.Searcher, query: SearchQuery, filters: list[tuple[O
     return None
 
 
-def _page(searcher: tantivy.Searcher, chosen: Query, query: SearchQuery, *, ranked: bool) -> tuple[list[Any], int]:
-    """The addresses of the page asked for, and how many match (`ranked`: by relevance, when words were given)."""
+def _page(
+    searcher: tantivy.Searcher, chosen: Query, query: SearchQuery, *, ranked: bool, matched: int | None = None
+) -> tuple[list[Any], int]:
+    """The addresses of the page asked for, and how many match (`ranked`: by relevance, when words were given;
+    `matched`: how many words every hit matches when all are required, else counted from the scores)."""
     if query.sort != "relevance" or not ranked:
         field = "published_at" if query.sort == "newest" else "reuse_count"
         result = searcher.search(chosen, query.limit, count=True, order_by_field=field, offset=query.offset)
@@ -154,7 +168,7 @@ def _page(searcher: tantivy.Searcher, chosen: Query, query: SearchQuery, *, rank
     now = time.time()
     scored = []
     for (score, address), r, p, dep in zip(result.hits, reuse, published, deprecated, strict=True):
-        words_matched, relevance = divmod(score, WORD_MATCH)
+        words_matched, relevance = divmod(score, WORD_MATCH) if matched is None else (matched, score)
         if dep:  # deprecated assets sink: below active ones that match one word less
             words_matched, final = max(words_matched - 1, 1), relevance * 0.5
         else:
@@ -180,8 +194,9 @@ def _hit(stored: dict[str, list[Any]], marker: Highlighter, searched: bool) -> S
     title, summary, description = one("title"), one("summary"), one("description")
     highlights = {"title": marker(title), "summary": marker(summary)}
     if searched and description:
-        highlights["description"] = marker(description, crop=200)
-    return SearchHit(
+        highlights["description"] = marker(description, crop=SNIPPET)
+    # Built without validation: every value comes typed from the index (validating 100 hits took 0.3 ms).
+    return SearchHit.model_construct(
         slug=one("slug"),
         kind=one("kind"),
         title=title,

@@ -1,0 +1,198 @@
+"""Searching the embedded index: a query as tantivy queries, the page ranked, its facets and highlights.
+
+Ranking works like Meilisearch's: documents matching more of the query's words come first (every word may
+match exactly, with typos, as a prefix while typing, by its stem or by a synonym), then text relevance with
+field weights (exact above fuzzy), then capped tie-breakers: reuse and freshness; deprecated assets sink. A
+query that names an asset exactly puts it first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import tantivy
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from tantivy import Occur, Query
+
+from search.analysis import Highlighter, Matcher, TermGroup, parse_query, stem, words
+from search.analysis import typo_budget as budget
+from search.embedded_schema import LOOSE_FIELDS, PHRASE_FIELDS, SCHEMA, STEM_FIELDS, WORD_FIELDS
+from search.interfaces import FACETS, SearchHit, SearchQuery, SearchResult
+
+__all__ = ["run"]
+
+WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
+FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
+EXACT_TITLES = 5  # best matches of every word whose titles are compared with the query
+
+
+def _corrections(searcher: tantivy.Searcher, term: str, typos: int) -> list[tuple[str, int]]:
+    """Words of the index within `typos` edits of a word the index does not hold, closest and commonest first."""
+    if len(term) < 5 or searcher.doc_freq("vocab", term):
+        return []
+    candidates = [t for t, _ in searcher.terms_with_prefix("vocab", term[:2])]
+    found = process.extract(term, candidates, scorer=OSA.distance, score_cutoff=typos, limit=3)
+    return [(word, int(distance)) for word, distance, _ in found]
+
+
+def _group_query(group: TermGroup, searcher: tantivy.Searcher) -> Query:
+    alternatives: list[tuple[Occur, Query]] = []
+
+    def add(query: Query, boost: float) -> None:
+        alternatives.append((Occur.Should, Query.boost_query(query, boost)))
+
+    for phrase, weight in [(group.tokens, 1.0), *[(s, 0.8) for s in group.synonyms]]:
+        if len(phrase) > 1:
+            for field in PHRASE_FIELDS:
+                add(Query.phrase_query(SCHEMA, field, list(phrase), slop=3), 2 * WORD_FIELDS[field] * weight)
+            continue
+        term = phrase[0]
+        for field, w in WORD_FIELDS.items():
+            add(Query.term_query(SCHEMA, field, term), 2 * w * weight)
+        for field, w in STEM_FIELDS.items():
+            add(Query.term_query(SCHEMA, field, stem(term)), 1.2 * w * weight)
+        if weight == 1.0 and (typos := budget(term)):
+            for field, w in LOOSE_FIELDS.items():
+                fuzzy = Query.fuzzy_term_query(SCHEMA, field, term, distance=typos, transposition_cost_one=True)
+                add(fuzzy, 0.7 * w)
+            # Typo matches scored like real words (BM25), a little below exact ones.
+            for word, distance in _corrections(searcher, term, typos):
+                for field, w in WORD_FIELDS.items():
+                    add(Query.term_query(SCHEMA, field, word), (1.6 if distance == 1 else 1.2) * w)
+        if weight == 1.0 and group.prefix:
+            for field, w in LOOSE_FIELDS.items():
+                add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * w)
+            if len(term) >= 5:
+                add(Query.fuzzy_term_query(SCHEMA, "vocab", term, distance=1, prefix=True), 0.5 * LOOSE_FIELDS["vocab"])
+    inner = Query.boolean_query(alternatives)
+    return Query.boolean_query([(Occur.Should, Query.const_score_query(inner, WORD_MATCH)), (Occur.Should, inner)])
+
+
+def _filters(query: SearchQuery) -> list[tuple[Occur, Query]]:
+    pairs = [
+        ("kind", query.kind),
+        ("owner", query.owner),
+        ("origin_pilot", query.origin_pilot),
+        ("lifecycle", query.lifecycle),
+    ]
+    pairs += [("tags", tag.lower()) for tag in query.tags]
+    return [(Occur.Must, Query.term_query(SCHEMA, field, value)) for field, value in pairs if value]
+
+
+def _tie_break(reuse: float, published_at: float, now: float) -> float:
+    """At most 3 points, far below one exact title match: reuse (log-scaled) and freshness (half-life 180 days)."""
+    age_days = max(0.0, (now - published_at) / 86400)
+    return float(min(math.log2(1 + reuse), 4.0) * 0.5 + 0.5 ** (age_days / 180))
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    """How many documents matched."""
+    return int(result.count or 0)  # type: ignore[attr-defined]  # tantivy's stub lacks `count`, the runtime has it
+
+
+def run(searcher: tantivy.Searcher, query: SearchQuery, started: float) -> SearchResult:
+    """One search against one searcher: the page, its facets and highlights, and how many match."""
+    groups = parse_query(query.q)
+    filters = _filters(query)
+    wanted = query.offset + query.limit
+    if not groups:
+        chosen = Query.boolean_query(filters) if filters else Query.all_query()
+        page, total = _page(searcher, chosen, query, ranked=False)
+    else:
+        clauses = [_group_query(g, searcher) for g in groups]
+        chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
+        page, total = _page(searcher, chosen, query, ranked=True)
+        exact = _exact(searcher, query, filters, page)
+        if exact is not None:  # the query names an asset: it leads, and no partial matches pad the page
+            others = [a for a in page if a != exact]
+            page = [exact, *others][: query.limit] if query.offset == 0 else others
+            total = max(total, len(page))
+        elif len(groups) > 1 and total < wanted:  # too few match every word: those matching most come next
+            any_word = Query.boolean_query([(Occur.Should, c) for c in clauses])
+            chosen = Query.boolean_query([(Occur.Must, any_word), *filters])
+            page, total = _page(searcher, chosen, query, ranked=True)
+    facets = _facets(searcher, chosen)
+    stored = [searcher.doc(address).to_dict() for address in page]
+    texts = [str(v[0]) for doc in stored for f in ("title", "summary", "description") for v in [doc.get(f) or [""]]]
+    marker = Highlighter(Matcher(groups), texts)
+    hits = [_hit(doc, marker, bool(groups)) for doc in stored]
+    return SearchResult(total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+def _exact(searcher: tantivy.Searcher, query: SearchQuery, filters: list[tuple[Occur, Query]], page: list[Any]) -> Any:
+    """The asset the query names exactly, by slug ("claims-triage-prompt", "claims triage prompt": one term
+    lookup) or by title (among the best matches of every word), if any."""
+    typed = words(query.q)
+    if query.sort != "relevance" or not typed:
+        return None
+    named = Query.term_query(SCHEMA, "slug", "-".join(typed))
+    found = searcher.search(Query.boolean_query([(Occur.Must, named), *filters]), 1)
+    if found.hits:
+        return found.hits[0][1]
+    for address in page[:EXACT_TITLES]:
+        if words(str(searcher.doc(address).get_first("title") or "")) == typed:
+            return address
+    return None
+
+
+def _page(searcher: tantivy.Searcher, chosen: Query, query: SearchQuery, *, ranked: bool) -> tuple[list[Any], int]:
+    """The addresses of the page asked for, and how many match (`ranked`: by relevance, when words were given)."""
+    if query.sort != "relevance" or not ranked:
+        field = "published_at" if query.sort == "newest" else "reuse_count"
+        result = searcher.search(chosen, query.limit, count=True, order_by_field=field, offset=query.offset)
+        return [address for _, address in result.hits], _count(result)
+    wanted = query.offset + query.limit
+    result = searcher.search(chosen, wanted + 100, count=True)
+    addresses = [address for _, address in result.hits]
+    reuse = searcher.fast_field_values("reuse_count", addresses)
+    published = searcher.fast_field_values("published_at", addresses)
+    deprecated = searcher.fast_field_values("deprecated", addresses)
+    now = time.time()
+    scored = []
+    for (score, address), r, p, dep in zip(result.hits, reuse, published, deprecated, strict=True):
+        words_matched, relevance = divmod(score, WORD_MATCH)
+        if dep:  # deprecated assets sink: below active ones that match one word less
+            words_matched, final = max(words_matched - 1, 1), relevance * 0.5
+        else:
+            final = relevance + _tie_break(r or 0, p or 0, now)
+        scored.append((words_matched, final, address))
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [address for _, _, address in scored[query.offset : wanted]], _count(result)
+
+
+def _facets(searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int]]:
+    spec = {name: {"terms": {"field": FACET_FIELD[name], "size": 100 if name == "tags" else 50}} for name in FACETS}
+    result = searcher.aggregate(query, spec)
+    return {
+        name: {str(b["key"]): int(b["doc_count"]) for b in result.get(name, {}).get("buckets", [])} for name in FACETS
+    }
+
+
+def _hit(stored: dict[str, list[Any]], marker: Highlighter, searched: bool) -> SearchHit:
+    def one(name: str, default: Any = "") -> Any:
+        values = stored.get(name) or [default]
+        return values[0]
+
+    title, summary, description = one("title"), one("summary"), one("description")
+    highlights = {"title": marker(title), "summary": marker(summary)}
+    if searched and description:
+        highlights["description"] = marker(description, crop=200)
+    return SearchHit(
+        slug=one("slug"),
+        kind=one("kind"),
+        title=title,
+        summary=summary,
+        tags=list(stored.get("tags") or []),
+        owner=one("owner"),
+        origin_pilot=one("origin_pilot"),
+        latest_version=one("latest_version"),
+        reuse_count=int(one("reuse_count", 0)),
+        lifecycle=one("lifecycle"),
+        successor=one("successor") or None,
+        published_at=datetime.fromtimestamp(int(one("published_at", 0)), UTC),
+        highlights=highlights,
+    )
