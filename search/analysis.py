@@ -18,6 +18,7 @@ from rapidfuzz.distance import OSA
 from search.synonyms import SYNONYM_GROUPS
 
 __all__ = [
+    "LAST_WORDS",
     "STOPWORDS",
     "Highlighter",
     "Matcher",
@@ -126,6 +127,11 @@ def parse_query(text: str) -> list[TermGroup]:
         last = groups[-1]
         groups[-1] = TermGroup(last.tokens, last.synonyms, prefix=True)
     return groups
+
+
+# When too few assets match every word of a query of up to this many words, its last word is dropped, then the
+# one before (Meilisearch's "last" matching strategy); a longer one, a problem statement, is matched on most words.
+LAST_WORDS = 4
 
 
 class Matcher:

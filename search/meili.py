@@ -18,7 +18,7 @@ import meilisearch
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
 
 from catalog.schemas import AssetDocument
-from search.analysis import STOPWORDS
+from search.analysis import LAST_WORDS, STOPWORDS
 from search.documents import index_fields
 from search.errors import SearchError, SearchUnavailable
 from search.interfaces import FACETS, IndexState, SearchHit, SearchQuery, SearchResult
@@ -207,7 +207,7 @@ class MeilisearchBackend:
             "limit": query.limit,
             "offset": query.offset,
             # "last" drops words from the end (as you type); long problem statements drop the commonest first.
-            "matchingStrategy": "last" if len(query.q.split()) <= 4 else "frequency",
+            "matchingStrategy": "last" if len(query.q.split()) <= LAST_WORDS else "frequency",
         }
         if query.sort == "reuse":
             params["sort"] = ["reuse_count:desc", "published_at:desc"]

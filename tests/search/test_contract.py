@@ -121,6 +121,22 @@ async def test_more_matched_words_beat_better_single_matches(backend: SearchBack
     assert (await slugs(backend, "claims summary"))[0] == "b"
 
 
+async def test_when_too_few_match_every_word_the_last_word_is_dropped_first(backend: SearchBackend) -> None:
+    await indexed(
+        backend,
+        [
+            doc("every", title="Invoice extraction regression suite"),
+            doc("first-two", title="Invoice extraction prompt"),
+            doc("first-and-last", title="Invoice regression monitor"),
+            doc("last-two", title="Extraction regression eval"),
+            doc("first", title="Invoice summary prompt"),
+        ],
+    )
+    found = await slugs(backend, "invoice extraction regression")
+    assert found[:2] == ["every", "first-two"]
+    assert set(found[2:]) == {"first-and-last", "first"}  # as typed, the first word is the last one kept
+
+
 async def test_filters_all_must_hold(catalog: SearchBackend) -> None:
     assert await slugs(catalog, kind="eval_harness") == ["rag-answer-quality-eval"]
     assert set(await slugs(catalog, owner="fincrime-ai")) == {

@@ -36,7 +36,7 @@ async def test_a_slug_or_a_title_typed_exactly_comes_first_without_partial_match
         assert found[0] == "claims-triage-prompt", (typed, found)
         assert set(found) == {"claims-triage-prompt", "claims-intake-router"}  # both hold every word
     assert (await names(backend, "Triage queue monitor"))[0] == "triage-queue-monitor"  # by title
-    # Not an exact name: every asset matching most of the words fills the page, best first.
+    # Not an exact name: the assets matching every word, then the first words (the last dropped first), fill the page.
     assert set(await names(backend, "claims triage scores")) >= {"claims-triage-prompt", "fraud-score-prompt"}
     # Filters still apply to the exact asset.
     assert "claims-triage-prompt" not in await names(backend, "claims-triage-prompt", kind="monitor")
