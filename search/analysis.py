@@ -199,6 +199,7 @@ class Matcher:
 
 
 _TOKEN = re.compile(r"[^\W_]+")
+_SEPARATOR = "\x1e"  # ASCII record separator: not a word character, left alone by HTML escaping
 
 
 class Highlighter:
@@ -221,20 +222,31 @@ class Highlighter:
         """The part of a text a snippet of `crop` characters can come from (the page's matches are decided on it)."""
         return text[: crop * 4]
 
-    def __call__(self, text: str, *, crop: int | None = None) -> str:
-        """The text marked; with `crop`, about that many characters around the first match (or the start)."""
-        if crop is not None:
-            text = self.shown(text, crop)
-        start, end = 0, len(text)
-        if crop is not None and len(text) > crop:
-            first = self._raw.search(text) if self._raw else None
-            start = max(0, (first.start() if first else 0) - crop // 4)
-            if start:
-                start = text.find(" ", start) + 1 or start
-            end = min(len(text), start + crop)
-            if end < len(text):
-                end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
-        body = html.escape(text[start:end])
-        if self._escaped:
-            body = self._escaped.sub(r"<mark>\g<0></mark>", body)
-        return ("…" if start else "") + body + ("…" if end < len(text) else "")
+    def mark(self, texts: list[tuple[str, int | None]]) -> list[str]:
+        """Each text marked; with a crop, about that many characters around its first match (or its start).
+
+        The page's texts are escaped and marked in one pass joined by a separator: a call per text cost more
+        than the marking itself."""
+        parts = [self._cut(text, crop) for text, crop in texts]
+        marked = self._marked(_SEPARATOR.join(body for _, body, _ in parts)).split(_SEPARATOR)
+        if len(marked) != len(parts):  # a text held the separator itself
+            marked = [self._marked(body) for _, body, _ in parts]
+        return [before + body + after for (before, _, after), body in zip(parts, marked, strict=True)]
+
+    def _marked(self, text: str) -> str:
+        body = html.escape(text)
+        return self._escaped.sub(r"<mark>\g<0></mark>", body) if self._escaped else body
+
+    def _cut(self, text: str, crop: int | None) -> tuple[str, str, str]:
+        """The part of a text shown, with an ellipsis before and after where it was cut."""
+        if crop is None or len(text) <= crop:
+            return "", text, ""
+        text = self.shown(text, crop)
+        first = self._raw.search(text) if self._raw else None
+        start = max(0, (first.start() if first else 0) - crop // 4)
+        if start:
+            start = text.find(" ", start) + 1 or start
+        end = min(len(text), start + crop)
+        if end < len(text):
+            end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+        return ("…" if start else ""), text[start:end], ("…" if end < len(text) else "")

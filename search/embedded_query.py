@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import tantivy
@@ -115,10 +117,16 @@ def run(searcher: tantivy.Searcher, query: SearchQuery, started: float) -> Searc
         page, total, chosen = _by_words(searcher, query, groups, filters)
     facets = _facets(searcher, chosen)
     stored = [searcher.doc(address).to_dict() for address in page]
-    texts = [str((doc.get(f) or [""])[0]) for doc in stored for f in ("title", "summary")]
-    texts += [Highlighter.shown(str((doc.get("description") or [""])[0]), SNIPPET) for doc in stored]
+    texts = [str(_first(doc, f)) for doc in stored for f in ("title", "summary")]
+    texts += [Highlighter.shown(str(_first(doc, "description")), SNIPPET) for doc in stored]
     marker = Highlighter(Matcher(groups), texts)
-    hits = [_hit(doc, marker, bool(groups)) for doc in stored]
+    shown: list[tuple[str, int | None]] = []
+    for doc in stored:
+        shown += [(_first(doc, "title"), None), (_first(doc, "summary"), None)]
+        if groups and (description := _first(doc, "description")):
+            shown.append((description, SNIPPET))
+    marked = iter(marker.mark(shown))
+    hits = [_hit(doc, marked, bool(groups)) for doc in stored]
     return SearchResult(total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
@@ -223,21 +231,23 @@ def _facets(searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int
     }
 
 
-def _hit(stored: dict[str, list[Any]], marker: Highlighter, searched: bool) -> SearchHit:
-    def one(name: str, default: Any = "") -> Any:
-        values = stored.get(name) or [default]
-        return values[0]
+def _first(stored: dict[str, list[Any]], name: str, default: Any = "") -> Any:
+    values = stored.get(name) or [default]
+    return values[0]
 
-    title, summary, description = one("title"), one("summary"), one("description")
-    highlights = {"title": marker(title), "summary": marker(summary)}
-    if searched and description:
-        highlights["description"] = marker(description, crop=SNIPPET)
+
+def _hit(stored: dict[str, list[Any]], marked: Iterator[str], searched: bool) -> SearchHit:
+    """A hit from its stored fields, taking its highlights from the page's marked texts in order."""
+    one = partial(_first, stored)
+    highlights = {"title": next(marked), "summary": next(marked)}
+    if searched and one("description"):
+        highlights["description"] = next(marked)
     # Built without validation: every value comes typed from the index (validating 100 hits took 0.3 ms).
     return SearchHit.model_construct(
         slug=one("slug"),
         kind=one("kind"),
-        title=title,
-        summary=summary,
+        title=one("title"),
+        summary=one("summary"),
         tags=list(stored.get("tags") or []),
         owner=one("owner"),
         origin_pilot=one("origin_pilot"),
