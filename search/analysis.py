@@ -204,30 +204,25 @@ _SEPARATOR = "\x1e"  # ASCII record separator: not a word character, left alone 
 
 class Highlighter:
     """Marks the query's words in the texts of one result page: HTML-escaped, every matching word in <mark>,
-    typo and prefix matches included.
+    typo and prefix matches included; a text given a crop is cut to about that many characters around its
+    first match (or its start).
 
-    The matching words of all the page's texts are decided once and compiled into one pattern, so marking a
-    text is a few calls into the regex engine instead of Python work per word (100 hits took 8 ms that way).
+    The matching words of all the page's texts are decided once and compiled into one pattern, and the texts are
+    escaped and marked in one pass, joined by a separator: Python work per word took 8 ms for 100 hits, and a
+    call into the regex engine per text cost more than the marking itself.
     """
 
-    def __init__(self, matcher: Matcher, texts: list[str]) -> None:
-        found = matcher.matching({w for text in texts for w in _TOKEN.findall(text)}) if matcher else set()
+    def __init__(self, matcher: Matcher, texts: list[tuple[str, int | None]]) -> None:
+        self.texts = [(text if crop is None else text[: crop * 4], crop) for text, crop in texts]  # what can show
+        found = matcher.matching({w for text, _ in self.texts for w in _TOKEN.findall(text)}) if matcher else set()
         words = "|".join(re.escape(w) for w in sorted(found))
         # Whole words only; over escaped text never a word inside an entity (&amp;, &#x27;).
         self._raw = re.compile(rf"(?<![^\W_])(?:{words})(?![^\W_])") if words else None
         self._escaped = re.compile(rf"(?<![^\W_])(?<!&)(?<!&#)(?:{words})(?![^\W_])") if words else None
 
-    @staticmethod
-    def shown(text: str, crop: int) -> str:
-        """The part of a text a snippet of `crop` characters can come from (the page's matches are decided on it)."""
-        return text[: crop * 4]
-
-    def mark(self, texts: list[tuple[str, int | None]]) -> list[str]:
-        """Each text marked; with a crop, about that many characters around its first match (or its start).
-
-        The page's texts are escaped and marked in one pass joined by a separator: a call per text cost more
-        than the marking itself."""
-        parts = [self._cut(text, crop) for text, crop in texts]
+    def marked(self) -> list[str]:
+        """The texts marked, in order."""
+        parts = [self._cut(text, crop) for text, crop in self.texts]
         marked = self._marked(_SEPARATOR.join(body for _, body, _ in parts)).split(_SEPARATOR)
         if len(marked) != len(parts):  # a text held the separator itself
             marked = [self._marked(body) for _, body, _ in parts]
@@ -241,7 +236,6 @@ class Highlighter:
         """The part of a text shown, with an ellipsis before and after where it was cut."""
         if crop is None or len(text) <= crop:
             return "", text, ""
-        text = self.shown(text, crop)
         first = self._raw.search(text) if self._raw else None
         start = max(0, (first.start() if first else 0) - crop // 4)
         if start:

@@ -117,15 +117,12 @@ def run(searcher: tantivy.Searcher, query: SearchQuery, started: float) -> Searc
         page, total, chosen = _by_words(searcher, query, groups, filters)
     facets = _facets(searcher, chosen)
     stored = [searcher.doc(address).to_dict() for address in page]
-    texts = [str(_first(doc, f)) for doc in stored for f in ("title", "summary")]
-    texts += [Highlighter.shown(str(_first(doc, "description")), SNIPPET) for doc in stored]
-    marker = Highlighter(Matcher(groups), texts)
     shown: list[tuple[str, int | None]] = []
     for doc in stored:
         shown += [(_first(doc, "title"), None), (_first(doc, "summary"), None)]
         if groups and (description := _first(doc, "description")):
             shown.append((description, SNIPPET))
-    marked = iter(marker.mark(shown))
+    marked = iter(Highlighter(Matcher(groups), shown).marked())
     hits = [_hit(doc, marked, bool(groups)) for doc in stored]
     return SearchResult(total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
