@@ -22,8 +22,8 @@ WORD_FIELDS = {
     "context": 0.5,  # the origin pilot's problem statement: what the asset was built to solve
 }
 STEM_FIELDS = {"title_stem": 4.0, "tags_stem": 4.0, "summary_stem": 2.0, "description_stem": 1.0}
-# Typo and prefix matching (automata: the costly part of a query) run on the title and on `vocab`, one field
-# holding the words of title, tags, summary and description.
+# Prefix matching (as you type) runs on the title and on `vocab`, one field holding the words of title, tags,
+# summary and description; typo matching on `vocab` alone (automata are the costly part of a query).
 LOOSE_FIELDS = {"title": 4.0, "vocab": 2.0}
 PHRASE_FIELDS = ("title", "tags_text", "summary", "description", "context")
 KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags")
