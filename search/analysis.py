@@ -214,11 +214,12 @@ class Highlighter:
 
     def __init__(self, matcher: Matcher, texts: list[tuple[str, int | None]]) -> None:
         self.texts = [(text if crop is None else text[: crop * 4], crop) for text, crop in texts]  # what can show
-        found = matcher.matching({w for text, _ in self.texts for w in _TOKEN.findall(text)}) if matcher else set()
-        words = "|".join(re.escape(w) for w in sorted(found))
-        # Whole words only; over escaped text never a word inside an entity (&amp;, &#x27;).
-        self._raw = re.compile(rf"(?<![^\W_])(?:{words})(?![^\W_])") if words else None
-        self._escaped = re.compile(rf"(?<![^\W_])(?<!&)(?<!&#)(?:{words})(?![^\W_])") if words else None
+        self._found = (
+            matcher.matching({w for text, _ in self.texts for w in _TOKEN.findall(text)}) if matcher else set()
+        )
+        words = "|".join(re.escape(w) for w in sorted(self._found))
+        # Whole words only, over escaped text, and never a word inside an entity (&amp;, &#x27;).
+        self._pattern = re.compile(rf"(?<![^\W_])(?<!&)(?<!&#)(?:{words})(?![^\W_])") if words else None
 
     def marked(self) -> list[str]:
         """The texts marked, in order."""
@@ -230,14 +231,14 @@ class Highlighter:
 
     def _marked(self, text: str) -> str:
         body = html.escape(text)
-        return self._escaped.sub(r"<mark>\g<0></mark>", body) if self._escaped else body
+        return self._pattern.sub(r"<mark>\g<0></mark>", body) if self._pattern else body
 
     def _cut(self, text: str, crop: int | None) -> tuple[str, str, str]:
         """The part of a text shown, with an ellipsis before and after where it was cut."""
         if crop is None or len(text) <= crop:
             return "", text, ""
-        first = self._raw.search(text) if self._raw else None
-        start = max(0, (first.start() if first else 0) - crop // 4)
+        first = next((m.start() for m in _TOKEN.finditer(text) if m.group() in self._found), 0)
+        start = max(0, first - crop // 4)
         if start:
             start = text.find(" ", start) + 1 or start
         end = min(len(text), start + crop)
