@@ -42,6 +42,7 @@ from search.embedded import EmbeddedBackend
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench.all: begin -->", "<!-- bench.all: end -->"
 Row = tuple[str, str, str]  # what, figure, target
+TARGET_SIZE = 10_000  # the performance issue sets its search targets at 10k assets (and p99 under 16 clients)
 
 
 def _search(q: str, limit: int = 20, **more: object) -> str:
@@ -185,14 +186,16 @@ def searching(rows: list[Row], size: int) -> None:
             for name, paths in types.items():
                 p50, p95 = latencies(server.url, paths)
                 cached, _ = latencies(server.url, [paths[0]] * 200)
-                target = {"two words, limit 20": "p50 <= 5 ms", "exact name, limit 100": "p50 <= 8 ms"}.get(name, "")
+                targets = {"two words, limit 20": "p50 <= 5 ms", "exact name, limit 100": "p50 <= 8 ms"}
+                target = targets.get(name, "") if size == TARGET_SIZE else ""
                 rows.append((f"search {name} ({label})", f"p50 {p50:.2f} ms, p95 {p95:.2f} ms; cached p50 "
                              f"{cached:.2f} ms", target))  # fmt: skip
             distinct = distinct_paths(40_000, seed=size)  # more than wrk sends in 10 s: none answered from cache
             for clients in (16, 32):
                 load = wrk(server.url, distinct, clients=clients)
                 figure = f"{load.rps:,.0f}/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms"
-                rows.append((f"search, {clients} clients, distinct ({label})", figure, ">= 1,000/s, p99 <= 50 ms"))
+                target = {16: ">= 1,000/s, p99 <= 50 ms", 32: ">= 1,000/s"}[clients] if size == TARGET_SIZE else ""
+                rows.append((f"search, {clients} clients, distinct ({label})", figure, target))
             mix = [rng.choice(distinct[:50]) if rng.random() < 0.8 else rng.choice(distinct) for _ in range(40_000)]
             load = wrk(server.url, mix, clients=32)
             rows.append((f"search, 32 clients, 80% repeats ({label})", f"{load.rps:,.0f}/s, p99 {load.p99_ms:.1f} ms",

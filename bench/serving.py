@@ -25,6 +25,7 @@ from bench.search import free_port, process_tree
 __all__ = ["Server", "Wrk", "latencies", "serve", "wrk"]
 
 ADMIN = "reg_bench-admin-token-0000000000"
+THREADS = 2  # wrk threads
 
 
 @dataclass
@@ -131,15 +132,22 @@ def _ms(value: str) -> float:
 
 
 def wrk(url: str, paths: list[str], *, clients: int = 32, seconds: int = 10) -> Wrk:
-    """Throughput and latency with `clients` connections cycling through the paths (2 wrk threads)."""
+    """Throughput and latency with `clients` connections cycling through the paths once between them (each
+    path is sent by one thread only, so distinct paths stay distinct)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
+    # Each wrk thread runs its own copy of the script: without an offset every thread sends the same sequence,
+    # and all but the first would be answered from the result cache.
     lua = "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
-    lua += "i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n"
+    lua += f"threads = {THREADS}\nstarted = 0\n"
+    lua += "function setup(thread)\n  thread:set('first', started)\n  started = started + 1\nend\n"
+    lua += "function init(args)\n  i = first\nend\n"
+    lua += "request = function()\n  local path = paths[(i % #paths) + 1]\n  i = i + threads\n"
+    lua += "  return wrk.format(nil, path)\nend\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
     try:
-        command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", script.name, url]
+        command = ["wrk", f"-t{THREADS}", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", script.name, url]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(script.name)

@@ -202,6 +202,10 @@ _TOKEN = re.compile(r"[^\W_]+")
 _SEPARATOR = "\x1e"  # ASCII record separator: not a word character, left alone by HTML escaping
 
 
+def _mark(match: re.Match[str]) -> str:
+    return f"<mark>{match[0]}</mark>"  # a function: a template (r"<mark>\g<0></mark>") is expanded in Python
+
+
 class Highlighter:
     """Marks the query's words in the texts of one result page: HTML-escaped, every matching word in <mark>,
     typo and prefix matches included; a text given a crop is cut to about that many characters around its
@@ -214,9 +218,8 @@ class Highlighter:
 
     def __init__(self, matcher: Matcher, texts: list[tuple[str, int | None]]) -> None:
         self.texts = [(text if crop is None else text[: crop * 4], crop) for text, crop in texts]  # what can show
-        self._found = (
-            matcher.matching({w for text, _ in self.texts for w in _TOKEN.findall(text)}) if matcher else set()
-        )
+        shown = set(_TOKEN.findall(" ".join(text for text, _ in self.texts)))
+        self._found = matcher.matching(shown) if matcher else set()
         words = "|".join(re.escape(w) for w in sorted(self._found))
         # Whole words only, over escaped text, and never a word inside an entity (&amp;, &#x27;).
         self._pattern = re.compile(rf"(?<![^\W_])(?<!&)(?<!&#)(?:{words})(?![^\W_])") if words else None
@@ -231,7 +234,7 @@ class Highlighter:
 
     def _marked(self, text: str) -> str:
         body = html.escape(text)
-        return self._pattern.sub(r"<mark>\g<0></mark>", body) if self._pattern else body
+        return self._pattern.sub(_mark, body) if self._pattern else body
 
     def _cut(self, text: str, crop: int | None) -> tuple[str, str, str]:
         """The part of a text shown, with an ellipsis before and after where it was cut."""
