@@ -22,7 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.publish_load import ADMIN, free_port, manifest, start
+from bench.publish_load import ADMIN, manifest, start
+from bench.serving import free_port
 
 CLIENTS = 32
 SEARCH_DEADLINE = 5.0

@@ -14,7 +14,6 @@ import asyncio
 import multiprocessing
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,17 +24,12 @@ from typing import Any
 
 import httpx
 
+from bench.serving import free_port
+
 ADMIN = "reg_bench-admin-token-0123456789abcdefghij"
 READERS = 32
 PILOT, TEAM = "claims-triage-assistant", "claims-ai"  # a graduated pilot of the seed catalog
 QUERIES = ["claims", "triage eval", "pii monitor", "retreival", "hallucination", "kyc", "prompt", "faithfulness"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], float]:

@@ -11,11 +11,9 @@ asserts nothing.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +27,7 @@ import httpx
 
 from bench.corpus import generated_documents
 from bench.relevance import load_queries
+from bench.serving import free_port, process_tree, wrk
 from catalog.db import make_engine, migrate
 from catalog.schemas import AssetDocument
 from catalog.tables import Asset, AssetVersion, Pilot
@@ -147,12 +146,6 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def params(q: SearchQuery) -> dict[str, Any]:
     out: dict[str, Any] = {"q": q.q, "limit": q.limit}
     if q.kind:
@@ -177,27 +170,8 @@ async def over_http(url: str, queries: list[SearchQuery]) -> tuple[float, float]
     return percentiles(latencies)
 
 
-def wrk_throughput(url: str, queries: list[SearchQuery]) -> float:
-    """Requests per second from wrk (C, 2 threads, CLIENTS connections) cycling through the query mix."""
-    paths = ["/api/v1/search?" + urlencode(params(q), doseq=True) for q in queries]
-    lua = "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
-    lua += "i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, paths[(i % #paths) + 1])\nend\n"
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{CLIENTS}", "-d10s", "-s", script.name, url], capture_output=True, text=True, check=True
-    ).stdout
-    os.unlink(script.name)
-    line = next(line for line in out.splitlines() if line.startswith("Requests/sec:"))
-    return float(line.split()[1])
-
-
-def process_tree(pid: int) -> list[int]:
-    """The server and its worker processes."""
-    children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(c) for c in (task / "children").read_text().split()]
-    return [pid, *[p for c in children for p in process_tree(c)]]
+def _path(q: SearchQuery) -> str:
+    return "/api/v1/search?" + urlencode(params(q), doseq=True)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -251,8 +225,8 @@ async def run_size(size: int) -> dict[str, float]:
                     pass
                 time.sleep(0.1)
             http_p50, http_p95 = await over_http(url, distinct_queries(600, seed=size + 1))
-            distinct_rps = wrk_throughput(url, distinct_queries(30_000))
-            mix_rps = wrk_throughput(url, zipf_mix(queries, 30_000))
+            distinct_rps = wrk(url, [_path(q) for q in distinct_queries(30_000)], clients=CLIENTS).rps
+            mix_rps = wrk(url, [_path(q) for q in zipf_mix(queries, 30_000)], clients=CLIENTS).rps
             server_mb = sum(peak_rss_mb(pid) for pid in process_tree(server.pid))
         finally:
             server.terminate()

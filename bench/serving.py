@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -20,12 +21,24 @@ from pathlib import Path
 
 import httpx
 
-from bench.search import free_port, process_tree
-
-__all__ = ["Server", "Wrk", "latencies", "serve", "wrk"]
+__all__ = ["Server", "Wrk", "free_port", "latencies", "process_tree", "serve", "wrk"]
 
 ADMIN = "reg_bench-admin-token-0000000000"
 THREADS = 2  # wrk threads
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and its children, recursively (a server and its workers)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return [pid, *[p for c in children for p in process_tree(c)]]
 
 
 @dataclass
