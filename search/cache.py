@@ -1,4 +1,4 @@
-"""The result cache of the embedded backend: bounded by bytes, emptied whenever the index changes.
+"""The caches of the embedded backend: bounded by bytes, emptied whenever the index changes.
 
 As-you-type search repeats a lot, so caching pays; but a cache bounded by entry count is not bounded by
 memory (4,096 results of 100 hits each took a worker from 102 MiB to 1.5 GiB). Results are kept as their
@@ -8,12 +8,15 @@ generation is dropped at once instead of waiting to be evicted.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from search.interfaces import SearchResult
 
-__all__ = ["ResultCache"]
+__all__ = ["ResultCache", "StoredCache"]
 
 
 class ResultCache:
@@ -57,6 +60,46 @@ class ResultCache:
             while self.size > self.max_bytes and self._entries:
                 old_key, old = self._entries.popitem(last=False)
                 self.size -= len(old) + len(old_key)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class StoredCache:
+    """The stored fields of recently shown assets by index address, least recently used dropped past `max_bytes`.
+
+    Result pages keep showing the same assets (of the stored documents 4,000 distinct searches read, 97% had
+    been read before), and reading one from tantivy's document store cost 7-15 µs, a tenth of a search.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._generation = -1
+        self._entries: OrderedDict[Hashable, tuple[dict[str, Any], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, generation: int, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The fields under `key` in this index generation, loaded (and kept, if they fit) when missing."""
+        with self._lock:
+            if generation != self._generation:
+                self._entries.clear()
+                self.size, self._generation = 0, generation
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found[0]
+        fields = load()
+        cost = sys.getsizeof(fields) + sum(sys.getsizeof(v) for v in fields.values()) + 100
+        if cost > self.max_bytes // 16:
+            return fields
+        with self._lock:
+            if generation == self._generation and key not in self._entries:
+                self._entries[key] = (fields, cost)
+                self.size += cost
+                while self.size > self.max_bytes and self._entries:
+                    self.size -= self._entries.popitem(last=False)[1][1]
+        return fields
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -22,7 +22,7 @@ import tantivy
 
 from catalog.schemas import AssetDocument
 from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS
-from search.cache import ResultCache
+from search.cache import ResultCache, StoredCache
 from search.embedded_query import run
 from search.embedded_schema import SCHEMA, document
 from search.errors import SearchError, SearchUnavailable
@@ -61,7 +61,8 @@ class EmbeddedBackend:
         self._checked_at = 0.0
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
-        self.cache = ResultCache(cache_bytes)
+        self.cache = ResultCache(cache_bytes - cache_bytes // 8)
+        self.stored = StoredCache(cache_bytes // 8)  # the assets result pages show: 4 MiB hold about 3,000
 
     # -- index directories ------------------------------------------------------------------------
 
@@ -77,6 +78,10 @@ class EmbeddedBackend:
     @staticmethod
     def _open_index(path: Path) -> tantivy.Index:
         index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        # Searchers change only when this backend reloads, so each index generation is one set of segments (the
+        # stored-fields cache is keyed by address within a generation); commits elsewhere are noticed by
+        # `_ensure_open`, which reloads.
+        index.config_reader(reload_policy="manual")
         index.register_tokenizer(WORDS, WORD_ANALYZER)
         index.register_tokenizer(STEMS, STEM_ANALYZER)
         return index
@@ -254,18 +259,22 @@ class EmbeddedBackend:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def _search(self, query: SearchQuery, opened: tuple[tantivy.Index, int] | None = None) -> SearchResult:
+    def _opened(self) -> tuple[tantivy.Searcher, int]:
+        """A searcher and the generation it belongs to, taken together (call with the lock held)."""
+        return self._ensure_open().searcher(), self._generation
+
+    def _search(self, query: SearchQuery, opened: tuple[tantivy.Searcher, int] | None = None) -> SearchResult:
         started = time.perf_counter()
         if opened is None:
             with self._lock:
-                opened = self._ensure_open(), self._generation
-        index, generation = opened
+                opened = self._opened()
+        searcher, generation = opened
         key = query.model_dump_json()
         cached = self.cache.get(key, generation)
         if cached is not None:
             cached.took_ms = round((time.perf_counter() - started) * 1000, 2)
             return cached
-        result = run(index.searcher(), query, started)
+        result = run(searcher, query, started, self.stored, generation)
         self.cache.put(key, generation, result)
         return result
 
@@ -278,7 +287,7 @@ class EmbeddedBackend:
         try:
             if self._lock.acquire(blocking=False):
                 try:
-                    opened = self._ensure_open(), self._generation
+                    opened = self._opened()
                 finally:
                     self._lock.release()
                 return self._search(query, opened)

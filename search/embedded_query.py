@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import tantivy
@@ -22,6 +23,7 @@ from tantivy import Occur, Query
 
 from search.analysis import LAST_WORDS, Highlighter, Matcher, TermGroup, parse_query, stem, words
 from search.analysis import typo_budget as budget
+from search.cache import StoredCache
 from search.embedded_schema import LOOSE_FIELDS, PHRASE_FIELDS, SCHEMA, STEM_FIELDS, WORD_FIELDS
 from search.interfaces import FACETS, SearchHit, SearchQuery, SearchResult
 
@@ -108,8 +110,11 @@ def _count(result: tantivy.SearchResult) -> int:
     return int(result.count or 0)  # type: ignore[attr-defined]  # tantivy's stub lacks `count`, the runtime has it
 
 
-def run(searcher: tantivy.Searcher, query: SearchQuery, started: float) -> SearchResult:
-    """One search against one searcher: the page, its facets and highlights, and how many match."""
+def run(
+    searcher: tantivy.Searcher, query: SearchQuery, started: float, stored: StoredCache, generation: int
+) -> SearchResult:
+    """One search against one searcher (of index `generation`): the page, its facets and highlights, and how
+    many match; the page's stored fields come from `stored` when it has them."""
     groups = parse_query(query.q)
     filters = _filters(query)
     if not groups:
@@ -118,14 +123,14 @@ def run(searcher: tantivy.Searcher, query: SearchQuery, started: float) -> Searc
     else:
         page, total, chosen = _by_words(searcher, query, groups, filters)
     facets = _facets(searcher, chosen)
-    stored = [_fields(searcher.doc(address).to_dict()) for address in page]
+    docs = [stored.get(_key(address), generation, partial(_load, searcher, address)) for address in page]
     shown: list[tuple[str, int | None]] = []
-    for doc in stored:
+    for doc in docs:
         shown += [(doc.get("title", ""), None), (doc.get("summary", ""), None)]
         if groups and (description := doc.get("description")):
             shown.append((description, SNIPPET))
     marked = iter(Highlighter(Matcher(groups), shown).marked())
-    hits = [_hit(doc, marked, bool(groups)) for doc in stored]
+    hits = [_hit(doc, marked, bool(groups)) for doc in docs]
     return SearchResult(total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
@@ -236,8 +241,9 @@ def _facets(searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int
     }
 
 
-def _fields(stored: dict[str, list[Any]]) -> dict[str, Any]:
+def _load(searcher: tantivy.Searcher, address: Any) -> dict[str, Any]:
     """A stored document's fields, each its one value but the tags."""
+    stored = searcher.doc(address).to_dict()
     return {name: values if name == "tags" else values[0] for name, values in stored.items() if values}
 
 

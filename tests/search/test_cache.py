@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from search.cache import ResultCache
+from search.cache import ResultCache, StoredCache
 from search.interfaces import SearchHit, SearchResult
 
 
@@ -39,3 +39,20 @@ def test_oversized_results_are_not_kept_and_an_index_change_empties_it() -> None
     cache.put("small", 1, result(1))
     assert cache.get("small", 1) is not None
     assert cache.get("small", 2) is None and cache.size == 0 and len(cache) == 0
+
+
+def test_stored_fields_are_bounded_by_bytes_and_forgotten_when_the_index_changes() -> None:
+    cache = StoredCache(max_bytes=16 * 2_000)
+    loads: list[int] = []
+
+    def load(n: int) -> dict[str, object]:
+        loads.append(n)
+        return {"slug": f"a-{n}", "title": "x" * 100}
+
+    assert cache.get((0, 1), 1, lambda: load(1))["slug"] == "a-1"
+    assert cache.get((0, 1), 1, lambda: load(1))["slug"] == "a-1" and loads == [1]  # kept
+    for n in range(1_000):
+        cache.get((0, n), 1, lambda n=n: load(n))
+    assert cache.size <= cache.max_bytes and 0 < len(cache) < 1_000
+    assert cache.get((0, 1), 2, lambda: load(-1))["slug"] == "a--1" and len(cache) == 1  # a new generation
+    assert cache.get((0, 2), 2, lambda: {"title": "y" * 10_000})["title"] == "y" * 10_000 and len(cache) == 1
