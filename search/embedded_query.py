@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -117,13 +117,17 @@ def run(
     many match; the page's stored fields come from `stored` when it has them."""
     groups = parse_query(query.q)
     filters = _filters(query)
+
+    def fields(address: Any) -> dict[str, Any]:
+        return stored.get(_key(address), generation, partial(_load, searcher, address))
+
     if not groups:
         chosen = Query.boolean_query(filters) if filters else Query.all_query()
         page, total = _sorted(searcher, chosen, query)
     else:
-        page, total, chosen = _by_words(searcher, query, groups, filters)
+        page, total, chosen = _by_words(searcher, query, groups, filters, fields)
     facets = _facets(searcher, chosen)
-    docs = [stored.get(_key(address), generation, partial(_load, searcher, address)) for address in page]
+    docs = [fields(address) for address in page]
     shown: list[tuple[str, int | None]] = []
     for doc in docs:
         shown += [(doc.get("title", ""), None), (doc.get("summary", ""), None)]
@@ -135,7 +139,11 @@ def run(
 
 
 def _by_words(
-    searcher: tantivy.Searcher, query: SearchQuery, groups: list[TermGroup], filters: list[tuple[Occur, Query]]
+    searcher: tantivy.Searcher,
+    query: SearchQuery,
+    groups: list[TermGroup],
+    filters: list[tuple[Occur, Query]],
+    fields: Callable[[Any], dict[str, Any]],
 ) -> tuple[list[Any], int, Query]:
     """The page, how many match and the query they match. Assets matching every word come first. When too few
     do, a short query drops its last word, then the one before (Meilisearch's "last" strategy, which the
@@ -148,18 +156,18 @@ def _by_words(
     clauses = [_group_query(g, searcher) for g in groups]
     chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
     scored, total = _ranked(searcher, chosen, query, len(groups))
-    exact = _exact(searcher, query, filters, [address for _, _, address in scored])
+    exact = _exact(searcher, query, filters, [address for _, _, address in scored], fields)
     if exact is not None:  # the query names an asset: it leads, and no partial matches pad the page
         page = [exact, *(address for _, _, address in scored if address != exact)][query.offset : wanted]
         return page, max(total, len(page)), chosen
     if total >= wanted or len(groups) == 1:
-        return [address for _, _, address in scored[query.offset : wanted]], total, chosen
+        return _page(scored, query), total, chosen
     if len(query.q.split()) > LAST_WORDS:  # a problem statement: the assets matching most of its words come next
         counted = Query.boolean_query([(Occur.Should, _counted(c)) for c in clauses])
         scored, total = _ranked(searcher, Query.boolean_query([(Occur.Must, counted), *filters]), query, None)
         chosen = Query.boolean_query([(Occur.Must, Query.boolean_query([(Occur.Should, c) for c in clauses])),
                                       *filters])  # fmt: skip
-        return [address for _, _, address in scored[query.offset : wanted]], total, chosen
+        return _page(scored, query), total, chosen
     # As typed: the last word is dropped first, then the one before, each step one conjunction.
     seen = {_key(address) for _, _, address in scored}
     kept = list(clauses)
@@ -170,14 +178,24 @@ def _by_words(
         scored += [entry for entry in more if _key(entry[2]) not in seen]
         seen.update(_key(address) for _, _, address in more)
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [address for _, _, address in scored[query.offset : wanted]], total, chosen
+    return _page(scored, query), total, chosen
+
+
+def _page(scored: list[Ranked], query: SearchQuery) -> list[Any]:
+    return [address for _, _, address in scored[query.offset : query.offset + query.limit]]
 
 
 def _key(address: Any) -> tuple[int, int]:
     return address.segment_ord, address.doc
 
 
-def _exact(searcher: tantivy.Searcher, query: SearchQuery, filters: list[tuple[Occur, Query]], best: list[Any]) -> Any:
+def _exact(
+    searcher: tantivy.Searcher,
+    query: SearchQuery,
+    filters: list[tuple[Occur, Query]],
+    best: list[Any],
+    fields: Callable[[Any], dict[str, Any]],
+) -> Any:
     """The asset the query names exactly, by slug ("claims-triage-prompt", "claims triage prompt": one term
     lookup) or by title (among the best matches of every word), if any."""
     typed = words(query.q)
@@ -188,15 +206,19 @@ def _exact(searcher: tantivy.Searcher, query: SearchQuery, filters: list[tuple[O
     if found.hits:
         return found.hits[0][1]
     for address in best[:EXACT_TITLES]:
-        if words(str(searcher.doc(address).get_first("title") or "")) == typed:
+        if words(str(fields(address).get("title", ""))) == typed:
             return address
     return None
 
 
+def _order(query: SearchQuery) -> str:
+    """The fast field a search sorted otherwise than by relevance orders by (most reused without words)."""
+    return "published_at" if query.sort == "newest" else "reuse_count"
+
+
 def _sorted(searcher: tantivy.Searcher, chosen: Query, query: SearchQuery) -> tuple[list[Any], int]:
     """The addresses of the page asked for, newest or most reused first, and how many match."""
-    field = "published_at" if query.sort == "newest" else "reuse_count"
-    result = searcher.search(chosen, query.limit, count=True, order_by_field=field, offset=query.offset)
+    result = searcher.search(chosen, query.limit, count=True, order_by_field=_order(query), offset=query.offset)
     return [address for _, address in result.hits], _count(result)
 
 
@@ -207,8 +229,7 @@ def _ranked(
     many match. By relevance, a margin beyond the page: reuse, freshness and deprecation reorder them."""
     wanted = query.offset + query.limit
     if query.sort != "relevance":
-        field = "published_at" if query.sort == "newest" else "reuse_count"
-        result = searcher.search(chosen, wanted, count=True, order_by_field=field)
+        result = searcher.search(chosen, wanted, count=True, order_by_field=_order(query))
         return [(matched or 0, -float(i), address) for i, (_, address) in enumerate(result.hits)], _count(result)
     result = searcher.search(chosen, wanted + 100, count=True)
     hits = result.hits
