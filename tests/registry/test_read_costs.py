@@ -6,6 +6,7 @@ Counted on SQLite, whose engine counts the statements it runs; a timing would be
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -44,9 +45,18 @@ def statements(api: Api, path: str) -> int:
     return min(counts)
 
 
+def synced(api: Api) -> None:
+    """Wait until the search sync has applied the seed: its rounds run statements while reads are counted."""
+    deadline = time.monotonic() + 30
+    while api.client.get("/readyz").json()["checks"]["search_backlog"]:
+        assert time.monotonic() < deadline, "the search sync did not catch up"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_reads_keep_their_query_count(api: Api) -> None:
     asyncio.run(seed_catalog(SEED_DIR))
+    synced(api)
     counted = {path: statements(api, path) for path in BUDGET}
     assert counted == {path: min(counted[path], most) for path, most in BUDGET.items()}, counted
 
@@ -56,11 +66,13 @@ def test_a_publish_costs_the_same_statements_alone_or_in_a_batch_of_many(api: Ap
     """A batch plans its chunk in a few reads and writes in bulk: 100 versions cost about what one does."""
     asyncio.run(seed_catalog(SEED_DIR))
     pilot = {"owner": "claims-ai", "origin_pilot": "claims-triage-assistant"}
+    synced(api)
     before = engine().statements
     one = api.client.post("/api/v1/assets/batch", headers=api.auth("admin"),
                           json={"manifests": [manifest(slug="one-prompt", **pilot)]})  # fmt: skip
     alone = engine().statements - before
     many = [manifest(slug=f"many-prompt-{n}", files=[{"path": "p.txt", "content": "x"}], **pilot) for n in range(100)]
+    synced(api)
     before = engine().statements
     hundred = api.client.post("/api/v1/assets/batch", headers=api.auth("admin"), json={"manifests": many})
     together = engine().statements - before
