@@ -24,8 +24,11 @@ __all__ = [
     "Matcher",
     "TermGroup",
     "parse_query",
+    "prefix_typo",
     "stem",
+    "typed_heads",
     "typo_budget",
+    "typos_allowed",
     "words",
 ]
 
@@ -79,6 +82,27 @@ def typo_budget(word: str) -> int:
     if word.isdigit() or len(word) < 5:
         return 0
     return 1 if len(word) < 9 else 2
+
+
+def typos_allowed(word: str, term: str, typos: int) -> int:
+    """The edits `word` may be from `term`: a typo on the first letter counts as two, as in Meilisearch (it
+    also keeps the typo lookups in the term dictionary to the words sharing the first letter)."""
+    return typos if word[:1] == term[:1] else typos - 1
+
+
+def typed_heads(word: str, term: str) -> tuple[str, ...]:
+    """The beginnings of `word` that a prefix typed with one typo is compared with: as long as `term`, or one
+    letter shorter or longer (a letter left out or typed twice)."""
+    n = len(term)
+    return word[: n - 1], word[:n], word[: n + 1]
+
+
+def prefix_typo(word: str, term: str) -> bool:
+    """Whether `word` begins with `term` give or take one typo, its first letter kept (a prefix typed with a
+    typo while typing, from 5 letters)."""
+    if len(term) < 5 or word[:1] != term[:1]:
+        return False
+    return any(OSA.distance(head, term, score_cutoff=1) <= 1 for head in typed_heads(word, term))
 
 
 Phrase = tuple[str, ...]
@@ -173,12 +197,11 @@ class Matcher:
     def _decide(self, word: str) -> bool:
         if word in self.exact or word in self.phrase_words or stem(word) in self.stems:
             return True
-        if any(OSA.distance(word, term, score_cutoff=typos) <= typos for term, typos in self.fuzzy):
-            return True
-        return any(
-            word.startswith(term) or (len(term) >= 5 and OSA.distance(word[: len(term)], term, score_cutoff=1) <= 1)
-            for term in self.prefixes
-        )
+        for term, typos in self.fuzzy:
+            allowed = typos_allowed(word, term, typos)
+            if OSA.distance(word, term, score_cutoff=allowed) <= allowed:
+                return True
+        return any(word.startswith(term) or prefix_typo(word, term) for term in self.prefixes)
 
     def matching(self, raw_words: set[str]) -> set[str]:
         """The words of a set that match, decided together: the typo and prefix distances are computed by
@@ -187,14 +210,16 @@ class Matcher:
         words = sorted(set(normal.values()))
         hits = {w for w in words if w in self.exact or w in self.phrase_words or stem(w) in self.stems}
         for term, typos in self.fuzzy:
-            hits.update(w for w, _, _ in process.extract(term, words, scorer=OSA.distance, score_cutoff=typos,
-                                                          limit=None))  # fmt: skip
+            found = process.extract(term, words, scorer=OSA.distance, score_cutoff=typos, limit=None)
+            hits.update(w for w, distance, _ in found if distance <= typos_allowed(w, term, typos))
         for term in self.prefixes:
             hits.update(w for w in words if w.startswith(term))
             if len(term) >= 5:
-                heads = [w[: len(term)] for w in words]
-                found = process.extract(term, heads, scorer=OSA.distance, score_cutoff=1, limit=None)
-                hits.update(words[i] for _, _, i in found)
+                same_start = [w for w in words if w[:1] == term[:1]]
+                for k in range(3):  # heads one letter shorter, as long, one longer
+                    heads = [typed_heads(w, term)[k] for w in same_start]
+                    found = process.extract(term, heads, scorer=OSA.distance, score_cutoff=1, limit=None)
+                    hits.update(same_start[i] for _, _, i in found)
         return {raw for raw, word in normal.items() if word in hits}
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar, cast
 
 from search.interfaces import SearchResult
 
-__all__ = ["ResultCache", "StoredCache"]
+__all__ = ["LoadingCache", "ResultCache", "fields_cost", "terms_cost"]
+
+T = TypeVar("T")
 
 
 class ResultCache:
@@ -65,22 +67,26 @@ class ResultCache:
         return len(self._entries)
 
 
-class StoredCache:
-    """The stored fields of recently shown assets by index address, least recently used dropped past `max_bytes`.
+class LoadingCache:
+    """What was loaded for a key in one index generation, least recently used dropped past `max_bytes` (each
+    entry counted by `cost`); a new generation empties it.
 
-    Result pages keep showing the same assets (of the stored documents 4,000 distinct searches read, 97% had
-    been read before), and reading one from tantivy's document store cost 7-15 µs, a tenth of a search.
+    Two things a search reads again and again are kept this way: the stored fields of the assets result pages
+    show (of the stored documents 4,000 distinct searches read, 97% had been read before; one read from
+    tantivy's document store cost 7-15 µs, a tenth of a search), and the index terms a typed word reaches by
+    typo or as a prefix (search/embedded_view.py).
     """
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, cost: Callable[[Any], int]) -> None:
         self.max_bytes = max_bytes
         self.size = 0
+        self._cost = cost
         self._generation = -1
-        self._entries: OrderedDict[Hashable, tuple[dict[str, Any], int]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, generation: int, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The fields under `key` in this index generation, loaded (and kept, if they fit) when missing."""
+    def get(self, key: Hashable, generation: int, load: Callable[[], T]) -> T:
+        """The value under `key` in this index generation, loaded (and kept, if it fits) when missing."""
         with self._lock:
             if generation != self._generation:
                 self._entries.clear()
@@ -88,18 +94,28 @@ class StoredCache:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
-                return found[0]
-        fields = load()
-        cost = sys.getsizeof(fields) + sum(sys.getsizeof(v) for v in fields.values()) + 100
+                return cast(T, found[0])
+        value = load()
+        cost = self._cost(value) + 100  # the entry, its key and the map's slot
         if cost > self.max_bytes // 16:
-            return fields
+            return value
         with self._lock:
             if generation == self._generation and key not in self._entries:
-                self._entries[key] = (fields, cost)
+                self._entries[key] = (value, cost)
                 self.size += cost
                 while self.size > self.max_bytes and self._entries:
                     self.size -= self._entries.popitem(last=False)[1][1]
-        return fields
+        return value
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def fields_cost(fields: dict[str, Any]) -> int:
+    """About the bytes a stored document's fields take."""
+    return sys.getsizeof(fields) + sum(sys.getsizeof(v) for v in fields.values())
+
+
+def terms_cost(terms: Sequence[str] | None) -> int:
+    """About the bytes a list of terms takes."""
+    return sys.getsizeof(terms) + sum(sys.getsizeof(t) for t in terms or ())

@@ -22,9 +22,10 @@ import tantivy
 
 from catalog.schemas import AssetDocument
 from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS
-from search.cache import ResultCache, StoredCache
+from search.cache import LoadingCache, ResultCache, fields_cost, terms_cost
 from search.embedded_query import run
 from search.embedded_schema import SCHEMA, document
+from search.embedded_view import IndexView
 from search.errors import SearchError, SearchUnavailable
 from search.interfaces import IndexState, SearchQuery, SearchResult
 
@@ -61,8 +62,9 @@ class EmbeddedBackend:
         self._checked_at = 0.0
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
-        self.cache = ResultCache(cache_bytes - cache_bytes // 8)
-        self.stored = StoredCache(cache_bytes // 8)  # the assets result pages show: 4 MiB hold about 3,000
+        self.cache = ResultCache(cache_bytes - cache_bytes // 4)
+        self.stored = LoadingCache(cache_bytes // 8, fields_cost)  # the assets result pages show: 4 MiB hold 3,000
+        self.terms = LoadingCache(cache_bytes // 8, terms_cost)  # the words typed words reach by typo or prefix
 
     # -- index directories ------------------------------------------------------------------------
 
@@ -259,23 +261,22 @@ class EmbeddedBackend:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def _opened(self) -> tuple[tantivy.Searcher, int]:
+    def _opened(self) -> IndexView:
         """A searcher and the generation it belongs to, taken together (call with the lock held)."""
-        return self._ensure_open().searcher(), self._generation
+        return IndexView(self._ensure_open().searcher(), self._generation, self.stored, self.terms)
 
-    def _search(self, query: SearchQuery, opened: tuple[tantivy.Searcher, int] | None = None) -> SearchResult:
+    def _search(self, query: SearchQuery, opened: IndexView | None = None) -> SearchResult:
         started = time.perf_counter()
         if opened is None:
             with self._lock:
                 opened = self._opened()
-        searcher, generation = opened
         key = query.model_dump_json()
-        cached = self.cache.get(key, generation)
+        cached = self.cache.get(key, opened.generation)
         if cached is not None:
             cached.took_ms = round((time.perf_counter() - started) * 1000, 2)
             return cached
-        result = run(searcher, query, started, self.stored, generation)
-        self.cache.put(key, generation, result)
+        result = run(opened, query, started)
+        self.cache.put(key, opened.generation, result)
         return result
 
     async def search(self, query: SearchQuery) -> SearchResult:

@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import tantivy
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
 
 from search.analysis import LAST_WORDS, Highlighter, Matcher, TermGroup, parse_query, stem, words
 from search.analysis import typo_budget as budget
-from search.cache import StoredCache
 from search.embedded_schema import LOOSE_FIELDS, PHRASE_FIELDS, SCHEMA, STEM_FIELDS, WORD_FIELDS
+from search.embedded_view import IndexView
 from search.interfaces import FACETS, SearchHit, SearchQuery, SearchResult
 
 __all__ = ["run"]
@@ -36,16 +33,14 @@ EXACT_TITLES = 5  # best matches of every word whose titles are compared with th
 SNIPPET = 200  # characters of a hit's description shown around its first match
 
 
-def _corrections(searcher: tantivy.Searcher, term: str, typos: int) -> list[tuple[str, int]]:
-    """Words of the index within `typos` edits of a word the index does not hold, closest and commonest first."""
-    if len(term) < 5 or searcher.doc_freq("vocab", term):
-        return []
-    candidates = [t for t, _ in searcher.terms_with_prefix("vocab", term[:2])]
-    found = process.extract(term, candidates, scorer=OSA.distance, score_cutoff=typos, limit=3)
-    return [(word, int(distance)) for word, distance, _ in found]
+def _any_of(field: str, terms: tuple[str, ...]) -> Query:
+    """Documents holding any of the terms, each scoring 1 (as a fuzzy or prefix query's automaton scores)."""
+    return Query.const_score_query(
+        Query.boolean_query([(Occur.Should, Query.term_query(SCHEMA, field, t)) for t in terms]), 1.0
+    )
 
 
-def _group_query(group: TermGroup, searcher: tantivy.Searcher) -> Query:
+def _group_query(group: TermGroup, view: IndexView) -> Query:
     alternatives: list[tuple[Occur, Query]] = []
 
     def add(query: Query, boost: float) -> None:
@@ -61,19 +56,28 @@ def _group_query(group: TermGroup, searcher: tantivy.Searcher) -> Query:
             add(Query.term_query(SCHEMA, field, term), 2 * w * weight)
         for field, w in STEM_FIELDS.items():
             add(Query.term_query(SCHEMA, field, stem(term)), 1.2 * w * weight)
-        if weight == 1.0 and (typos := budget(term)):
-            # Any word within the typos, once (the title's words are in `vocab` too: an automaton on the title as
-            # well cost a fifth of a search); the closest words are then scored like real words, title included.
-            fuzzy = Query.fuzzy_term_query(SCHEMA, "vocab", term, distance=typos, transposition_cost_one=True)
-            add(fuzzy, 0.7 * LOOSE_FIELDS["vocab"])
-            for word, distance in _corrections(searcher, term, typos):
-                for field, w in WORD_FIELDS.items():
-                    add(Query.term_query(SCHEMA, field, word), (1.6 if distance == 1 else 1.2) * w)
+        if weight == 1.0 and (typos := budget(term)) and (close := view.typos(term, typos)):
+            # Any word within the typos, in `vocab` (it holds the title's words too); a word the index does not
+            # hold has its closest words scored like real words, title included.
+            add(_any_of("vocab", tuple(word for word, _ in close)), 0.7 * LOOSE_FIELDS["vocab"])
+            if len(term) >= 5 and not view.searcher.doc_freq("vocab", term):
+                for word, distance in close[:3]:
+                    for field, w in WORD_FIELDS.items():
+                        add(Query.term_query(SCHEMA, field, word), (1.6 if distance == 1 else 1.2) * w)
         if weight == 1.0 and group.prefix:
             for field, w in LOOSE_FIELDS.items():
-                add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * w)
+                prefixed = view.prefixed(field, term)
+                if prefixed is None:
+                    add(Query.fuzzy_term_query(SCHEMA, field, term, distance=0, prefix=True), 0.9 * w)
+                elif prefixed:
+                    add(_any_of(field, prefixed), 0.9 * w)
             if len(term) >= 5:
-                add(Query.fuzzy_term_query(SCHEMA, "vocab", term, distance=1, prefix=True), 0.5 * LOOSE_FIELDS["vocab"])
+                typed = view.prefix_typos(term)
+                if typed is None:
+                    typed_query = Query.fuzzy_term_query(SCHEMA, "vocab", term, distance=1, prefix=True)
+                    add(typed_query, 0.5 * LOOSE_FIELDS["vocab"])
+                elif typed:
+                    add(_any_of("vocab", typed), 0.5 * LOOSE_FIELDS["vocab"])
     return Query.boolean_query(alternatives)
 
 
@@ -110,24 +114,17 @@ def _count(result: tantivy.SearchResult) -> int:
     return int(result.count or 0)  # type: ignore[attr-defined]  # tantivy's stub lacks `count`, the runtime has it
 
 
-def run(
-    searcher: tantivy.Searcher, query: SearchQuery, started: float, stored: StoredCache, generation: int
-) -> SearchResult:
-    """One search against one searcher (of index `generation`): the page, its facets and highlights, and how
-    many match; the page's stored fields come from `stored` when it has them."""
+def run(view: IndexView, query: SearchQuery, started: float) -> SearchResult:
+    """One search against one generation of the index: the page, its facets and highlights, and how many match."""
     groups = parse_query(query.q)
     filters = _filters(query)
-
-    def fields(address: Any) -> dict[str, Any]:
-        return stored.get(_key(address), generation, partial(_load, searcher, address))
-
     if not groups:
         chosen = Query.boolean_query(filters) if filters else Query.all_query()
-        page, total = _sorted(searcher, chosen, query)
+        page, total = _sorted(view.searcher, chosen, query)
     else:
-        page, total, chosen = _by_words(searcher, query, groups, filters, fields)
-    facets = _facets(searcher, chosen)
-    docs = [fields(address) for address in page]
+        page, total, chosen = _by_words(view, query, groups, filters)
+    facets = _facets(view.searcher, chosen)
+    docs = [view.fields(address) for address in page]
     shown: list[tuple[str, int | None]] = []
     for doc in docs:
         shown += [(doc.get("title", ""), None), (doc.get("summary", ""), None)]
@@ -139,11 +136,7 @@ def run(
 
 
 def _by_words(
-    searcher: tantivy.Searcher,
-    query: SearchQuery,
-    groups: list[TermGroup],
-    filters: list[tuple[Occur, Query]],
-    fields: Callable[[Any], dict[str, Any]],
+    view: IndexView, query: SearchQuery, groups: list[TermGroup], filters: list[tuple[Occur, Query]]
 ) -> tuple[list[Any], int, Query]:
     """The page, how many match and the query they match. Assets matching every word come first. When too few
     do, a short query drops its last word, then the one before (Meilisearch's "last" strategy, which the
@@ -152,11 +145,11 @@ def _by_words(
     still counts them: dropping its commonest words first halved the relevance of problem statements on the
     judged queries (bench/relevance.py), and dropping from the end loses what it says first.
     """
-    wanted = query.offset + query.limit
-    clauses = [_group_query(g, searcher) for g in groups]
+    searcher, wanted = view.searcher, query.offset + query.limit
+    clauses = [_group_query(g, view) for g in groups]
     chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
     scored, total = _ranked(searcher, chosen, query, len(groups))
-    exact = _exact(searcher, query, filters, [address for _, _, address in scored], fields)
+    exact = _exact(view, query, filters, [address for _, _, address in scored])
     if exact is not None:  # the query names an asset: it leads, and no partial matches pad the page
         page = [exact, *(address for _, _, address in scored if address != exact)][query.offset : wanted]
         return page, max(total, len(page)), chosen
@@ -189,24 +182,18 @@ def _key(address: Any) -> tuple[int, int]:
     return address.segment_ord, address.doc
 
 
-def _exact(
-    searcher: tantivy.Searcher,
-    query: SearchQuery,
-    filters: list[tuple[Occur, Query]],
-    best: list[Any],
-    fields: Callable[[Any], dict[str, Any]],
-) -> Any:
+def _exact(view: IndexView, query: SearchQuery, filters: list[tuple[Occur, Query]], best: list[Any]) -> Any:
     """The asset the query names exactly, by slug ("claims-triage-prompt", "claims triage prompt": one term
     lookup) or by title (among the best matches of every word), if any."""
     typed = words(query.q)
     if query.sort != "relevance" or not typed:
         return None
     named = Query.term_query(SCHEMA, "slug", "-".join(typed))
-    found = searcher.search(Query.boolean_query([(Occur.Must, named), *filters]), 1)
+    found = view.searcher.search(Query.boolean_query([(Occur.Must, named), *filters]), 1)
     if found.hits:
         return found.hits[0][1]
     for address in best[:EXACT_TITLES]:
-        if words(str(fields(address).get("title", ""))) == typed:
+        if words(str(view.fields(address).get("title", ""))) == typed:
             return address
     return None
 
@@ -260,12 +247,6 @@ def _facets(searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int
     return {
         name: {str(b["key"]): int(b["doc_count"]) for b in result.get(name, {}).get("buckets", [])} for name in FACETS
     }
-
-
-def _load(searcher: tantivy.Searcher, address: Any) -> dict[str, Any]:
-    """A stored document's fields, each its one value but the tags."""
-    stored = searcher.doc(address).to_dict()
-    return {name: values if name == "tags" else values[0] for name, values in stored.items() if values}
 
 
 def _hit(doc: dict[str, Any], marked: Iterator[str], searched: bool) -> SearchHit:

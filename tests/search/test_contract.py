@@ -67,6 +67,17 @@ async def test_short_words_need_no_typo(catalog: SearchBackend) -> None:
     assert await slugs(catalog, "rog") == []
 
 
+async def test_a_typo_on_the_first_letter_counts_as_two(catalog: SearchBackend) -> None:
+    assert await slugs(catalog, "katency ") == []  # 7 letters: one typo, not on the first letter
+    assert (await slugs(catalog, "xallucination "))[0] == "hallucination-rate-monitor"  # 13 letters: two
+    assert await slugs(catalog, "xalucination ") == []  # the first letter and one more: three
+
+
+async def test_a_word_typed_with_a_typo_matches_as_a_prefix(catalog: SearchBackend) -> None:
+    assert (await slugs(catalog, "hallucn"))[0] == "hallucination-rate-monitor"
+    assert (await slugs(catalog, "sanctons scr"))[0] == "sanctions-screening-retrieval"
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
