@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 from search.interfaces import SearchResult
 
-__all__ = ["LoadingCache", "ResultCache", "fields_cost", "terms_cost"]
+__all__ = ["LoadingCache", "ResultCache", "terms_cost"]
 
 T = TypeVar("T")
 
@@ -109,11 +109,6 @@ class LoadingCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def fields_cost(fields: dict[str, Any]) -> int:
-    """About the bytes a stored document's fields take."""
-    return sys.getsizeof(fields) + sum(sys.getsizeof(v) for v in fields.values())
 
 
 def terms_cost(terms: Sequence[str] | None) -> int:

@@ -22,10 +22,10 @@ import tantivy
 
 from catalog.schemas import AssetDocument
 from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS
-from search.cache import LoadingCache, ResultCache, fields_cost, terms_cost
+from search.cache import LoadingCache, ResultCache, terms_cost
 from search.embedded_query import run
 from search.embedded_schema import SCHEMA, document
-from search.embedded_view import IndexView
+from search.embedded_view import IndexView, stored_cost
 from search.errors import SearchError, SearchUnavailable
 from search.interfaces import IndexState, SearchQuery, SearchResult
 
@@ -63,7 +63,7 @@ class EmbeddedBackend:
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
         self.cache = ResultCache(cache_bytes - cache_bytes // 4)
-        self.stored = LoadingCache(cache_bytes // 8, fields_cost)  # the assets result pages show: 4 MiB hold 3,000
+        self.stored = LoadingCache(cache_bytes // 8, stored_cost)  # the assets result pages show: 4 MiB hold 3,000
         self.terms = LoadingCache(cache_bytes // 8, terms_cost)  # the words typed words reach by typo or prefix
 
     # -- index directories ------------------------------------------------------------------------

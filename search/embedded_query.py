@@ -18,7 +18,7 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
-from search.analysis import LAST_WORDS, Highlighter, Matcher, TermGroup, parse_query, stem, words
+from search.analysis import LAST_WORDS, SNIPPET, Highlighter, Matcher, TermGroup, parse_query, stem, words
 from search.analysis import typo_budget as budget
 from search.embedded_schema import LOOSE_FIELDS, PHRASE_FIELDS, SCHEMA, STEM_FIELDS, WORD_FIELDS
 from search.embedded_view import IndexView
@@ -30,7 +30,6 @@ WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
 Ranked = tuple[float, float, Any]  # words matched, relevance with tie-breakers, the asset's address
 FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
 EXACT_TITLES = 5  # best matches of every word whose titles are compared with the query
-SNIPPET = 200  # characters of a hit's description shown around its first match
 
 
 def _any_of(field: str, terms: tuple[str, ...]) -> Query:
@@ -124,14 +123,16 @@ def run(view: IndexView, query: SearchQuery, started: float) -> SearchResult:
     else:
         page, total, chosen = _by_words(view, query, groups, filters)
     facets = _facets(view.searcher, chosen)
-    docs = [view.fields(address) for address in page]
+    assets = [view.asset(address) for address in page]
     shown: list[tuple[str, int | None]] = []
-    for doc in docs:
+    for asset in assets:
+        doc = asset.fields
         shown += [(doc.get("title", ""), None), (doc.get("summary", ""), None)]
         if groups and (description := doc.get("description")):
             shown.append((description, SNIPPET))
-    marked = iter(Highlighter(Matcher(groups), shown).marked())
-    hits = [_hit(doc, marked, bool(groups)) for doc in docs]
+    words = set().union(*(asset.words for asset in assets)) if groups else set()
+    marked = iter(Highlighter(Matcher(groups), shown, words).marked())
+    hits = [_hit(asset.fields, marked, bool(groups)) for asset in assets]
     return SearchResult(total=total, hits=hits, facets=facets, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
@@ -193,7 +194,7 @@ def _exact(view: IndexView, query: SearchQuery, filters: list[tuple[Occur, Query
     if found.hits:
         return found.hits[0][1]
     for address in best[:EXACT_TITLES]:
-        if words(str(view.fields(address).get("title", ""))) == typed:
+        if words(str(view.asset(address).fields.get("title", ""))) == typed:
             return address
     return None
 

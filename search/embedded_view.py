@@ -11,6 +11,7 @@ and a disjunction of them, scored as a constant like the automaton's query, cost
 from __future__ import annotations
 
 import string
+import sys
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -19,15 +20,29 @@ import tantivy
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from search.analysis import typed_heads, typos_allowed
+from search.analysis import SNIPPET, shown_words, typed_heads, typos_allowed
 from search.cache import LoadingCache
 
-__all__ = ["IndexView"]
+__all__ = ["IndexView", "StoredAsset", "stored_cost"]
 
 MAX_PREFIXED = 64  # words from one prefix beyond which one automaton costs less than their disjunction
 MAX_TYPOS = 100  # closest words a typo may reach (Meilisearch also caps a word's derivations)
 FIRST_LETTERS = string.ascii_lowercase + string.digits  # the index folds words to ASCII
 Typo = tuple[str, int]  # a word of the index and its distance from the typed word
+
+
+@dataclass(frozen=True)
+class StoredAsset:
+    """An asset's stored fields (each its one value but the tags) and the words of them a result page shows."""
+
+    fields: dict[str, Any]
+    words: frozenset[str]
+
+
+def stored_cost(asset: StoredAsset) -> int:
+    """About the bytes a stored asset takes in the cache."""
+    values = [*asset.fields.values(), *asset.words]
+    return sys.getsizeof(asset.fields) + sys.getsizeof(asset.words) + sum(sys.getsizeof(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -39,8 +54,8 @@ class IndexView:
     stored: LoadingCache
     terms: LoadingCache
 
-    def fields(self, address: Any) -> dict[str, Any]:
-        """A stored document's fields, each its one value but the tags."""
+    def asset(self, address: Any) -> StoredAsset:
+        """A stored document's fields and shown words."""
         key = (address.segment_ord, address.doc)
         return self.stored.get(key, self.generation, partial(_load, self.searcher, address))
 
@@ -58,9 +73,14 @@ class IndexView:
         return self.terms.get(("prefix-typo", term), self.generation, partial(_prefix_typos, self.searcher, term))
 
 
-def _load(searcher: tantivy.Searcher, address: Any) -> dict[str, Any]:
+def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
     stored = searcher.doc(address).to_dict()
-    return {name: values if name == "tags" else values[0] for name, values in stored.items() if values}
+    fields = {name: values if name == "tags" else values[0] for name, values in stored.items() if values}
+    texts = [
+        (fields.get(name, ""), SNIPPET if name == "description" else None)
+        for name in ("title", "summary", "description")
+    ]
+    return StoredAsset(fields, shown_words(texts))
 
 
 def _starting_like(searcher: tantivy.Searcher, term: str) -> list[str]:

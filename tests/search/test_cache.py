@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from search.cache import LoadingCache, ResultCache, fields_cost
+from search.cache import LoadingCache, ResultCache
 from search.interfaces import SearchHit, SearchResult
 
 
@@ -42,7 +42,7 @@ def test_oversized_results_are_not_kept_and_an_index_change_empties_it() -> None
 
 
 def test_stored_fields_are_bounded_by_bytes_and_forgotten_when_the_index_changes() -> None:
-    cache = LoadingCache(max_bytes=16 * 2_000, cost=fields_cost)
+    cache = LoadingCache(max_bytes=16 * 2_000, cost=lambda fields: sum(len(v) for v in fields.values()))
     loads: list[int] = []
 
     def load(n: int) -> dict[str, object]:
