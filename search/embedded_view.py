@@ -76,8 +76,8 @@ class IndexView:
 def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
     stored = searcher.doc(address).to_dict()
     fields = {name: values if name == "tags" else values[0] for name, values in stored.items() if values}
-    texts = [
-        (fields.get(name, ""), SNIPPET if name == "description" else None)
+    texts: list[tuple[str, int | None]] = [
+        (str(fields.get(name, "")), SNIPPET if name == "description" else None)
         for name in ("title", "summary", "description")
     ]
     return StoredAsset(fields, shown_words(texts))
