@@ -24,8 +24,8 @@ __all__ = [
     "Highlighter",
     "Matcher",
     "TermGroup",
+    "Word",
     "parse_query",
-    "prefix_typo",
     "shown_words",
     "stem",
     "typed_heads",
@@ -99,15 +99,8 @@ def typed_heads(word: str, term: str) -> tuple[str, ...]:
     return word[: n - 1], word[:n], word[: n + 1]
 
 
-def prefix_typo(word: str, term: str) -> bool:
-    """Whether `word` begins with `term` give or take one typo, its first letter kept (a prefix typed with a
-    typo while typing, from 5 letters)."""
-    if len(term) < 5 or word[:1] != term[:1]:
-        return False
-    return any(OSA.distance(head, term, score_cutoff=1) <= 1 for head in typed_heads(word, term))
-
-
 Phrase = tuple[str, ...]
+Word = tuple[str, str, str]  # a word as written, as the index holds it, and its stem
 
 
 def _synonym_index() -> dict[Phrase, frozenset[Phrase]]:
@@ -163,7 +156,7 @@ LAST_WORDS = 4
 class Matcher:
     """Decides whether a word of a document matches the query, the way the index matched it.
 
-    Built once per search; remembers its answers, since the same words recur across hits.
+    Built once per search.
     """
 
     def __init__(self, groups: list[TermGroup]) -> None:
@@ -184,45 +177,29 @@ class Matcher:
                 if group.prefix:
                     self.prefixes.append(term)
         self.stems = {stem(w) for w in self.exact}
-        self._seen: dict[str, bool] = {}
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.phrase_words)
 
-    def matches(self, raw: str) -> bool:
-        """Whether a word as written in a document (any case, accents) matches the query."""
-        known = self._seen.get(raw)
-        if known is None:
-            known = self._seen[raw] = self._decide(_normal(raw))
-        return known
-
-    def _decide(self, word: str) -> bool:
-        if word in self.exact or word in self.phrase_words or stem(word) in self.stems:
-            return True
-        for term, typos in self.fuzzy:
-            allowed = typos_allowed(word, term, typos)
-            if OSA.distance(word, term, score_cutoff=allowed) <= allowed:
-                return True
-        return any(word.startswith(term) or prefix_typo(word, term) for term in self.prefixes)
-
-    def matching(self, raw_words: set[str]) -> set[str]:
-        """The words of a set that match, decided together: the typo and prefix distances are computed by
-        rapidfuzz over the whole set in one call per query word instead of one call per pair."""
-        normal = {raw: _normal(raw) for raw in raw_words}
-        words = sorted(set(normal.values()))
-        hits = {w for w in words if w in self.exact or w in self.phrase_words or stem(w) in self.stems}
-        for term, typos in self.fuzzy:
-            found = process.extract(term, words, scorer=OSA.distance, score_cutoff=typos, limit=None)
-            hits.update(w for w, distance, _ in found if distance <= typos_allowed(w, term, typos))
-        for term in self.prefixes:
-            hits.update(w for w in words if w.startswith(term))
-            if len(term) >= 5:
-                same_start = [w for w in words if w[:1] == term[:1]]
-                for k in range(3):  # heads one letter shorter, as long, one longer
-                    heads = [typed_heads(w, term)[k] for w in same_start]
-                    found = process.extract(term, heads, scorer=OSA.distance, score_cutoff=1, limit=None)
-                    hits.update(same_start[i] for _, _, i in found)
-        return {raw for raw, word in normal.items() if word in hits}
+    def matching(self, shown: set[Word]) -> set[str]:
+        """The words (as written) of a page that match, decided together: the typo and prefix distances are
+        computed by rapidfuzz over the whole page in one call per query word instead of one call per pair."""
+        hits = {word for _, word, stemmed in shown if word in self.exact or word in self.phrase_words
+                or stemmed in self.stems}  # fmt: skip
+        if self.fuzzy or self.prefixes:
+            words = sorted({word for _, word, _ in shown})
+            for term, typos in self.fuzzy:
+                found = process.extract(term, words, scorer=OSA.distance, score_cutoff=typos, limit=None)
+                hits.update(w for w, distance, _ in found if distance <= typos_allowed(w, term, typos))
+            for term in self.prefixes:
+                hits.update(w for w in words if w.startswith(term))
+                if len(term) >= 5:
+                    same_start = [w for w in words if w[:1] == term[:1]]
+                    for k in range(3):  # heads one letter shorter, as long, one longer
+                        heads = [typed_heads(w, term)[k] for w in same_start]
+                        found = process.extract(term, heads, scorer=OSA.distance, score_cutoff=1, limit=None)
+                        hits.update(same_start[i] for _, _, i in found)
+        return {raw for raw, word, _ in shown if word in hits}
 
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -231,11 +208,21 @@ _SEPARATOR = "\x1e"  # ASCII record separator: not a word character, left alone 
 SNIPPET = 200  # characters of a description shown around its first match
 
 
-def shown_words(texts: list[tuple[str, int | None]]) -> frozenset[str]:
-    """The words, as written, of the parts of texts a page can show (a text given a crop: its first four crops).
+@lru_cache(maxsize=16384)
+def _word(raw: str) -> Word:
+    """One shared record per word as written, so the stored assets that show it hold a reference, not a copy."""
+    normal = _normal(raw)
+    return raw, normal, stem(normal) if normal else ""
 
-    Kept with each asset's stored fields: splitting a page's texts into words cost a third of highlighting it."""
-    return frozenset(_TOKEN.findall(" ".join(text if crop is None else text[: crop * 4] for text, crop in texts)))
+
+def shown_words(texts: list[tuple[str, int | None]]) -> tuple[Word, ...]:
+    """The words of the parts of texts a page can show (a text given a crop: its first four crops), as written,
+    normalized and stemmed.
+
+    Kept with each asset's stored fields: splitting a page's texts into words and normalizing them cost half of
+    highlighting it."""
+    raw = set(_TOKEN.findall(" ".join(text if crop is None else text[: crop * 4] for text, crop in texts)))
+    return tuple(word for word in map(_word, raw) if word[1])
 
 
 def _mark(match: re.Match[str]) -> str:
@@ -259,7 +246,7 @@ class Highlighter:
     took 8 ms for 100 hits, and a call into the regex engine per text cost more than the marking itself.
     """
 
-    def __init__(self, matcher: Matcher, texts: list[tuple[str, int | None]], words: set[str]) -> None:
+    def __init__(self, matcher: Matcher, texts: list[tuple[str, int | None]], words: set[Word]) -> None:
         self.texts = [(text if crop is None else text[: crop * 4], crop) for text, crop in texts]  # what can show
         self._found = matcher.matching(words) if matcher else set()
         alternatives = "|".join(re.escape(w) for w in sorted(self._found))

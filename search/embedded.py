@@ -62,9 +62,11 @@ class EmbeddedBackend:
         self._checked_at = 0.0
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
-        self.cache = ResultCache(cache_bytes - cache_bytes // 4)
-        self.stored = LoadingCache(cache_bytes // 8, stored_cost)  # the assets result pages show: 4 MiB hold 3,000
-        self.terms = LoadingCache(cache_bytes // 8, terms_cost)  # the words typed words reach by typo or prefix
+        # Results of whole searches; the assets result pages show (8 MiB hold about 2,000); the words typed words
+        # reach by a typo or as a prefix, and the queries of words (a few hundred bytes each).
+        self.cache = ResultCache(cache_bytes - cache_bytes // 4 - cache_bytes // 32)
+        self.stored = LoadingCache(cache_bytes // 4, stored_cost)
+        self.terms = LoadingCache(cache_bytes // 32, terms_cost)
 
     # -- index directories ------------------------------------------------------------------------
 
