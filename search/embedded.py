@@ -13,9 +13,10 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 import tantivy
@@ -27,12 +28,17 @@ from search.embedded_query import run
 from search.embedded_schema import SCHEMA, document
 from search.embedded_view import IndexView, stored_cost
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import IndexState, SearchQuery, SearchResult
+from search.interfaces import IndexState, SearchAnswer, SearchQuery, SearchResult
 
 __all__ = ["EmbeddedBackend"]
 
 STATE_FILE = "registry-state.json"  # the index's identity (IndexState), beside tantivy's own files
+T = TypeVar("T")
 CACHE_BYTES = 32 * 2**20  # results of recent searches (as-you-type repeats a lot); see search/cache.py
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
 
 
 def _write_state(path: Path, state: IndexState) -> None:
@@ -267,21 +273,33 @@ class EmbeddedBackend:
         """A searcher and the generation it belongs to, taken together (call with the lock held)."""
         return IndexView(self._ensure_open().searcher(), self._generation, self.stored, self.terms)
 
-    def _search(self, query: SearchQuery, opened: IndexView | None = None) -> SearchResult:
+    def _result(self, query: SearchQuery, view: IndexView | None) -> SearchResult:
         started = time.perf_counter()
-        if opened is None:
-            with self._lock:
-                opened = self._opened()
+        view = view or self._locked_view()
         key = query.model_dump_json()
-        cached = self.cache.get(key, opened.generation)
+        cached = self.cache.get(key, view.generation, _since(started))
         if cached is not None:
-            cached.took_ms = round((time.perf_counter() - started) * 1000, 2)
             return cached
-        result = run(opened, query, started)
-        self.cache.put(key, opened.generation, result)
+        result = run(view, query, started)
+        self.cache.put(key, view.generation, result)
         return result
 
-    async def search(self, query: SearchQuery) -> SearchResult:
+    def _answer(self, query: SearchQuery, view: IndexView | None) -> SearchAnswer:
+        started = time.perf_counter()
+        view = view or self._locked_view()
+        key = query.model_dump_json()
+        took = _since(started)
+        cached = self.cache.get_json(key, view.generation, took)
+        if cached is not None:
+            return SearchAnswer(cached[0], cached[1], took)
+        result = run(view, query, started)
+        return SearchAnswer(self.cache.put(key, view.generation, result), result.total, result.took_ms)
+
+    def _locked_view(self) -> IndexView:
+        with self._lock:
+            return self._opened()
+
+    async def _searching(self, search: Callable[[SearchQuery, IndexView | None], T], query: SearchQuery) -> T:
         """Searched on the event loop when no index write holds the lock, else on a thread that waits for it.
 
         A search is CPU work under one interpreter lock either way; handing it to a thread and back cost 0.5 ms
@@ -290,13 +308,19 @@ class EmbeddedBackend:
         try:
             if self._lock.acquire(blocking=False):
                 try:
-                    opened = self._opened()
+                    view = self._opened()
                 finally:
                     self._lock.release()
-                return self._search(query, opened)
-            return await anyio.to_thread.run_sync(self._search, query)
+                return search(query, view)
+            return await anyio.to_thread.run_sync(search, query, None)
         except ValueError as err:
             raise SearchError(f"the search failed: {err}") from err
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        return await self._searching(self._result, query)
+
+    async def search_json(self, query: SearchQuery) -> SearchAnswer:
+        return await self._searching(self._answer, query)
 
     async def health(self) -> str | None:
         try:

@@ -11,7 +11,17 @@ from pydantic import BaseModel, Field
 
 from catalog.schemas import AssetDocument, Kind
 
-__all__ = ["FACETS", "QUERY_LIMIT", "IndexState", "SearchBackend", "SearchHit", "SearchQuery", "SearchResult", "Sort"]
+__all__ = [
+    "FACETS",
+    "QUERY_LIMIT",
+    "IndexState",
+    "SearchAnswer",
+    "SearchBackend",
+    "SearchHit",
+    "SearchQuery",
+    "SearchResult",
+    "Sort",
+]
 
 Sort = Literal["relevance", "reuse", "newest"]
 FACETS = ("kind", "tags", "owner", "origin_pilot", "lifecycle")
@@ -71,6 +81,19 @@ class SearchResult(BaseModel):
 
 
 @dataclass(frozen=True)
+class SearchAnswer:
+    """A search's result as the API sends it, JSON, with what the search log records of it."""
+
+    body: bytes
+    total: int
+    took_ms: float
+
+    @classmethod
+    def of(cls, result: SearchResult) -> SearchAnswer:
+        return cls(result.model_dump_json().encode(), result.total, result.took_ms)
+
+
+@dataclass(frozen=True)
 class IndexState:
     """The identity an index carries: which full build it comes from, and the newest change applied to it
     (an outbox id). Checked against the catalog, it tells a live index from a lost, replaced or stale one."""
@@ -86,6 +109,10 @@ class SearchBackend(Protocol):
 
     async def search(self, query: SearchQuery) -> SearchResult:
         """Run a query (raises SearchUnavailable when the backend cannot answer)."""
+
+    async def search_json(self, query: SearchQuery) -> SearchAnswer:
+        """Run a query for the API: its result as JSON (a backend that keeps results as JSON answers repeats
+        without decoding and encoding them again)."""
 
     async def upsert(self, documents: Sequence[AssetDocument]) -> None:
         """Add or replace these assets' documents."""

@@ -21,7 +21,7 @@ from catalog.schemas import AssetDocument
 from search.analysis import LAST_WORDS, STOPWORDS
 from search.documents import index_fields
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import FACETS, IndexState, SearchHit, SearchQuery, SearchResult
+from search.interfaces import FACETS, IndexState, SearchAnswer, SearchHit, SearchQuery, SearchResult
 from search.synonyms import SYNONYM_GROUPS
 
 __all__ = ["MeilisearchBackend", "filter_expression", "index_settings", "quote"]
@@ -221,6 +221,9 @@ class MeilisearchBackend:
         index = self.client.index(self.index_uid)
         raw = await self._call(index.search, query.q, self.search_params(query))
         return self.result(raw, query, took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    async def search_json(self, query: SearchQuery) -> SearchAnswer:
+        return SearchAnswer.of(await self.search(query))
 
     @staticmethod
     def result(raw: dict[str, Any], query: SearchQuery, *, took_ms: float) -> SearchResult:

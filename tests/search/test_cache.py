@@ -23,22 +23,31 @@ def test_bounded_by_bytes_least_recently_used_first() -> None:
     cache = ResultCache(max_bytes=one * 3, max_entry_bytes=one * 2)
     for i in range(3):
         cache.put(f"q{i}", 1, result(10))
-    assert cache.get("q0", 1) == result(10)  # q0 is now the most recently used
+    assert cache.get("q0", 1, 1.0) == result(10)  # q0 is now the most recently used
     cache.put("q3", 1, result(10))
-    assert cache.get("q1", 1) is None and cache.get("q0", 1) is not None
+    assert cache.get("q1", 1, 1.0) is None and cache.get("q0", 1, 1.0) is not None
     assert cache.size <= cache.max_bytes and len(cache) == 3
     for i in range(1000):
         cache.put(f"many-{i}", 1, result(10))
     assert cache.size <= cache.max_bytes and 2 <= len(cache) <= 3
 
 
+def test_an_answer_from_the_cache_is_the_stored_json_with_its_own_time() -> None:
+    cache = ResultCache(max_bytes=100_000)
+    stored = result(3, text='"<&>"')
+    assert cache.put("q", 1, stored) == stored.model_dump_json().encode()
+    body, total = cache.get_json("q", 1, 0.07) or (b"", 0)
+    assert total == 3 and SearchResult.model_validate_json(body) == stored.model_copy(update={"took_ms": 0.07})
+    assert cache.get_json("q", 2, 0.07) is None
+
+
 def test_oversized_results_are_not_kept_and_an_index_change_empties_it() -> None:
     cache = ResultCache(max_bytes=10_000, max_entry_bytes=1_000)
     cache.put("huge", 1, result(100))
-    assert cache.get("huge", 1) is None and cache.size == 0
+    assert cache.get("huge", 1, 1.0) is None and cache.size == 0
     cache.put("small", 1, result(1))
-    assert cache.get("small", 1) is not None
-    assert cache.get("small", 2) is None and cache.size == 0 and len(cache) == 0
+    assert cache.get("small", 1, 1.0) is not None
+    assert cache.get("small", 2, 1.0) is None and cache.size == 0 and len(cache) == 0
 
 
 def test_stored_fields_are_bounded_by_bytes_and_forgotten_when_the_index_changes() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import IndexState, SearchQuery
+from search.interfaces import IndexState, SearchQuery, SearchResult
 from search.meili import MeilisearchBackend, filter_expression, index_settings, quote
 from tests.search.conftest import doc
 
@@ -187,6 +187,9 @@ async def test_search_request_and_result_mapping(stub: tuple[str, dict[str, Any]
     assert hit.highlights["title"] == "<mark>PII</mark> &lt;leak&gt; monitor"
     assert hit.highlights["description"] == "…<mark>text</mark>…"
     assert result.facets["kind"] == {"monitor": 41} and result.facets["owner"] == {}
+    answer = await backend.search_json(query)  # what the API sends: the same result as JSON
+    sent = SearchResult.model_validate_json(answer.body)
+    assert (answer.total, sent.hits, sent.facets) == (41, result.hits, result.facets)
 
 
 async def test_unreachable_server_is_search_unavailable() -> None:
