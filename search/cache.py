@@ -8,15 +8,14 @@ generation is dropped at once instead of waiting to be evicted.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
 from search.interfaces import SearchResult
 
-__all__ = ["TOOK", "LoadingCache", "ResultCache", "terms_cost"]
+__all__ = ["TOOK", "LoadingCache", "ResultCache"]
 
 T = TypeVar("T")
 
@@ -123,8 +122,3 @@ class LoadingCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def terms_cost(terms: Sequence[str] | None) -> int:
-    """About the bytes a list of terms takes."""
-    return sys.getsizeof(terms) + sum(sys.getsizeof(t) for t in terms or ())

@@ -23,10 +23,10 @@ import tantivy
 
 from catalog.schemas import AssetDocument
 from search.analysis import STEM_ANALYZER, STEMS, WORD_ANALYZER, WORDS
-from search.cache import LoadingCache, ResultCache, terms_cost
+from search.cache import LoadingCache, ResultCache
 from search.embedded_query import run
 from search.embedded_schema import SCHEMA, document
-from search.embedded_view import IndexView, stored_cost
+from search.embedded_view import IndexView, lookup_cost, stored_cost
 from search.errors import SearchError, SearchUnavailable
 from search.interfaces import IndexState, SearchAnswer, SearchQuery, SearchResult
 
@@ -72,7 +72,7 @@ class EmbeddedBackend:
         # reach by a typo or as a prefix, and the queries of words (a few hundred bytes each).
         self.cache = ResultCache(cache_bytes - cache_bytes // 4 - cache_bytes // 32)
         self.stored = LoadingCache(cache_bytes // 4, stored_cost)
-        self.terms = LoadingCache(cache_bytes // 32, terms_cost)
+        self.terms = LoadingCache(cache_bytes // 32, lookup_cost)
 
     # -- index directories ------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 import tantivy
@@ -27,6 +28,7 @@ __all__ = ["run"]
 
 WORD_MATCH = 10_000.0  # each matched query word outweighs any text relevance
 Ranked = tuple[float, float, Any]  # words matched, relevance with tie-breakers, the asset's address
+BEST = itemgetter(0, 1)  # the order of Ranked entries, best last
 FACET_FIELD = {"tags": "tags", **{f: f for f in FACETS}}
 EXACT_TITLES = 5  # best matches of every word whose titles are compared with the query
 
@@ -101,10 +103,13 @@ def _filters(query: SearchQuery) -> list[tuple[Occur, Query]]:
 TIE_BREAK_MAX = 3.0
 
 
+REUSE_POINTS = tuple(min(math.log2(1 + reuse), 4.0) * 0.5 for reuse in range(16))  # 15 reuses and more: 2 points
+HALF_LIFE = 180 * 86400.0  # seconds
+
+
 def _tie_break(reuse: float, published_at: float, now: float) -> float:
     """At most 3 points, far below one exact title match: reuse (log-scaled) and freshness (half-life 180 days)."""
-    age_days = max(0.0, (now - published_at) / 86400)
-    return float(min(math.log2(1 + reuse), 4.0) * 0.5 + 0.5 ** (age_days / 180))
+    return REUSE_POINTS[min(int(reuse), 15)] + float(0.5 ** (max(0.0, now - published_at) / HALF_LIFE))
 
 
 def _count(result: tantivy.SearchResult) -> int:
@@ -145,7 +150,7 @@ def _by_words(
     judged queries (bench/relevance.py), and dropping from the end loses what it says first.
     """
     searcher, wanted = view.searcher, query.offset + query.limit
-    clauses = [_group_query(g, view) for g in groups]
+    clauses = [view.group_query(g, _group_query) for g in groups]
     chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
     scored, total = _ranked(searcher, chosen, query, len(groups))
     exact = _exact(view, query, filters, [address for _, _, address in scored])
@@ -167,9 +172,11 @@ def _by_words(
         kept.pop()
         chosen = Query.boolean_query([(Occur.Must, c) for c in kept] + filters)
         more, total = _ranked(searcher, chosen, query, len(kept))
-        scored += [entry for entry in more if _key(entry[2]) not in seen]
-        seen.update(_key(address) for _, _, address in more)
-    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        for entry in more:
+            if (key := _key(entry[2])) not in seen:
+                seen.add(key)
+                scored.append(entry)
+    scored.sort(key=BEST, reverse=True)
     return _page(scored, query), total, chosen
 
 
@@ -184,7 +191,7 @@ def _key(address: Any) -> tuple[int, int]:
 def _exact(view: IndexView, query: SearchQuery, filters: list[tuple[Occur, Query]], best: list[Any]) -> Any:
     """The asset the query names exactly, by slug ("claims-triage-prompt", "claims triage prompt": one term
     lookup) or by title (among the best matches of every word), if any."""
-    typed = words(query.q)
+    typed = tuple(words(query.q))
     if query.sort != "relevance" or not typed:
         return None
     named = Query.term_query(SCHEMA, "slug", "-".join(typed))
@@ -192,7 +199,7 @@ def _exact(view: IndexView, query: SearchQuery, filters: list[tuple[Occur, Query
     if found.hits:
         return found.hits[0][1]
     for address in best[:EXACT_TITLES]:
-        if words(view.asset(address).hit.title) == typed:
+        if view.asset(address).title_words == typed:
             return address
     return None
 
@@ -236,7 +243,7 @@ def _ranked(
             scored.append((max(words_matched - 1, 1), relevance * 0.5, address))
         else:
             scored.append((words_matched, relevance + _tie_break(r or 0, p or 0, now), address))
-    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    scored.sort(key=BEST, reverse=True)
     return scored, _count(result)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import string
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -21,11 +22,11 @@ import tantivy
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from search.analysis import SNIPPET, Word, shown_words, typed_heads, typos_allowed
+from search.analysis import SNIPPET, TermGroup, Word, shown_words, typed_heads, typos_allowed, words
 from search.cache import LoadingCache
 from search.interfaces import SearchHit
 
-__all__ = ["IndexView", "StoredAsset", "stored_cost"]
+__all__ = ["IndexView", "StoredAsset", "lookup_cost", "stored_cost"]
 
 MAX_PREFIXED = 64  # words from one prefix beyond which one automaton costs less than their disjunction
 MAX_TYPOS = 100  # closest words a typo may reach (Meilisearch also caps a word's derivations)
@@ -41,6 +42,7 @@ class StoredAsset:
     hit: SearchHit
     description: str
     words: tuple[Word, ...]
+    title_words: tuple[str, ...]  # as the index holds them: a query typing the title exactly names the asset
 
 
 def stored_cost(asset: StoredAsset) -> int:
@@ -72,9 +74,34 @@ class IndexView:
         load = partial(_prefixed, self.searcher, field, term)
         return self.terms.get(("prefix", field, term), self.generation, load)
 
+    def group_query(self, group: TermGroup, build: Callable[[TermGroup, IndexView], tantivy.Query]) -> tantivy.Query:
+        """The query of one word or phrase the user typed, built once per generation: the same words come back
+        from one search to the next (as-you-type repeats all but the last), and building one took 30 µs."""
+        load = partial(_built, build, group, self)
+        return self.terms.get(("query", group), self.generation, load).query
+
     def prefix_typos(self, term: str) -> tuple[str, ...] | None:
         """The words of `vocab` that begin with `term` give or take one typo, or None when there are too many."""
         return self.terms.get(("prefix-typo", term), self.generation, partial(_prefix_typos, self.searcher, term))
+
+
+@dataclass(frozen=True)
+class BuiltQuery:
+    query: tantivy.Query
+    cost: int  # about the bytes it holds in Rust: its terms and boosts
+
+
+def _built(build: Callable[[TermGroup, IndexView], tantivy.Query], group: TermGroup, view: IndexView) -> BuiltQuery:
+    words = [*group.tokens, *(w for phrase in group.synonyms for w in phrase)]
+    return BuiltQuery(build(group, view), 2000 + 200 * sum(len(w) for w in words))
+
+
+def lookup_cost(value: object) -> int:
+    """About the bytes a looked-up value takes: a built query, or a list of words (with distances)."""
+    if isinstance(value, BuiltQuery):
+        return value.cost
+    items = value if isinstance(value, tuple) else ()
+    return sys.getsizeof(value) + sum(sys.getsizeof(item) + 60 for item in items)
 
 
 def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
@@ -96,7 +123,8 @@ def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
         successor=doc.get("successor") or None,
         published_at=datetime.fromtimestamp(int(doc.get("published_at", 0)), UTC),
     )
-    return StoredAsset(hit, description, shown_words([(title, None), (summary, None), (description, SNIPPET)]))
+    shown = shown_words([(title, None), (summary, None), (description, SNIPPET)])
+    return StoredAsset(hit, description, shown, tuple(words(title)))
 
 
 def _starting_like(searcher: tantivy.Searcher, term: str) -> list[str]:
