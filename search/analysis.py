@@ -215,14 +215,15 @@ def _word(raw: str) -> Word:
     return raw, normal, stem(normal) if normal else ""
 
 
-def shown_words(texts: list[tuple[str, int | None]]) -> tuple[Word, ...]:
+def shown_words(texts: list[tuple[str, int | None]]) -> frozenset[Word]:
     """The words of the parts of texts a page can show (a text given a crop: its first four crops), as written,
     normalized and stemmed.
 
     Kept with each asset's stored fields: splitting a page's texts into words and normalizing them cost half of
-    highlighting it."""
+    highlighting it. A set, so that the union of a page's sets reuses the hashes it holds (a quarter of the time of
+    a union of tuples)."""
     raw = set(_TOKEN.findall(" ".join(text if crop is None else text[: crop * 4] for text, crop in texts)))
-    return tuple(word for word in map(_word, raw) if word[1])
+    return frozenset(word for word in map(_word, raw) if word[1])
 
 
 def _mark(match: re.Match[str]) -> str:

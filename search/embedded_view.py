@@ -41,7 +41,7 @@ class StoredAsset:
 
     hit: SearchHit
     description: str
-    words: tuple[Word, ...]
+    words: frozenset[Word]
     title_words: tuple[str, ...]  # as the index holds them: a query typing the title exactly names the asset
 
 
