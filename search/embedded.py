@@ -69,10 +69,11 @@ class EmbeddedBackend:
         self._meta_mtime = 0
         self._generation = 0  # changes whenever what a search sees may have changed
         # Results of whole searches; the assets result pages show (8 MiB hold about 2,000); the words typed words
-        # reach by a typo or as a prefix, and the queries of words (a few hundred bytes each).
-        self.cache = ResultCache(cache_bytes - cache_bytes // 4 - cache_bytes // 32)
+        # reach by a typo or as a prefix, the words by first letter they are looked for among, and the queries of
+        # words (a few hundred bytes each).
+        self.cache = ResultCache(cache_bytes - cache_bytes // 4 - cache_bytes // 16)
         self.stored = LoadingCache(cache_bytes // 4, stored_cost)
-        self.terms = LoadingCache(cache_bytes // 32, lookup_cost)
+        self.terms = LoadingCache(cache_bytes // 16, lookup_cost)
 
     # -- index directories ------------------------------------------------------------------------
 

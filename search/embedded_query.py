@@ -56,14 +56,19 @@ def _group_query(group: TermGroup, view: IndexView) -> Query:
             add(Query.term_query(SCHEMA, field, term), 2 * w * weight)
         for field, w in STEM_FIELDS.items():
             add(Query.term_query(SCHEMA, field, stem(term)), 1.2 * w * weight)
-        if weight == 1.0 and (typos := budget(term)) and (close := view.typos(term, typos)):
+        if weight == 1.0 and (typos := budget(term)):
             # Any word within the typos, in `vocab` (it holds the title's words too); a word the index does not
             # hold has its closest words scored like real words, title included.
-            add(_any_of("vocab", tuple(word for word, _ in close)), 0.7 * LOOSE_FIELDS["vocab"])
-            if len(term) >= 5 and not view.searcher.doc_freq("vocab", term):
-                for word, distance in close[:3]:
-                    for field, w in WORD_FIELDS.items():
-                        add(Query.term_query(SCHEMA, field, word), (1.6 if distance == 1 else 1.2) * w)
+            close = view.typos(term, typos)
+            if close is None:
+                fuzzy = Query.fuzzy_term_query(SCHEMA, "vocab", term, distance=typos, transposition_cost_one=True)
+                add(fuzzy, 0.7 * LOOSE_FIELDS["vocab"])
+            elif close:
+                add(_any_of("vocab", tuple(word for word, _ in close)), 0.7 * LOOSE_FIELDS["vocab"])
+                if not view.searcher.doc_freq("vocab", term):
+                    for word, distance in close[:3]:
+                        for field, w in WORD_FIELDS.items():
+                            add(Query.term_query(SCHEMA, field, word), (1.6 if distance == 1 else 1.2) * w)
         if weight == 1.0 and group.prefix:
             for field, w in LOOSE_FIELDS.items():
                 prefixed = view.prefixed(field, term)

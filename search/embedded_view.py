@@ -6,6 +6,11 @@ then searched as plain terms. tantivy builds a Levenshtein automaton for a fuzzy
 index (the page, a pass without the last word, the facets): 20 µs for a word allowed one typo, 100 µs for two,
 two thirds of a search's time in tantivy. The words they reach are few and the same from one search to the next,
 and a disjunction of them, scored as a constant like the automaton's query, costs 2-6 µs.
+
+A typed word is compared with the words sharing its first letter (a typo there counts as two, as in Meilisearch).
+Where more than MAX_POOL words share it, comparing them one by one costs more than the automaton (28 ms for the
+10,000 version numbers `v0001`... of a generated catalog): the automaton is used, which also forgives a typo on
+the first letter.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from search.interfaces import SearchHit
 __all__ = ["IndexView", "StoredAsset", "lookup_cost", "stored_cost"]
 
 MAX_PREFIXED = 64  # words from one prefix beyond which one automaton costs less than their disjunction
+MAX_POOL = 1000  # words sharing a first letter beyond which comparing each with a typed word costs more than it saves
 MAX_TYPOS = 100  # closest words a typo may reach (Meilisearch also caps a word's derivations)
 FIRST_LETTERS = string.ascii_lowercase + string.digits  # the index folds words to ASCII
 Typo = tuple[str, int]  # a word of the index and its distance from the typed word
@@ -65,9 +71,17 @@ class IndexView:
         key = (address.segment_ord, address.doc)
         return self.stored.get(key, self.generation, partial(_load, self.searcher, address))
 
-    def typos(self, term: str, typos: int) -> tuple[Typo, ...]:
-        """The words of `vocab` within `typos` edits of `term` (itself included), closest and commonest first."""
-        return self.terms.get(("typos", term, typos), self.generation, partial(_typos, self.searcher, term, typos))
+    def typos(self, term: str, typos: int) -> tuple[Typo, ...] | None:
+        """The words of `vocab` within `typos` edits of `term` (itself included), closest and commonest first; None
+        when too many words share its first letter to compare them one by one (tantivy's automaton then)."""
+        load = partial(_typos, self.searcher, self.starting_like(term), term, typos)
+        return self.terms.get(("typos", term, typos), self.generation, load)
+
+    def starting_like(self, term: str) -> tuple[str, ...] | None:
+        """The words of `vocab` sharing the first letter of `term`, commonest first; None when there are too many
+        (walking them cost 1-2 ms for a letter shared by 10,000 words, so the answer is kept too)."""
+        load = partial(_starting_like, self.searcher, term[:1])
+        return self.terms.get(("letter", term[:1]), self.generation, load)
 
     def prefixed(self, field: str, term: str) -> tuple[str, ...] | None:
         """The words of `field` that begin with `term`, or None when there are too many to search one by one."""
@@ -82,7 +96,8 @@ class IndexView:
 
     def prefix_typos(self, term: str) -> tuple[str, ...] | None:
         """The words of `vocab` that begin with `term` give or take one typo, or None when there are too many."""
-        return self.terms.get(("prefix-typo", term), self.generation, partial(_prefix_typos, self.searcher, term))
+        load = partial(_prefix_typos, self.starting_like(term), term)
+        return self.terms.get(("prefix-typo", term), self.generation, load)
 
 
 @dataclass(frozen=True)
@@ -127,14 +142,15 @@ def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
     return StoredAsset(hit, description, shown, tuple(words(title)))
 
 
-def _starting_like(searcher: tantivy.Searcher, term: str) -> list[str]:
-    """The words of `vocab` sharing the first letter of `term`, commonest first."""
-    return [word for word, _ in searcher.terms_with_prefix("vocab", term[:1])]
+def _starting_like(searcher: tantivy.Searcher, letter: str) -> tuple[str, ...] | None:
+    found = searcher.terms_with_prefix("vocab", letter, limit=MAX_POOL + 1)
+    return None if len(found) > MAX_POOL else tuple(word for word, _ in found)
 
 
-def _typos(searcher: tantivy.Searcher, term: str, typos: int) -> tuple[Typo, ...]:
-    found = process.extract(term, _starting_like(searcher, term), scorer=OSA.distance, score_cutoff=typos,
-                            limit=MAX_TYPOS)  # fmt: skip
+def _typos(searcher: tantivy.Searcher, pool: tuple[str, ...] | None, term: str, typos: int) -> tuple[Typo, ...] | None:
+    if pool is None:
+        return None
+    found = process.extract(term, pool, scorer=OSA.distance, score_cutoff=typos, limit=MAX_TYPOS)
     close = [(str(word), int(distance)) for word, distance, _ in found]
     if typos >= 2:  # a typo on the first letter counts as two: allowed alone, as a word of 9 letters or more
         heads = {term[1:], term[1:2] + term[:1] + term[2:]}
@@ -151,8 +167,9 @@ def _prefixed(searcher: tantivy.Searcher, field: str, term: str) -> tuple[str, .
     return None if len(found) > MAX_PREFIXED else tuple(word for word, _ in found)
 
 
-def _prefix_typos(searcher: tantivy.Searcher, term: str) -> tuple[str, ...] | None:
-    candidates = _starting_like(searcher, term)
+def _prefix_typos(candidates: tuple[str, ...] | None, term: str) -> tuple[str, ...] | None:
+    if candidates is None:
+        return None
     found: set[str] = set()
     for k in range(3):  # beginnings one letter shorter than the term, as long, one longer
         heads = [typed_heads(word, term)[k] for word in candidates]
