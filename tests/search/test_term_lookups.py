@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from search.embedded import EmbeddedBackend
-from search.embedded_view import MAX_PREFIXED
+from search.embedded_view import MAX_POOL, MAX_PREFIXED
 from search.interfaces import SearchQuery
 from tests.search.conftest import doc
 
@@ -30,4 +30,14 @@ async def test_lookups_are_kept_for_a_generation_and_a_busy_prefix_still_matches
     await backend.upsert([doc("invoize-register", title="Invoize register")])  # a new generation, a new word
     found = await backend.search(SearchQuery(q="invoise "))
     assert {h.slug for h in found.hits} == {"invoice-monitor", "invoize-register"}
+    await backend.close()
+
+
+async def test_a_letter_shared_by_many_words_is_left_to_the_automaton(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(tmp_path / "search")
+    await backend.upsert([doc(f"release-{n}", title=f"Release v{n:04d}") for n in range(MAX_POOL + 5)])
+    view = backend._opened()
+    assert view.starting_like("v0500") is None and view.typos("v0500x", 1) is None
+    assert (await backend.search(SearchQuery(q="v0500"))).hits[0].slug == "release-500"
+    assert [h.slug for h in (await backend.search(SearchQuery(q="v0500x "))).hits] == ["release-500"]  # one typo
     await backend.close()
