@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         default=4, ge=1, le=1024, description="reads a worker runs at once; more wait their turn, writes go first"
     )
     search_cache_mb: int = Field(
-        default=32, ge=0, le=4096, description="MiB of recent search results a worker keeps (embedded backend)"
+        default=32, ge=0, le=4096, description="MiB a worker keeps for searching: results, shown assets, word lookups"
     )
     search_verify_seconds: float = Field(
         default=10.0, gt=0, le=3600, description="how often the sync worker checks the index against the catalog"

@@ -35,7 +35,7 @@ __all__ = ["IndexView", "StoredAsset", "lookup_cost", "stored_cost"]
 
 MAX_PREFIXED = 64  # words from one prefix beyond which one automaton costs less than their disjunction
 MAX_POOL = 1000  # words sharing a first letter beyond which comparing each with a typed word costs more than it saves
-MAX_TYPOS = 100  # closest words a typo may reach (Meilisearch also caps a word's derivations)
+MAX_TYPOS = 100  # closest words a typo may reach; more would only add noise to the page
 FIRST_LETTERS = string.ascii_lowercase + string.digits  # the index folds words to ASCII
 Typo = tuple[str, int]  # a word of the index and its distance from the typed word
 
