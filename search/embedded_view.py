@@ -74,7 +74,10 @@ class IndexView:
     def typos(self, term: str, typos: int) -> tuple[Typo, ...] | None:
         """The words of `vocab` within `typos` edits of `term` (itself included), closest and commonest first; None
         when too many words share its first letter to compare them one by one (tantivy's automaton then)."""
-        load = partial(_typos, self.searcher, self.starting_like(term), term, typos)
+
+        def load() -> tuple[Typo, ...] | None:  # the letter's words only on a miss: a costly lookup
+            return _typos(self.searcher, self.starting_like(term), term, typos)
+
         return self.terms.get(("typos", term, typos), self.generation, load)
 
     def starting_like(self, term: str) -> tuple[str, ...] | None:
@@ -96,7 +99,10 @@ class IndexView:
 
     def prefix_typos(self, term: str) -> tuple[str, ...] | None:
         """The words of `vocab` that begin with `term` give or take one typo, or None when there are too many."""
-        load = partial(_prefix_typos, self.starting_like(term), term)
+
+        def load() -> tuple[str, ...] | None:
+            return _prefix_typos(self.starting_like(term), term)
+
         return self.terms.get(("prefix-typo", term), self.generation, load)
 
 
