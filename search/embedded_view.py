@@ -40,7 +40,7 @@ FIRST_LETTERS = string.ascii_lowercase + string.digits  # the index folds words 
 Typo = tuple[str, int]  # a word of the index and its distance from the typed word
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredAsset:
     """An asset as a result page shows it: its hit without highlights, its description, and the words of what
     a page shows of it (as written, normalized, stemmed)."""
@@ -57,7 +57,7 @@ def stored_cost(asset: StoredAsset) -> int:
     return 600 + sys.getsizeof(asset.words) + sum(sys.getsizeof(p) for p in parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexView:
     """A searcher of index `generation`, with the stored fields and term lookups of that generation cached."""
 
@@ -106,7 +106,7 @@ class IndexView:
         return self.terms.get(("prefix-typo", term), self.generation, load)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BuiltQuery:
     query: tantivy.Query
     cost: int  # about the bytes it holds in Rust: its terms and boosts
