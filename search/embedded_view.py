@@ -108,6 +108,8 @@ class IndexView:
 
 @dataclass(frozen=True, slots=True)
 class BuiltQuery:
+    """A typed word's query as kept in the lookups cache, with what it is counted as there."""
+
     query: tantivy.Query
     cost: int  # about the bytes it holds in Rust: its terms and boosts
 
