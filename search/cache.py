@@ -15,12 +15,12 @@ from typing import Any, TypeVar, cast
 
 from search.interfaces import SearchResult
 
-__all__ = ["TOOK", "LoadingCache", "ResultCache"]
+__all__ = ["LoadingCache", "ResultCache"]
 
 T = TypeVar("T")
 
 
-TOOK = b',"took_ms":'  # the last field of a result's JSON, rewritten for each answer from the cache
+_TOOK = b',"took_ms":'  # the last field of a result's JSON, rewritten for each answer from the cache
 
 
 class ResultCache:
@@ -52,11 +52,7 @@ class ResultCache:
                 return None
             self._entries.move_to_end(key)
         raw, total = found
-        return raw[: raw.rindex(TOOK)] + TOOK + repr(took_ms).encode() + b"}", total
-
-    def get(self, key: str, generation: int, took_ms: float) -> SearchResult | None:
-        found = self.get_json(key, generation, took_ms)
-        return None if found is None else SearchResult.model_validate_json(found[0])
+        return raw[: raw.rindex(_TOOK)] + _TOOK + repr(took_ms).encode() + b"}", total
 
     def put(self, key: str, generation: int, result: SearchResult) -> bytes:
         """Keep a result (unless it is too large to be worth it); returns its JSON."""

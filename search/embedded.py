@@ -13,10 +13,9 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import anyio
 import tantivy
@@ -33,7 +32,6 @@ from search.interfaces import IndexState, SearchAnswer, SearchQuery, SearchResul
 __all__ = ["EmbeddedBackend"]
 
 STATE_FILE = "registry-state.json"  # the index's identity (IndexState), beside tantivy's own files
-T = TypeVar("T")
 CACHE_BYTES = 32 * 2**20  # results of recent searches (as-you-type repeats a lot); see search/cache.py
 
 
@@ -274,17 +272,6 @@ class EmbeddedBackend:
         """A searcher and the generation it belongs to, taken together (call with the lock held)."""
         return IndexView(self._ensure_open().searcher(), self._generation, self.stored, self.terms)
 
-    def _result(self, query: SearchQuery, view: IndexView | None) -> SearchResult:
-        started = time.perf_counter()
-        view = view or self._locked_view()
-        key = query.model_dump_json()
-        cached = self.cache.get(key, view.generation, _since(started))
-        if cached is not None:
-            return cached
-        result = run(view, query, started)
-        self.cache.put(key, view.generation, result)
-        return result
-
     def _answer(self, query: SearchQuery, view: IndexView | None) -> SearchAnswer:
         started = time.perf_counter()
         view = view or self._locked_view()
@@ -300,7 +287,7 @@ class EmbeddedBackend:
         with self._lock:
             return self._opened()
 
-    async def _searching(self, search: Callable[[SearchQuery, IndexView | None], T], query: SearchQuery) -> T:
+    async def search_json(self, query: SearchQuery) -> SearchAnswer:
         """Searched on the event loop when no index write holds the lock, else on a thread that waits for it.
 
         A search is CPU work under one interpreter lock either way; handing it to a thread and back cost 0.5 ms
@@ -312,16 +299,15 @@ class EmbeddedBackend:
                     view = self._opened()
                 finally:
                     self._lock.release()
-                return search(query, view)
-            return await anyio.to_thread.run_sync(search, query, None)
+                return self._answer(query, view)
+            return await anyio.to_thread.run_sync(self._answer, query, None)
         except ValueError as err:
             raise SearchError(f"the search failed: {err}") from err
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        return await self._searching(self._result, query)
-
-    async def search_json(self, query: SearchQuery) -> SearchAnswer:
-        return await self._searching(self._answer, query)
+        """The result as objects (web pages, the starter kit): the API's answer decoded, one path for both."""
+        answer = await self.search_json(query)
+        return SearchResult.model_validate_json(answer.body)
 
     async def health(self) -> str | None:
         try:
