@@ -82,8 +82,8 @@ class LoadingCache:
 
     Two things a search reads again and again are kept this way: the stored fields of the assets result pages
     show (of the stored documents 4,000 distinct searches read, 97% had been read before; one read from
-    tantivy's document store cost 7-15 µs, a tenth of a search), and the index terms a typed word reaches by
-    typo or as a prefix (search/embedded_view.py).
+    tantivy's document store cost 7-15 µs, a tenth of a search), and the lookups behind a typed word: the index
+    terms it reaches by typo or as a prefix, the words sharing its first letter, its query (search/embedded_view.py).
     """
 
     def __init__(self, max_bytes: int, cost: Callable[[Any], int]) -> None:
