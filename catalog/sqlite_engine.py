@@ -5,6 +5,10 @@ transaction; a new connection then parses the whole schema on its first statemen
 query and 1-2 ms of CPU a transaction). Inside a transaction it sends `PRAGMA foreign_keys = 1` before every
 statement, a second round trip. Here connections are opened once, kept in a pool, and lent to one query or one
 transaction at a time; statements run on a few long-lived threads (sqlite releases the GIL while it works).
+
+A thread that only writes (the catalog's writer) runs its statements in place instead: it has nothing else to
+do while a statement runs, and each hop to a pool thread and back cost about 0.1 ms of CPU, a quarter of a
+publish's 13 statements.
 """
 
 from __future__ import annotations
@@ -17,10 +21,16 @@ from typing import Any
 
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
-__all__ = ["SQLite"]
+__all__ = ["SQLite", "run_statements_here"]
 
 THREADS = 8  # statements in flight at once, reads and transactions together
 IDLE = 8  # connections kept open between uses
+_here = threading.local()  # `blocking` is set on threads whose statements run in place
+
+
+def run_statements_here() -> None:
+    """Run this thread's statements in place, blocking it: only for a thread that does nothing but write."""
+    _here.blocking = True
 
 
 class _Lent:
@@ -77,6 +87,9 @@ class SQLite(SQLiteEngine):
 
     async def _run(self, raw: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
         self.statements += 1
+        if getattr(_here, "blocking", False):
+            here: list[dict[str, Any]] = raw.execute(sql, args).fetchall()
+            return here
 
         def run() -> list[dict[str, Any]]:
             rows: list[dict[str, Any]] = raw.execute(sql, args).fetchall()

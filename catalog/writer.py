@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from piccolo.engine.sqlite import SQLiteEngine
 
+from catalog.sqlite_engine import run_statements_here
 from catalog.tables import JournalEntry
 
 __all__ = ["writes"]
@@ -34,9 +35,14 @@ def _writer_loop() -> asyncio.AbstractEventLoop:
     with _started:
         if _loop is None:
             loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="catalog-writer", daemon=True).start()
+            threading.Thread(target=_serve, args=(loop,), name="catalog-writer", daemon=True).start()
             _loop = loop
     return _loop
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    run_statements_here()  # this thread only writes: a statement may block it
+    loop.run_forever()
 
 
 def writes(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Awaitable[T]]:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from piccolo.custom_types import Combinable
+from piccolo.query.methods.count import Count
+from piccolo.query.methods.select import Select
+
 from catalog.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from catalog.schemas import Actor, AdoptionOut, AdoptionPage, AdoptionRequest, RetireRequest, utc
 from catalog.services.journal import enqueue_search, for_update, now, record, write_transaction
+from catalog.statements import statement
 from catalog.tables import Adoption, Asset, AssetUse, AssetVersion, Label, OriginReach, Pilot
 from catalog.versions import InvalidVersion, parse_version
 from catalog.writer import writes
@@ -292,16 +297,20 @@ async def _stop_stretches(row: dict[str, Any], at: datetime) -> None:
         )
 
 
+@statement
+def _releases_of(asset_ids: list[int]) -> Select[Any]:
+    return AssetVersion.select(
+        AssetVersion.asset, AssetVersion.major, AssetVersion.minor, AssetVersion.patch, AssetVersion.version
+    ).where(AssetVersion.asset.is_in(asset_ids) & (AssetVersion.yanked == False) & (AssetVersion.prerelease == ""))  # noqa: E712
+
+
 async def _newer(rows: list[dict[str, Any]]) -> dict[int, list[tuple[int, int, int, str]]]:
     """Per asset, its usable releases (not yanked, no pre-release) as (major, minor, patch, version)."""
     ids = list({r["asset_id"] for r in rows if r["retired_at"] is None})
     if not ids:
         return {}
     releases: dict[int, list[tuple[int, int, int, str]]] = {}
-    found = await AssetVersion.select(
-        AssetVersion.asset, AssetVersion.major, AssetVersion.minor, AssetVersion.patch, AssetVersion.version
-    ).where(AssetVersion.asset.is_in(ids) & (AssetVersion.yanked == False) & (AssetVersion.prerelease == ""))  # noqa: E712
-    for v in found:
+    for v in await _releases_of.run(ids):
         releases.setdefault(v["asset"], []).append((v["major"], v["minor"], v["patch"], v["version"]))
     return releases
 
@@ -340,7 +349,14 @@ async def list_adoptions(
     *, asset: str | None = None, pilot: str | None = None, active: bool | None = None, limit: int = 100, offset: int = 0
 ) -> AdoptionPage:
     """Adoptions, oldest first, by asset and/or adopting pilot."""
-    conditions = []
+    rows = await _adoption_page.run(asset or None, pilot or None, active, limit=limit, offset=offset)
+    releases = await _newer(rows)
+    items = [_out(dict(r), _warnings(r, releases.get(r["asset_id"], []))) for r in rows]
+    return AdoptionPage(total=await _adoption_count.run(asset or None, pilot or None, active), items=items)
+
+
+def _adoption_conditions(asset: str | None, pilot: str | None, active: bool | None) -> list[Combinable]:
+    conditions: list[Combinable] = []
     if asset:
         conditions.append(Adoption.asset.slug == asset)
     if pilot:
@@ -349,10 +365,22 @@ async def list_adoptions(
         conditions.append(Adoption.retired_at.is_null())
     elif active is False:
         conditions.append(Adoption.retired_at.is_not_null())
-    query, count = Adoption.select(*_COLUMNS, *_STATE), Adoption.count()
-    for c in conditions:
-        query, count = query.where(c), count.where(c)
-    rows = await query.order_by(Adoption.adopted_at).order_by(Adoption.id).limit(limit).offset(offset)
-    releases = await _newer(rows)
-    items = [_out(dict(r), _warnings(r, releases.get(r["asset_id"], []))) for r in rows]
-    return AdoptionPage(total=await count, items=items)
+    return conditions
+
+
+@statement
+def _adoption_page(
+    asset: str | None, pilot: str | None, active: bool | None, *, limit: int, offset: int
+) -> Select[Any]:
+    query = Adoption.select(*_COLUMNS, *_STATE)
+    for condition in _adoption_conditions(asset, pilot, active):
+        query = query.where(condition)
+    return query.order_by(Adoption.adopted_at).order_by(Adoption.id).limit(limit).offset(offset)
+
+
+@statement
+def _adoption_count(asset: str | None, pilot: str | None, active: bool | None) -> Count:
+    count = Adoption.count()
+    for condition in _adoption_conditions(asset, pilot, active):
+        count = count.where(condition)
+    return count

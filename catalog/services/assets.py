@@ -8,6 +8,8 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.query.methods.exists import Exists
+from piccolo.query.methods.select import Select
 
 from catalog.errors import NotFound
 from catalog.schemas import (
@@ -21,6 +23,7 @@ from catalog.schemas import (
     VersionSummary,
     utc,
 )
+from catalog.statements import statement
 from catalog.tables import Adoption, Asset, AssetFile, AssetVersion, Label
 from catalog.versions import sort_key
 
@@ -41,18 +44,22 @@ class _Reuse:
     adoptions: int = 0
 
 
+@statement
+def _adoptions(asset_ids: list[int]) -> Select[Any]:
+    return (
+        Adoption.select(Adoption.asset, Adoption.pilot.slug.as_alias("pilot"))
+        .where(Adoption.asset.is_in(asset_ids) & Adoption.retired_at.is_null())
+        .order_by(Adoption.adopted_at)
+        .order_by(Adoption.id)
+    )
+
+
 async def _reuse(asset_ids: list[int]) -> dict[int, _Reuse]:
     """Adopting pilots and active adoptions per asset (an origin pilot can never adopt its own asset)."""
     out = {i: _Reuse() for i in asset_ids}
     if not asset_ids:
         return out
-    rows = (
-        await Adoption.select(Adoption.asset, Adoption.pilot.slug.as_alias("pilot"))
-        .where(Adoption.asset.is_in(asset_ids) & Adoption.retired_at.is_null())
-        .order_by(Adoption.adopted_at)
-        .order_by(Adoption.id)
-    )
-    for r in rows:
+    for r in await _adoptions.run(asset_ids):
         reuse = out[r["asset"]]
         reuse.adoptions += 1
         if r["pilot"] not in reuse.pilots:
@@ -124,12 +131,14 @@ async def list_assets(
     return AssetPage(total=await count, items=[_asset_out(r, reuse) for r in rows])
 
 
-async def get_asset(slug: str) -> AssetOut:
-    """One asset with every version (newest first), its labels and who reuses it."""
-    row = await Asset.select(*_ASSET_COLUMNS).where(Asset.slug == slug).first()
-    if row is None:
-        raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
-    versions = await AssetVersion.select(
+@statement
+def _asset_named(slug: str) -> Select[Any]:
+    return Asset.select(*_ASSET_COLUMNS).where(Asset.slug == slug).limit(1)
+
+
+@statement
+def _versions_of(asset_id: int) -> Select[Any]:
+    return AssetVersion.select(
         AssetVersion.version,
         AssetVersion.content_digest,
         AssetVersion.published_by,
@@ -137,13 +146,26 @@ async def get_asset(slug: str) -> AssetOut:
         AssetVersion.changelog,
         AssetVersion.yanked,
         AssetVersion.yanked_reason,
-    ).where(AssetVersion.asset == row["id"])
-    versions.sort(key=lambda v: sort_key(v["version"]), reverse=True)
-    labels = (
-        await Label.select(Label.name, Label.version.version.as_alias("version"), Label.moved_by, Label.moved_at)
-        .where(Label.asset == row["id"])
+    ).where(AssetVersion.asset == asset_id)
+
+
+@statement
+def _labels_of(asset_id: int) -> Select[Any]:
+    return (
+        Label.select(Label.name, Label.version.version.as_alias("version"), Label.moved_by, Label.moved_at)
+        .where(Label.asset == asset_id)
         .order_by(Label.name)
     )
+
+
+async def get_asset(slug: str) -> AssetOut:
+    """One asset with every version (newest first), its labels and who reuses it."""
+    row = await _asset_named.first(slug)
+    if row is None:
+        raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
+    versions = await _versions_of.run(row["id"])
+    versions.sort(key=lambda v: sort_key(v["version"]), reverse=True)
+    labels = await _labels_of.run(row["id"])
     return _asset_out(
         row,
         await _reuse([row["id"]]),
@@ -152,23 +174,38 @@ async def get_asset(slug: str) -> AssetOut:
     )
 
 
-async def get_version(slug: str, version: str) -> VersionOut:
-    """One version with its spec, manifest, resolved dependencies and attached files."""
-    row = (
-        await AssetVersion.select(
+@statement
+def _version_at(coordinate: str) -> Select[Any]:
+    return (
+        AssetVersion.select(
             *AssetVersion.all_columns(),
             AssetVersion.asset.slug.as_alias("slug"),
             AssetVersion.asset.kind.as_alias("kind"),
         )
-        .where(AssetVersion.coordinate == f"{slug}@{version}")
+        .where(AssetVersion.coordinate == coordinate)
         .output(load_json=True)
-        .first()
+        .limit(1)
     )
+
+
+@statement
+def _files_of(version_id: int) -> Select[Any]:
+    return AssetFile.select().where(AssetFile.version == version_id).order_by(AssetFile.path)
+
+
+@statement
+def _asset_exists(slug: str) -> Exists[Any]:
+    return Asset.exists().where(Asset.slug == slug)
+
+
+async def get_version(slug: str, version: str) -> VersionOut:
+    """One version with its spec, manifest, resolved dependencies and attached files."""
+    row = await _version_at.first(f"{slug}@{version}")
     if row is None:
-        if not await Asset.exists().where(Asset.slug == slug):
+        if not await _asset_exists.run(slug):
             raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
         raise NotFound(f"{slug} has no version {version!r}", code="version-not-found")
-    files = await AssetFile.select().where(AssetFile.version == row["id"]).order_by(AssetFile.path)
+    files = await _files_of.run(row["id"])
     return VersionOut(
         asset=row["slug"],
         kind=row["kind"],

@@ -13,9 +13,12 @@ from typing import Any, NoReturn
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.query.methods.exists import Exists
+from piccolo.query.methods.select import Select
 
 from catalog.errors import FieldProblem, InvalidInput, NotFound
 from catalog.schemas import Actor, JournalEntryOut, JournalPage, LabelAt, LabelMove, utc
+from catalog.statements import statement
 from catalog.tables import Asset, JournalEntry, Label
 
 __all__ = ["Cursor", "JournalQuery", "entry_out", "journal_page", "label_at", "label_history", "label_moves"]
@@ -152,17 +155,27 @@ async def journal_page(
     return JournalPage(items=items, next_cursor=str(last) if last else None)
 
 
-async def label_moves(slug: str) -> dict[str, list[LabelMove]]:
-    """Every move of every label of an asset, oldest first, by label (404 when the asset does not exist)."""
-    if not await Asset.exists().where(Asset.slug == slug):
-        raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
-    rows = (
-        await JournalEntry.select(JournalEntry.id, JournalEntry.at, JournalEntry.actor, JournalEntry.action,
-                                  JournalEntry.payload)
+@statement
+def _asset_exists(slug: str) -> Exists[Any]:
+    return Asset.exists().where(Asset.slug == slug)
+
+
+@statement
+def _label_entries(slug: str) -> Select[Any]:
+    return (
+        JournalEntry.select(JournalEntry.id, JournalEntry.at, JournalEntry.actor, JournalEntry.action,
+                            JournalEntry.payload)
         .where((JournalEntry.asset == slug) & JournalEntry.action.is_in(["label.move", "label.remove"]))
         .order_by(JournalEntry.id)
         .output(load_json=True)
     )  # fmt: skip
+
+
+async def label_moves(slug: str) -> dict[str, list[LabelMove]]:
+    """Every move of every label of an asset, oldest first, by label (404 when the asset does not exist)."""
+    if not await _asset_exists.run(slug):
+        raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
+    rows = await _label_entries.run(slug)
     moves: dict[str, list[LabelMove]] = {}
     for row in rows:
         label = str(row["payload"].get("label"))
