@@ -21,7 +21,16 @@ from catalog.schemas import Actor, JournalEntryOut, JournalPage, LabelAt, LabelM
 from catalog.statements import statement
 from catalog.tables import Asset, JournalEntry, Label
 
-__all__ = ["Cursor", "JournalQuery", "entry_out", "journal_page", "label_at", "label_history", "label_moves"]
+__all__ = [
+    "Cursor",
+    "JournalQuery",
+    "entry_out",
+    "journal_page",
+    "journal_select",
+    "label_at",
+    "label_history",
+    "label_moves",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SUBJECT_KINDS = ("asset", "pilot", "adoption", "token")
@@ -136,20 +145,25 @@ def entry_out(row: dict[str, Any]) -> JournalEntryOut:
     )
 
 
+def journal_select(query: JournalQuery, viewer: Actor | None) -> Select[Any]:
+    """The entries `query` and what `viewer` may see select, newest first (by time, then id)."""
+    select = JournalEntry.select()
+    for condition in _conditions(query, viewer):
+        select = select.where(condition)
+    return select.order_by(JournalEntry.at, ascending=False).order_by(JournalEntry.id, ascending=False)
+
+
 async def journal_page(
     query: JournalQuery, viewer: Actor | None, *, cursor: Cursor | None = None, limit: int = 50
 ) -> JournalPage:
     """One page of the journal, newest first (by time, then id). The cursor is the last entry seen: paging
     never repeats or skips an entry that was there when it started, whatever is written meanwhile."""
-    select = JournalEntry.select()
-    for condition in _conditions(query, viewer):
-        select = select.where(condition)
+    select = journal_select(query, viewer)
     if cursor is not None:
         select = select.where(
             (JournalEntry.at < cursor.at) | ((JournalEntry.at == cursor.at) & (JournalEntry.id < cursor.id))
         )
-    ordered = select.order_by(JournalEntry.at, ascending=False).order_by(JournalEntry.id, ascending=False)
-    rows = await ordered.limit(limit + 1)
+    rows = await select.limit(limit + 1)
     items = [entry_out(dict(r)) for r in rows[:limit]]
     last = Cursor(items[-1].at, items[-1].id) if len(rows) > limit else None
     return JournalPage(items=items, next_cursor=str(last) if last else None)

@@ -12,10 +12,12 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
+from piccolo.query.methods.select import Select
 
 from catalog.errors import FieldProblem, InvalidInput, NotFound
 from catalog.schemas import KINDS, JournalEntryOut, VersionDiff
 from catalog.services import assets, diffs, history
+from catalog.statements import statement
 from registry.api.history import parse_cursor, viewer
 
 __all__ = ["CHANGE_ACTIONS", "HistoryPages", "activity", "describe"]
@@ -59,10 +61,15 @@ def describe(entry: JournalEntryOut) -> str:
     return f"{text}: {reason}" if reason and entry.action != "asset.deprecate" else text
 
 
-async def activity(*, asset: str | None = None, pilot: str | None = None, limit: int = 15) -> list[JournalEntryOut]:
-    """The latest changes of one asset or pilot, for its page."""
+@statement
+def _latest_changes(asset: str | None, pilot: str | None, *, limit: int) -> Select[Any]:
     query = history.JournalQuery(asset=asset, pilot=pilot, actions=tuple(CHANGE_ACTIONS))
-    return (await history.journal_page(query, None, limit=limit)).items
+    return history.journal_select(query, None).limit(limit)
+
+
+async def activity(*, asset: str | None = None, pilot: str | None = None, limit: int = 15) -> list[JournalEntryOut]:
+    """The latest changes of one asset or pilot, for its page (as the public journal shows them)."""
+    return [history.entry_out(dict(r)) for r in await _latest_changes.run(asset, pilot, limit=limit)]
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
