@@ -10,7 +10,10 @@ import json
 import uuid
 from typing import Any
 
+from piccolo.query.methods.select import Select
+
 from catalog.schemas import utc
+from catalog.statements import statement
 from catalog.tables import Asset, JournalEntry, Webhook, WebhookDelivery
 
 __all__ = ["EVENT_TYPES", "event_payload", "event_types_of", "fan_out", "fan_out_many", "matches"]
@@ -80,13 +83,18 @@ async def fan_out(entry: JournalEntry) -> int:
     return await fan_out_many([entry])
 
 
+@statement
+def _live_hooks() -> Select[Any]:
+    return Webhook.select(Webhook.id, Webhook.events, Webhook.filters).where(Webhook.deleted_at.is_null())
+
+
 async def fan_out_many(entries: list[JournalEntry], assets: dict[str, dict[str, Any]] | None = None) -> int:
     """`fan_out` for entries written together; `assets` (slug, kind, tags, owner by slug) spares reading them."""
     typed = [(entry, types) for entry in entries if (types := event_types_of(entry.action, _filters(entry.payload)))]
     if not typed:
         return 0
     # Disabled subscriptions keep queueing: enabling one again sends what happened meanwhile, in order.
-    hooks = await Webhook.select(Webhook.id, Webhook.events, Webhook.filters).where(Webhook.deleted_at.is_null())
+    hooks = await _live_hooks.run()
     if not hooks:
         return 0
     known = dict(assets or {})

@@ -13,19 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from piccolo.table import Table
+from piccolo.query.methods.select import Select
 
 from catalog.errors import CatalogError, ConcurrentWrite, Conflict, FieldProblem, InvalidInput, PermissionDenied
 from catalog.schemas import Actor, Manifest, PublishResult
 from catalog.services import events
 from catalog.services.journal import for_update, now, write_transaction
 from catalog.services.pilots import STAGE_NAMES
+from catalog.statements import insert_rows, statement
 from catalog.tables import Asset, AssetFile, AssetVersion, JournalEntry, Pilot, SearchOutbox
 from catalog.versions import VersionRange, parse_version, sort_key
 
 __all__ = ["Outcome", "Plan", "Prepared", "highest", "publish_planned"]
-
-_PARAMETERS = 30_000  # bound parameters per statement: SQLite allows 32,766, PostgreSQL 32,767
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,31 @@ class _Accepted:
     resolved: list[dict[str, str]]
 
 
+@statement
+def _digests(coordinates: list[str]) -> Select[Any]:
+    return AssetVersion.select(AssetVersion.coordinate, AssetVersion.content_digest).where(
+        AssetVersion.coordinate.is_in(coordinates)
+    )
+
+
+@statement
+def _pilots(slugs: list[str]) -> Select[Any]:
+    return Pilot.select(Pilot.id, Pilot.slug, Pilot.team, Pilot.status, Pilot.stage).where(Pilot.slug.is_in(slugs))
+
+
+@statement
+def _assets_locked(slugs: list[str]) -> Select[Any]:
+    return for_update(Asset.select().where(Asset.slug.is_in(slugs)))
+
+
+@statement
+def _live_versions(slugs: list[str]) -> Select[Any]:
+    """Non-yanked versions of these assets."""
+    return AssetVersion.select(
+        AssetVersion.asset.slug.as_alias("slug"), AssetVersion.version, AssetVersion.prerelease
+    ).where(AssetVersion.asset.slug.is_in(slugs) & AssetVersion.yanked.eq(False))
+
+
 @dataclass
 class Plan:
     """What the database holds for a set of manifests, and the versions accepted so far."""
@@ -78,16 +102,10 @@ class Plan:
         coordinates = [f"{p.manifest.slug}@{p.manifest.version}" for p in items]
         slugs = sorted({p.manifest.slug for p in items})
         needed = sorted({d.slug for p in items for d in p.manifest.depends_on} | set(slugs))
-        digests = await AssetVersion.select(AssetVersion.coordinate, AssetVersion.content_digest).where(
-            AssetVersion.coordinate.is_in(coordinates)
-        )
-        pilots = await Pilot.select(Pilot.id, Pilot.slug, Pilot.team, Pilot.status, Pilot.stage).where(
-            Pilot.slug.is_in(sorted({p.manifest.origin_pilot for p in items}))
-        )
-        assets = await for_update(Asset.select().where(Asset.slug.is_in(slugs)))
-        versions = await AssetVersion.select(
-            AssetVersion.asset.slug.as_alias("slug"), AssetVersion.version, AssetVersion.prerelease
-        ).where(AssetVersion.asset.slug.is_in(needed) & AssetVersion.yanked.eq(False))
+        digests = await _digests.run(coordinates)
+        pilots = await _pilots.run(sorted({p.manifest.origin_pilot for p in items}))
+        assets = await _assets_locked.run(slugs)
+        versions = await _live_versions.run(needed)
         available: dict[str, list[tuple[str, str]]] = {}
         for row in versions:
             available.setdefault(row["slug"], []).append((row["version"], row["prerelease"]))
@@ -225,7 +243,7 @@ class Plan:
             for m in [a.prepared.manifest]
             for f, raw in zip(m.files, a.prepared.files, strict=True)
         ]  # fmt: skip
-        await insert_all(AssetFile, files)
+        await insert_rows(AssetFile, files)
         entries = [
             JournalEntry(
                 at=self.at, actor=self.actor.label, action="asset.publish",
@@ -235,12 +253,12 @@ class Plan:
             for a in self.accepted
             for m in [a.prepared.manifest]
         ]  # fmt: skip
-        await insert_all(JournalEntry, entries)
+        await insert_rows(JournalEntry, entries)
         await events.fan_out_many(entries, {slug: _event_view(state) for slug, state in self.assets.items()})
         queued = now()
         outbox = [SearchOutbox(asset_slug=slug, reason="publish", created_at=queued, next_attempt_at=queued)
                   for slug in dict.fromkeys(a.prepared.manifest.slug for a in self.accepted)]  # fmt: skip
-        await insert_all(SearchOutbox, outbox)
+        await insert_rows(SearchOutbox, outbox)
 
     async def _write_assets(self) -> None:
         """New assets are inserted as they end (latest version, descriptive fields); changed ones updated."""
@@ -252,7 +270,7 @@ class Plan:
             rows.append(Asset(slug=slug, kind=s.row["kind"], owner=s.row["owner"], origin_pilot=s.row["origin_pilot"],
                               latest_version=highest(s.versions), created_at=self.at, updated_at=self.at,
                               **_descriptive(s.latest_manifest)))  # fmt: skip
-        await insert_all(Asset, rows)
+        await insert_rows(Asset, rows)
         for (_, state), row in zip(new, rows, strict=True):
             state.row["id"] = row.id
         for slug, state in touched.items():
@@ -279,7 +297,7 @@ class Plan:
                     published_at=self.at,
                 )
             )  # fmt: skip
-        await insert_all(AssetVersion, rows)
+        await insert_rows(AssetVersion, rows)
         return {row.coordinate: row.id for row in rows}
 
 
@@ -329,12 +347,3 @@ async def publish_planned(items: list[Prepared], actor: Actor, at: datetime) -> 
             continue
         return outcomes
     return None
-
-
-async def insert_all(table: type[Table], rows: list[Any]) -> None:
-    """Insert rows in as few statements as the databases' parameter limits allow; each row gets its id."""
-    if not rows:
-        return
-    per_statement = max(1, _PARAMETERS // len(table._meta.columns))
-    for start in range(0, len(rows), per_statement):
-        await table.insert(*rows[start : start + per_statement])

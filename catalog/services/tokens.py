@@ -7,9 +7,12 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from piccolo.query.methods.select import Select
+
 from catalog.errors import Conflict, NotFound
 from catalog.schemas import Actor, NewToken, TokenOut, TokenRequest, utc
 from catalog.services.journal import now, record, write_transaction
+from catalog.statements import statement
 from catalog.tables import ApiToken
 from catalog.writer import writes
 
@@ -108,14 +111,19 @@ async def list_tokens(*, team: str | None = None) -> list[TokenOut]:
     return [TokenOut(**_out(dict(r))) for r in await query]
 
 
+@statement
+def _live_token(token_hash: str) -> Select[Any]:
+    return (
+        ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.team, ApiToken.scopes, ApiToken.last_used_at)
+        .where((ApiToken.token_hash == token_hash) & ApiToken.revoked_at.is_null())
+        .limit(1)
+    )
+
+
 @writes
 async def authenticate(token: str) -> Actor | None:
     """The actor a presented token stands for, or None when it is unknown or revoked."""
-    row = (
-        await ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.team, ApiToken.scopes, ApiToken.last_used_at)
-        .where((ApiToken.token_hash == hash_token(token)) & ApiToken.revoked_at.is_null())
-        .first()
-    )
+    row = await _live_token.first(hash_token(token))
     if row is None:
         return None
     at = now()

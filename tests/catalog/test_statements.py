@@ -1,7 +1,9 @@
-"""Statements compiled once answer what the queries they were built from answer, on SQLite and PostgreSQL."""
+"""Statements compiled once answer what the queries they were built from answer, and inserts store what Piccolo's
+insert stores, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,8 +12,8 @@ from piccolo.query.methods.exists import Exists
 from piccolo.query.methods.select import Select
 
 from catalog.seeding import seed_catalog
-from catalog.statements import LONGEST_LIST, MOST_SHAPES, Statement, statement
-from catalog.tables import Adoption, Asset, AssetVersion
+from catalog.statements import LONGEST_LIST, MOST_SHAPES, Statement, insert_rows, statement
+from catalog.tables import Adoption, Asset, AssetVersion, JournalEntry
 from registry.settings import SEED_DIR
 
 pytestmark = pytest.mark.anyio
@@ -80,3 +82,28 @@ async def test_a_value_that_does_not_reach_the_sql_as_bound_is_refused_at_once(d
         await hidden.run("claims-triage-prompt")
     with pytest.raises(TypeError, match="binds str, int, float"):
         await statement(lambda when: Asset.select().where(Asset.created_at > when)).run(object())
+
+
+async def test_insert_rows_stores_what_piccolos_insert_stores_and_gives_each_row_its_id(db: object) -> None:
+    at = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+    def entries(prefix: str, count: int) -> list[JournalEntry]:
+        return [JournalEntry(at=at, actor="system", action="asset.publish", subject=f"asset:{prefix}-{n}@1.0.0",
+                             asset=f"{prefix}-{n}", payload={"n": n, "files": [f"f{n}.txt"], "note": "é\x01"})
+                for n in range(count)]  # fmt: skip
+
+    ours, piccolos = entries("ours", 3), entries("piccolo", 3)
+    await insert_rows(JournalEntry, ours)
+    await JournalEntry.insert(*piccolos)
+    assert all(isinstance(row.id, int) and row._exists_in_db for row in ours)
+    stored = {r["id"]: r for r in await JournalEntry.select().output(load_json=True)}
+    for mine, theirs in zip(ours, piccolos, strict=True):
+        a, b = dict(stored[mine.id]), dict(stored[theirs.id])
+        assert (a.pop("id"), a.pop("subject"), a.pop("asset")) == (mine.id, mine.subject, mine.asset)
+        assert (b.pop("id"), b.pop("subject"), b.pop("asset")) == (theirs.id, theirs.subject, theirs.asset)
+        assert a == b  # every other column alike: time, JSON payload, defaults
+
+    many = entries("many", 4_000)  # 8 values a row: more than one statement's 30,000 parameters
+    await insert_rows(JournalEntry, many)
+    assert len({row.id for row in many}) == len(many)
+    assert await JournalEntry.count().where(JournalEntry.asset.like("many-%")) == len(many)
