@@ -6,9 +6,11 @@ query and 1-2 ms of CPU a transaction). Inside a transaction it sends `PRAGMA fo
 statement, a second round trip. Here connections are opened once, kept in a pool, and lent to one query or one
 transaction at a time; statements run on a few long-lived threads (sqlite releases the GIL while it works).
 
-A thread that only writes (the catalog's writer) runs its statements in place instead: it has nothing else to
-do while a statement runs, and each hop to a pool thread and back cost about 0.1 ms of CPU, a quarter of a
-publish's 13 statements.
+A thread that only writes (the catalog's writer) runs the statements of its transactions in place instead:
+each hop to a pool thread and back cost about 0.1 ms of CPU, a quarter of a publish's 13 statements. Only
+statements after BEGIN: the write lock is then held, so none of them waits for another writer, while BEGIN
+may wait for one in another process, and statements outside a transaction may wait for this one's lock (run
+in place, they would block the thread the transaction needs to finish).
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ __all__ = ["SQLite", "run_statements_here"]
 
 THREADS = 8  # statements in flight at once, reads and transactions together
 IDLE = 8  # connections kept open between uses
-_here = threading.local()  # `blocking` is set on threads whose statements run in place
+_here = threading.local()  # `blocking` is set on threads that run their transactions' statements in place
 
 
 def run_statements_here() -> None:
-    """Run this thread's statements in place, blocking it: only for a thread that does nothing but write."""
+    """Run the statements of this thread's transactions in place: only for a thread that does nothing but write."""
     _here.blocking = True
+
+
+def _in_place(sql: str) -> bool:
+    return getattr(_here, "blocking", False) and not sql.startswith("BEGIN")
 
 
 class _Lent:
@@ -41,7 +47,7 @@ class _Lent:
         self.raw = raw
 
     async def execute(self, sql: str, args: list[Any] | None = None) -> list[dict[str, Any]]:
-        return await self.engine._run(self.raw, sql, args or [])
+        return await self.engine._run(self.raw, sql, args or [], in_place=_in_place(sql))
 
     async def close(self) -> None:
         self.engine._give_back(self.raw)
@@ -85,9 +91,11 @@ class SQLite(SQLiteEngine):
                 return
         raw.close()
 
-    async def _run(self, raw: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+    async def _run(
+        self, raw: sqlite3.Connection, sql: str, args: list[Any], *, in_place: bool = False
+    ) -> list[dict[str, Any]]:
         self.statements += 1
-        if getattr(_here, "blocking", False):
+        if in_place:
             here: list[dict[str, Any]] = raw.execute(sql, args).fetchall()
             return here
 
@@ -110,7 +118,7 @@ class SQLite(SQLiteEngine):
         self, connection: Any, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
     ) -> list[dict[str, Any]]:
         assert isinstance(connection, _Lent)  # every transaction of this engine lends one
-        return await self._run(connection.raw, query, args or [])
+        return await self._run(connection.raw, query, args or [], in_place=_in_place(query))
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
