@@ -13,8 +13,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
-from search.interfaces import SearchResult
-
 __all__ = ["LoadingCache", "ResultCache"]
 
 T = TypeVar("T")
@@ -54,23 +52,21 @@ class ResultCache:
         raw, total = found
         return raw[: raw.rindex(_TOOK)] + _TOOK + repr(took_ms).encode() + b"}", total
 
-    def put(self, key: str, generation: int, result: SearchResult) -> bytes:
-        """Keep a result (unless it is too large to be worth it); returns its JSON."""
-        raw = result.model_dump_json().encode()
+    def put(self, key: str, generation: int, raw: bytes, total: int) -> None:
+        """Keep a result's JSON and total (unless it is too large to be worth it)."""
         cost = len(raw) + len(key)
         if cost > self.max_entry_bytes:
-            return raw  # one huge result would evict many small ones that are asked for more often
+            return  # one huge result would evict many small ones that are asked for more often
         with self._lock:
             self._follow(generation)
             previous = self._entries.pop(key, None)
             if previous is not None:
                 self.size -= len(previous[0]) + len(key)
-            self._entries[key] = (raw, result.total)
+            self._entries[key] = (raw, total)
             self.size += cost
             while self.size > self.max_bytes and self._entries:
                 old_key, (old, _) = self._entries.popitem(last=False)
                 self.size -= len(old) + len(old_key)
-        return raw
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -280,8 +280,9 @@ class EmbeddedBackend:
         cached = self.cache.get_json(key, view.generation, took)
         if cached is not None:
             return SearchAnswer(cached[0], cached[1], took)
-        result = run(view, query, started)
-        return SearchAnswer(self.cache.put(key, view.generation, result), result.total, result.took_ms)
+        answer = run(view, query, started)
+        self.cache.put(key, view.generation, answer.body, answer.total)
+        return answer
 
     def _locked_view(self) -> IndexView:
         with self._lock:

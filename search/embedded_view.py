@@ -42,10 +42,12 @@ Typo = tuple[str, int]  # a word of the index and its distance from the typed wo
 
 @dataclass(frozen=True, slots=True)
 class StoredAsset:
-    """An asset as a result page shows it: its hit without highlights, its description, and the words of what
-    a page shows of it (as written, normalized, stemmed)."""
+    """An asset as a result page shows it: its hit as JSON without highlights, the texts a page marks, and the
+    words of what a page shows of it (as written, normalized, stemmed)."""
 
-    hit: SearchHit
+    hit_json: bytes  # the hit's JSON object, open: a page adds `,"highlights":{...}}` (copying hits cost 60 µs)
+    title: str
+    summary: str
     description: str
     words: frozenset[Word]
     title_words: tuple[str, ...]  # as the index holds them: a query typing the title exactly names the asset
@@ -53,8 +55,8 @@ class StoredAsset:
 
 def stored_cost(asset: StoredAsset) -> int:
     """About the bytes a stored asset takes in the cache (its words are references to records shared by all)."""
-    parts = [asset.description, *asset.hit.__dict__.values(), *asset.hit.tags]
-    return 600 + sys.getsizeof(asset.words) + sum(sys.getsizeof(p) for p in parts)
+    parts = [asset.hit_json, asset.title, asset.summary, asset.description]
+    return 300 + sys.getsizeof(asset.words) + sum(sys.getsizeof(p) for p in parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,8 @@ def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
         published_at=datetime.fromtimestamp(int(doc.get("published_at", 0)), UTC),
     )
     shown = shown_words([(title, None), (summary, None), (description, SNIPPET)])
-    return StoredAsset(hit, description, shown, tuple(words(title)))
+    hit_json = hit.model_dump_json(exclude={"highlights"}).encode()[:-1]
+    return StoredAsset(hit_json, title, summary, description, shown, tuple(words(title)))
 
 
 def _starting_like(searcher: tantivy.Searcher, letter: str) -> tuple[str, ...] | None:

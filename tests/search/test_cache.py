@@ -18,6 +18,10 @@ def result(n: int, text: str = "x") -> SearchResult:
     return SearchResult(total=n, hits=hits, facets={"kind": {"prompt": n}}, took_ms=1.0)
 
 
+def put(cache: ResultCache, key: str, generation: int, stored: SearchResult) -> None:
+    cache.put(key, generation, stored.model_dump_json().encode(), stored.total)
+
+
 def kept(cache: ResultCache, key: str, generation: int) -> SearchResult | None:
     """What the cache answers for `key`, decoded (each answer says it took 1 ms, as `result` does)."""
     found = cache.get_json(key, generation, 1.0)
@@ -28,20 +32,20 @@ def test_bounded_by_bytes_least_recently_used_first() -> None:
     one = len(result(10).model_dump_json()) + len("q0")
     cache = ResultCache(max_bytes=one * 3, max_entry_bytes=one * 2)
     for i in range(3):
-        cache.put(f"q{i}", 1, result(10))
+        put(cache, f"q{i}", 1, result(10))
     assert kept(cache, "q0", 1) == result(10)  # q0 is now the most recently used
-    cache.put("q3", 1, result(10))
+    put(cache, "q3", 1, result(10))
     assert kept(cache, "q1", 1) is None and kept(cache, "q0", 1) is not None
     assert cache.size <= cache.max_bytes and len(cache) == 3
     for i in range(1000):
-        cache.put(f"many-{i}", 1, result(10))
+        put(cache, f"many-{i}", 1, result(10))
     assert cache.size <= cache.max_bytes and 2 <= len(cache) <= 3
 
 
 def test_an_answer_from_the_cache_is_the_stored_json_with_its_own_time() -> None:
     cache = ResultCache(max_bytes=100_000)
     stored = result(3, text='"<&>"')
-    assert cache.put("q", 1, stored) == stored.model_dump_json().encode()
+    put(cache, "q", 1, stored)
     body, total = cache.get_json("q", 1, 0.07) or (b"", 0)
     assert total == 3 and SearchResult.model_validate_json(body) == stored.model_copy(update={"took_ms": 0.07})
     assert cache.get_json("q", 2, 0.07) is None
@@ -49,9 +53,9 @@ def test_an_answer_from_the_cache_is_the_stored_json_with_its_own_time() -> None
 
 def test_oversized_results_are_not_kept_and_an_index_change_empties_it() -> None:
     cache = ResultCache(max_bytes=10_000, max_entry_bytes=1_000)
-    cache.put("huge", 1, result(100))
+    put(cache, "huge", 1, result(100))
     assert kept(cache, "huge", 1) is None and cache.size == 0
-    cache.put("small", 1, result(1))
+    put(cache, "small", 1, result(1))
     assert kept(cache, "small", 1) is not None
     assert kept(cache, "small", 2) is None and cache.size == 0 and len(cache) == 0
 
