@@ -1,8 +1,10 @@
-"""Distinct-search throughput of this checkout against another, served in turns on the same catalog.
+"""Distinct-search throughput of this checkout against another, served in turns on the same catalog; or, with
+`writes`, publishing and reads on the seed catalog, the same steps as `bench.all`'s, in turns.
 
     git worktree add /tmp/before <commit>
     .venv/bin/python -m bench.compare /tmp/before            # 10,000 assets, 3 rounds
     .venv/bin/python -m bench.compare /tmp/before 1000 5     # other size, rounds
+    .venv/bin/python -m bench.compare /tmp/before writes 2   # publishing and reads, 2 rounds
 
 This machine's speed drifts by a third from one hour to the next (the same code measured 931 and 575 searches/s
 on two days), so a figure from another run says little about a change. Here both checkouts serve the same
@@ -35,6 +37,16 @@ with serve(Path(sys.argv[1]), workers=2) as server:
         cpu = server.cpu_seconds()
         load = wrk(server.url, distinct[:-3000], clients=clients)
         print(clients, load.rps, load.p99_ms, (server.cpu_seconds() - cpu) / (load.rps * 10) * 1000)
+"""
+
+WRITES = """
+from bench.all import publishing, seeded
+rows = []
+publishing(rows, None)
+seeded(rows)
+for what, figure, _ in rows:
+    if what.startswith(("publish, one", "publish, batches", "GET", "asset page")):
+        print(f"{what}: {figure}")
 """
 
 
@@ -73,8 +85,23 @@ def main(other: Path, size: int, rounds: int) -> None:
             print(f"{label}: this {this:,.0f}/s, other {that:,.0f}/s, ratio {this / that:.2f}", flush=True)
 
 
+def writes(other: Path, rounds: int) -> None:
+    """Publishing (one client, batches) and reads of the seed catalog, each checkout's own server in turn."""
+    for round_ in range(rounds):
+        turns = [("this", HERE), ("other", other)]
+        for label, checkout in turns[:: 1 if round_ % 2 == 0 else -1]:
+            env = {**os.environ, "PYTHONPATH": str(checkout)}
+            out = subprocess.run([sys.executable, "-c", WRITES], env=env, cwd=checkout, capture_output=True,
+                                 text=True, check=True).stdout  # fmt: skip
+            for line in out.splitlines():
+                print(f"round {round_ + 1} {label:5} {line}", flush=True)
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     if not args:
         raise SystemExit(__doc__)
-    main(Path(args[0]).resolve(), int(args[1]) if len(args) > 1 else 10_000, int(args[2]) if len(args) > 2 else 3)
+    if args[1:2] == ["writes"]:
+        writes(Path(args[0]).resolve(), int(args[2]) if len(args) > 2 else 2)
+    else:
+        main(Path(args[0]).resolve(), int(args[1]) if len(args) > 1 else 10_000, int(args[2]) if len(args) > 2 else 3)
