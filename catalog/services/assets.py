@@ -27,7 +27,7 @@ from catalog.statements import statement
 from catalog.tables import Adoption, Asset, AssetFile, AssetVersion, Label
 from catalog.versions import sort_key
 
-__all__ = ["get_asset", "get_file", "get_version", "list_assets"]
+__all__ = ["asset_exists", "get_asset", "get_file", "get_version", "list_assets"]
 
 _ASSET_COLUMNS = (
     *Asset.all_columns(exclude=[Asset.origin_pilot]),
@@ -194,7 +194,8 @@ def _files_of(version_id: int) -> Select[Any]:
 
 
 @statement
-def _asset_exists(slug: str) -> Exists[Any]:
+def asset_exists(slug: str) -> Exists[Any]:
+    """Whether an asset of this slug exists (`await asset_exists.run(slug)`)."""
     return Asset.exists().where(Asset.slug == slug)
 
 
@@ -202,7 +203,7 @@ async def get_version(slug: str, version: str) -> VersionOut:
     """One version with its spec, manifest, resolved dependencies and attached files."""
     row = await _version_at.first(f"{slug}@{version}")
     if row is None:
-        if not await _asset_exists.run(slug):
+        if not await asset_exists.run(slug):
             raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
         raise NotFound(f"{slug} has no version {version!r}", code="version-not-found")
     files = await _files_of.run(row["id"])

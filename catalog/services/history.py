@@ -13,11 +13,11 @@ from typing import Any, NoReturn
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.query.methods.exists import Exists
 from piccolo.query.methods.select import Select
 
 from catalog.errors import FieldProblem, InvalidInput, NotFound
 from catalog.schemas import Actor, JournalEntryOut, JournalPage, LabelAt, LabelMove, utc
+from catalog.services.assets import asset_exists
 from catalog.statements import statement
 from catalog.tables import Asset, JournalEntry, Label
 
@@ -170,11 +170,6 @@ async def journal_page(
 
 
 @statement
-def _asset_exists(slug: str) -> Exists[Any]:
-    return Asset.exists().where(Asset.slug == slug)
-
-
-@statement
 def _label_entries(slug: str) -> Select[Any]:
     return (
         JournalEntry.select(JournalEntry.id, JournalEntry.at, JournalEntry.actor, JournalEntry.action,
@@ -187,7 +182,7 @@ def _label_entries(slug: str) -> Select[Any]:
 
 async def label_moves(slug: str) -> dict[str, list[LabelMove]]:
     """Every move of every label of an asset, oldest first, by label (404 when the asset does not exist)."""
-    if not await _asset_exists.run(slug):
+    if not await asset_exists.run(slug):
         raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
     rows = await _label_entries.run(slug)
     moves: dict[str, list[LabelMove]] = {}
@@ -244,6 +239,6 @@ async def label_at(slug: str, label: str, at: datetime | None) -> LabelAt:
 
 
 async def _label_missing(slug: str, label: str) -> NoReturn:
-    if not await Asset.exists().where(Asset.slug == slug):
+    if not await asset_exists.run(slug):
         raise NotFound(f"no asset is named {slug!r}", code="asset-not-found")
     raise NotFound(f"{slug} has no label {label!r}", code="label-not-found")
