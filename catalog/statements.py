@@ -135,7 +135,9 @@ def _columns(table: type[Table]) -> list[Column]:
 
 @functools.lru_cache(maxsize=256)
 def _insert_sql(table: type[Table], rows: int, engine_type: str) -> str:
-    """INSERT of `rows` rows of every column but the key, returning the keys (kept for up to 16 rows)."""
+    """INSERT of `rows` rows of every column but the key, returning the keys (kept for up to 16 rows).
+
+    RETURNING needs SQLite 3.35 (2021); Debian 12's is 3.40, and Piccolo's own insert relies on it too."""
     names = ",".join(f'"{c._meta.db_column_name}"' for c in _columns(table))
     width = len(_columns(table))
     if engine_type == "sqlite":
