@@ -137,7 +137,8 @@ def _columns(table: type[Table]) -> list[Column]:
 def _insert_sql(table: type[Table], rows: int, engine_type: str) -> str:
     """INSERT of `rows` rows of every column but the key, returning the keys (kept for up to 16 rows).
 
-    RETURNING needs SQLite 3.35 (2021); Debian 12's is 3.40, and Piccolo's own insert relies on it too."""
+    RETURNING needs SQLite 3.35 (2021; Debian 12 has 3.40.1), where Piccolo's insert falls back to reading the
+    last row id one row at a time."""
     names = ",".join(f'"{c._meta.db_column_name}"' for c in _columns(table))
     width = len(_columns(table))
     if engine_type == "sqlite":
