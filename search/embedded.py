@@ -27,16 +27,12 @@ from search.embedded_query import run
 from search.embedded_schema import SCHEMA, document
 from search.embedded_view import IndexView, lookup_cost, stored_cost
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import IndexState, SearchAnswer, SearchQuery, SearchResult
+from search.interfaces import IndexState, SearchAnswer, SearchQuery, SearchResult, elapsed_ms
 
 __all__ = ["EmbeddedBackend"]
 
 STATE_FILE = "registry-state.json"  # the index's identity (IndexState), beside tantivy's own files
-CACHE_BYTES = 32 * 2**20  # results of recent searches (as-you-type repeats a lot); see search/cache.py
-
-
-def _since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
+CACHE_BYTES = 32 * 2**20  # recent results, shown assets and word lookups (REGISTRY_SEARCH_CACHE_MB); see __init__
 
 
 def _write_state(path: Path, state: IndexState) -> None:
@@ -276,7 +272,7 @@ class EmbeddedBackend:
         started = time.perf_counter()
         view = view or self._locked_view()
         key = query.model_dump_json()
-        took = _since(started)
+        took = elapsed_ms(started)
         cached = self.cache.get_json(key, view.generation, took)
         if cached is not None:
             return SearchAnswer(cached[0], cached[1], took)

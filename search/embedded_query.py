@@ -22,8 +22,8 @@ from tantivy import Occur, Query
 from search.analysis import LAST_WORDS, SNIPPET, Highlighter, Matcher, TermGroup, Word, parse_query, stem, words
 from search.analysis import typo_budget as budget
 from search.embedded_schema import LOOSE_FIELDS, PHRASE_FIELDS, SCHEMA, STEM_FIELDS, WORD_FIELDS
-from search.embedded_view import IndexView, StoredAsset
-from search.interfaces import FACETS, SearchAnswer, SearchQuery
+from search.embedded_view import IndexView, StoredAsset, address_key
+from search.interfaces import FACETS, SearchAnswer, SearchQuery, elapsed_ms
 
 __all__ = ["run"]
 
@@ -142,7 +142,7 @@ def run(view: IndexView, query: SearchQuery, started: float) -> SearchAnswer:
     words: set[Word] = set().union(*(asset.words for asset in assets)) if groups else set()
     marked = iter(Highlighter(Matcher(groups), shown, words).marked())
     hits = b",".join(_highlighted(asset, marked, bool(groups)) for asset in assets)
-    took_ms = round((time.perf_counter() - started) * 1000, 2)
+    took_ms = elapsed_ms(started)
     # SearchResult's JSON, written from the stored hits' JSON: building and copying hit objects to encode them
     # again cost a tenth of a search. Web pages decode it, validated, as the API's clients do.
     body = b'{"total":%d,"hits":[%b],"facets":%b,"took_ms":%b}' % (total, hits, to_json(facets), repr(took_ms).encode())
@@ -176,14 +176,14 @@ def _by_words(
                                       *filters])  # fmt: skip
         return _page(scored, query), total, chosen
     # As typed: the last word is dropped first, then the one before, each step one conjunction.
-    seen = {_key(address) for _, _, address in scored}
+    seen = {address_key(address) for _, _, address in scored}
     kept = list(clauses)
     while total < wanted and len(kept) > 1:
         kept.pop()
         chosen = Query.boolean_query([(Occur.Must, c) for c in kept] + filters)
         more, total = _ranked(searcher, chosen, query, len(kept))
         for entry in more:
-            if (key := _key(entry[2])) not in seen:
+            if (key := address_key(entry[2])) not in seen:
                 seen.add(key)
                 scored.append(entry)
     scored.sort(key=BEST, reverse=True)
@@ -192,10 +192,6 @@ def _by_words(
 
 def _page(scored: list[Ranked], query: SearchQuery) -> list[Any]:
     return [address for _, _, address in scored[query.offset : query.offset + query.limit]]
-
-
-def _key(address: Any) -> tuple[int, int]:
-    return address.segment_ord, address.doc
 
 
 def _exact(view: IndexView, query: SearchQuery, filters: list[tuple[Occur, Query]], best: list[Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "Sort",
+    "elapsed_ms",
 ]
 
 Sort = Literal["relevance", "reuse", "newest"]
@@ -78,6 +80,11 @@ class SearchResult(BaseModel):
         description="counts per value of kind, tags, owner, origin_pilot, lifecycle"
     )
     took_ms: float
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since `started` (a `time.perf_counter()`), as a result's `took_ms` says them."""
+    return round((time.perf_counter() - started) * 1000, 2)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from catalog.schemas import AssetDocument
 from search.analysis import LAST_WORDS, STOPWORDS
 from search.documents import index_fields
 from search.errors import SearchError, SearchUnavailable
-from search.interfaces import FACETS, IndexState, SearchAnswer, SearchHit, SearchQuery, SearchResult
+from search.interfaces import FACETS, IndexState, SearchAnswer, SearchHit, SearchQuery, SearchResult, elapsed_ms
 from search.synonyms import SYNONYM_GROUPS
 
 __all__ = ["MeilisearchBackend", "filter_expression", "index_settings", "quote"]
@@ -220,7 +220,7 @@ class MeilisearchBackend:
         await self._ensure_ready()
         index = self.client.index(self.index_uid)
         raw = await self._call(index.search, query.q, self.search_params(query))
-        return self.result(raw, query, took_ms=round((time.perf_counter() - started) * 1000, 2))
+        return self.result(raw, query, took_ms=elapsed_ms(started))
 
     async def search_json(self, query: SearchQuery) -> SearchAnswer:
         return SearchAnswer.of(await self.search(query))
