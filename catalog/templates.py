@@ -88,7 +88,10 @@ def _fstring_variables(text: str) -> set[str]:
     return names
 
 
-_MUSTACHE_TAG = re.compile(r"\{\{(\{?)\s*([#^/!>&=]?)\s*([^}]*?)\s*\}?\}\}")
+# A tag's body stops at the next brace, so the scan from each `{{` ends there: linear on any input (a lazy
+# `[^}]*?` between `\s*` rescanned to the end from every unclosed `{{`: 100 KB of `{{` took minutes).
+_MUSTACHE_TAG = re.compile(r"\{\{(\{?)([^{}]*)\}?\}\}")
+_MUSTACHE_SIGILS = "#^/!>&="
 
 
 def _mustache_variables(text: str) -> set[str]:
@@ -96,7 +99,9 @@ def _mustache_variables(text: str) -> set[str]:
     names: set[str] = set()
     open_sections: list[str] = []
     for m in _MUSTACHE_TAG.finditer(text):
-        sigil, name = m.group(2), m.group(3)
+        body = m.group(2).strip()
+        sigil = body[0] if body and body[0] in _MUSTACHE_SIGILS else ""
+        name = body[len(sigil) :].strip()
         if sigil in {"!", ">", "="} or name == ".":
             continue
         root = name.split(".", 1)[0]
@@ -122,7 +127,6 @@ def _mustache_variables(text: str) -> set[str]:
 
 # Handlebars (Dotprompt): `{{!-- c --}}`, `{{! c }}`, `{{{raw}}}`, `{{#block args}}`, `{{else}}`, `{{/block}}`,
 # `{{> partial}}`, `{{helper arg key=value}}`, `{{~trimmed~}}`.
-_HB_TAG = re.compile(r"\{\{!--.*?--\}\}|\{\{\{~?(.*?)~?\}\}\}|\{\{~?(.*?)~?\}\}", re.DOTALL)
 _HB_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\(|\)|[^\s()]+')
 _HB_SCOPING = {"each", "with"}  # blocks whose body reads names of the items, not of the top-level context
 _HB_LITERALS = {"true", "false", "null", "undefined", "this", "else"}
@@ -159,14 +163,34 @@ def _hb_expression(tokens: list[str]) -> Iterator[str]:
         callee = False
 
 
+def _hb_tags(text: str) -> Iterator[str]:
+    """The bodies of a Handlebars template's tags (`{{!-- --}}` comments left out), in one pass.
+
+    Each close is searched for only when one lies ahead (its last position is known), so no `{{` rescans the
+    rest of the text in vain: linear whatever the input.
+    """
+    last = {"--}}": text.rfind("--}}"), "}}}": text.rfind("}}}"), "}}": text.rfind("}}")}
+    at = 0
+    while (start := text.find("{{", at)) != -1:
+        for opener, closer in (("{{!--", "--}}"), ("{{{", "}}}"), ("{{", "}}")):
+            if text.startswith(opener, start) and start + len(opener) <= last[closer]:
+                end = text.find(closer, start + len(opener))
+                at = end + len(closer)
+                if opener != "{{!--":
+                    body = text[start + len(opener) : end]
+                    yield body.removeprefix("~").removesuffix("~")
+                break
+        else:
+            return
+
+
 def _handlebars_variables(text: str) -> set[str]:
     """Top-level names of a Handlebars template: helper arguments count, helper names and block-scoped names do not."""
     names: set[str] = set()
     blocks: list[str] = []
-    for m in _HB_TAG.finditer(text):
-        if m.group(0).startswith("{{!"):
-            continue
-        body = (m.group(1) if m.group(1) is not None else m.group(2) or "").strip()
+    scoping = 0  # open blocks whose body reads the items' names (counted: nesting can be deep)
+    for tag in _hb_tags(text):
+        body = tag.strip()
         if not body or body[0] in "!>":
             continue
         sigil = body[0] if body[0] in "#^/&" else ""
@@ -175,9 +199,9 @@ def _handlebars_variables(text: str) -> set[str]:
             name = tokens[0] if tokens else ""
             if not blocks or blocks[-1] != name:
                 raise ValueError(f"the handlebars block {{{{/{name}}}}} closes a block that is not open")
-            blocks.pop()
+            scoping -= blocks.pop() in _HB_SCOPING
             continue
-        scoped = any(b in _HB_SCOPING for b in blocks)
+        scoped = scoping > 0
         if sigil in {"#", "^"}:
             if not tokens:
                 raise ValueError("a handlebars block {{#}} has no name")
@@ -185,6 +209,7 @@ def _handlebars_variables(text: str) -> set[str]:
             if not scoped:
                 names.update(_hb_expression(["helper", *args]) if len(tokens) > 1 else _hb_expression(tokens))
             blocks.append(tokens[0])
+            scoping += tokens[0] in _HB_SCOPING
             continue
         if tokens and tokens[0] == "else":
             continue

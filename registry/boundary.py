@@ -38,7 +38,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
                 f"`{key}` cannot be null",
                 [FieldProblem(f"/query/{key}", "null is not a value here", "leave the parameter out instead")],
             )
-    if request.method not in _BODY_METHODS or "data" not in handler.parsed_fn_signature.parameters:
+    reads_json = "data" in handler.parsed_fn_signature.parameters or handler.opt.get("json_body")
+    if request.method not in _BODY_METHODS or not reads_json:
         return
     if handler.opt.get("raw_body"):  # a native file: bytes the importer checks itself
         return

@@ -27,6 +27,7 @@ from litestar.openapi.spec.request_body import RequestBody
 from pydantic import BaseModel
 
 import catalog.schemas  # noqa: F401 (loads every schema module the document is built from)
+from registry.api.assets import PublishRequest
 from registry.errors import PROBLEM_JSON
 
 __all__ = ["document_errors"]
@@ -73,6 +74,8 @@ _WHY = {
 }
 
 
+# Bodies a handler validates itself, in a worker thread (it has no `data` parameter for Litestar to describe).
+_MODEL_BODY: dict[str, type[BaseModel]] = {"/api/v1/assets": PublishRequest}
 _RAW_BODY = {"/api/v1/import": "the native file, byte for byte (at most 5,000,000 bytes), any content type"}
 
 
@@ -194,6 +197,16 @@ def _from_models(schemas: dict[str, Any]) -> None:
                     target.examples = declared["examples"]
 
 
+def _model_body(model: type[BaseModel], schemas: dict[str, Any]) -> RequestBody:
+    """The model's own JSON schema as the request body; its parts join the components unless already there."""
+    source = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, part in source.pop("$defs", {}).items():
+        schemas.setdefault(name, part)
+    schemas.setdefault(model.__name__, source)
+    ref = Reference(ref=f"#/components/schemas/{model.__name__}")
+    return RequestBody(required=True, content={"application/json": OpenAPIMediaType(schema=ref)})
+
+
 def document_errors(app: Litestar) -> None:
     """Complete the app's OpenAPI document (run once on start, before it is first served)."""
     document = app.openapi_schema
@@ -213,6 +226,8 @@ def document_errors(app: Litestar) -> None:
             operation: Operation | None = getattr(item, method)
             if operation is None:
                 continue
+            if path in _MODEL_BODY and method == "post":
+                operation.request_body = _model_body(_MODEL_BODY[path], components.schemas)
             if path in _RAW_BODY and method == "post":  # the handler reads the bytes itself
                 operation.request_body = RequestBody(
                     description=_RAW_BODY[path],

@@ -93,3 +93,6 @@ class VersionDiff(BaseModel):
     variables_added: list[str] = Field(default_factory=list)
     variables_removed: list[str] = Field(default_factory=list)
     files: list[FileDiff]
+    notes: list[str] = Field(
+        default_factory=list, description="what was too large to compare line by line, and how it is shown instead"
+    )

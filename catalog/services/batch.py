@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import anyio
+
 from catalog.errors import CatalogError, Conflict
 from catalog.schemas import Actor, BatchItemResult, BatchResult, parse_manifest
 from catalog.services.journal import now
@@ -41,8 +43,8 @@ def _answer(index: int, data: Any, outcome: Outcome) -> BatchItemResult:
     return BatchItemResult(index=index, **outcome.model_dump())
 
 
-async def _chunk(items: list[tuple[int, Any]], actor: Actor, at: datetime) -> list[BatchItemResult]:
-    """One chunk: items refused without the database are answered first, the rest in one transaction."""
+def _validated(items: list[tuple[int, Any]], actor: Actor) -> tuple[dict[int, Outcome], list[tuple[int, Prepared]]]:
+    """Each item validated and prepared, in a worker thread: templates are parsed, and a chunk can be megabytes."""
     outcomes: dict[int, Outcome] = {}
     prepared: list[tuple[int, Prepared]] = []
     for index, data in items:
@@ -50,6 +52,12 @@ async def _chunk(items: list[tuple[int, Any]], actor: Actor, at: datetime) -> li
             prepared.append((index, prepare(parse_manifest(data), actor)))
         except CatalogError as error:
             outcomes[index] = error
+    return outcomes, prepared
+
+
+async def _chunk(items: list[tuple[int, Any]], actor: Actor, at: datetime) -> list[BatchItemResult]:
+    """One chunk: items refused without the database are answered first, the rest in one transaction."""
+    outcomes, prepared = await anyio.to_thread.run_sync(_validated, items, actor)
     if prepared:
         decided = await publish_planned([p for _, p in prepared], actor, at)
         if decided is None:

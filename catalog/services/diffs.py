@@ -6,20 +6,29 @@ variables, output schema or template format changed no longer fits the code that
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections import OrderedDict
 from typing import Any, Literal
 
+import anyio
+
 from catalog.errors import FieldProblem, InvalidInput
+from catalog.linediff import line_diff, unified_diff
 from catalog.schemas import FileDiff, TemplateLine, ValueChange, VersionDiff, VersionOut
 from catalog.services.assets import get_version
 from catalog.templates import template_variables
 
-__all__ = ["MAX_DIFF_BYTES", "diff_versions"]
+__all__ = ["MAX_DIFF_BYTES", "MAX_TEMPLATE_LINES", "diff_versions"]
 
+MAX_TEMPLATE_LINES = 5_000  # a prompt's diff shown line by line up to this (real prompts are far shorter)
 MAX_DIFF_BYTES = 1_000_000  # larger text files are compared by digest only (a line diff of them helps nobody)
 Change = Literal["added", "removed", "changed", "unchanged"]
-_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{[^{}]*\}")  # mustache/jinja/f-string delimiters
+_CLOSERS = {"{{": "}}", "{%": "%}"}
+_SINGLE = re.compile(r"\{[^{}]*\}")  # an f-string placeholder
+_NAME = re.compile(r"\w+(?:[.-]\w+)*")
+_CACHE_CHARS = 32_000_000  # text kept in cached diffs (versions are immutable, so a pair's diff never changes)
+_cache: OrderedDict[tuple[str, ...], tuple[VersionDiff, int]] = OrderedDict()
+_limiter = anyio.CapacityLimiter(2)  # diffs computed at once, off the event loop
 _NOT_COMPARED = {"version", "files", "changelog"}  # the version itself; files are diffed on their own
 
 
@@ -63,26 +72,59 @@ def _variables(spec: dict[str, Any]) -> set[str]:
         return {str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in spec.get("variables") or []}
 
 
-def template_lines(before: dict[str, Any], after: dict[str, Any], names: set[str]) -> list[TemplateLine]:
+def placeholder_names(line: str) -> set[str]:
+    """The names inside a line's template delimiters (`{{ }}`, `{% %}`, `{ }`), found in linear time.
+
+    A lazy regex (`\\{\\{.*?\\}\\}`) rescans to the end of the line from every unclosed `{{`: quadratic on a
+    hostile line. Here a close that is not ahead of the last one in the line is never searched for.
+    """
+    last = {opener: (closer, line.rfind(closer)) for opener, closer in _CLOSERS.items()}
+    names: set[str] = set()
+    at = 0
+    while (start := line.find("{", at)) != -1:
+        opener = line[start : start + 2]
+        if opener in last:
+            closer, final = last[opener]
+            close = line.find(closer, start + 2) if start + 2 <= final else -1
+            if close == -1:
+                at = start + 1
+                continue
+            names.update(_NAME.findall(line, start + 2, close))
+            at = close + 2
+        elif single := _SINGLE.match(line, start):
+            names.update(_NAME.findall(single.group()))
+            at = single.end()
+        else:
+            at = start + 1
+    return names
+
+
+def template_lines(
+    before: dict[str, Any], after: dict[str, Any], names: set[str], notes: list[str]
+) -> list[TemplateLine]:
     """The prompt's template (or messages) diffed by line, each line with the variables (of `names`) it uses."""
-    word = (
-        re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b") if names else None
-    )
 
     def line(op: Any, text: str) -> TemplateLine:
-        inside = " ".join(_PLACEHOLDER.findall(text))  # only names inside template delimiters are variables
-        used = sorted(set(word.findall(inside))) if word and inside else []
+        used = sorted(names & placeholder_names(text)) if names and "{" in text else []
         return TemplateLine(op=op, text=text, variables=used)
 
     a, b = _prompt_text(before).splitlines(), _prompt_text(after).splitlines()
-    lines: list[TemplateLine] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            lines.extend(line(" ", t) for t in a[i1:i2])
-            continue
-        lines.extend(line("-", t) for t in a[i1:i2])
-        lines.extend(line("+", t) for t in b[j1:j2])
-    return lines
+    found = line_diff(a, b)
+    if not found.exact:
+        notes.append(f"the template changed too much to align line by line ({len(a):,} and {len(b):,} lines): "
+                     "its changed part is shown as removed, then added")  # fmt: skip
+    shown = [
+        (op, text)
+        for tag, i1, i2, j1, j2 in found.opcodes
+        for op, text in (
+            [(" ", t) for t in a[i1:i2]]
+            if tag == "equal"
+            else [("-", t) for t in a[i1:i2]] + [("+", t) for t in b[j1:j2]]
+        )
+    ]
+    if len(shown) > MAX_TEMPLATE_LINES:
+        notes.append(f"the template diff has {len(shown):,} lines; the first {MAX_TEMPLATE_LINES:,} are shown")
+    return [line(op, text) for op, text in shown[:MAX_TEMPLATE_LINES]]
 
 
 def _breaking(kind: str, before: dict[str, Any], after: dict[str, Any], gone: set[str], new: set[str]) -> list[str]:
@@ -126,13 +168,11 @@ def file_diffs(before: VersionOut, after: VersionOut) -> list[FileDiff]:
         unified = ""
         small = all(f is None or f.size <= MAX_DIFF_BYTES for f in (a, b))
         if change != "unchanged" and not binary and small:
-            unified = "".join(
-                difflib.unified_diff(
-                    a.content.splitlines(keepends=True) if a else [],
-                    b.content.splitlines(keepends=True) if b else [],
-                    fromfile=f"{before.version}/{path}",
-                    tofile=f"{after.version}/{path}",
-                )
+            unified = unified_diff(
+                a.content.splitlines(keepends=True) if a else [],
+                b.content.splitlines(keepends=True) if b else [],
+                fromfile=f"{before.version}/{path}",
+                tofile=f"{after.version}/{path}",
             )
         diffs.append(
             FileDiff(
@@ -147,8 +187,33 @@ def file_diffs(before: VersionOut, after: VersionOut) -> list[FileDiff]:
     return diffs
 
 
+def compare(before: VersionOut, after: VersionOut) -> VersionDiff:
+    """The diff itself: CPU only, its cost bounded by `catalog.linediff` and `MAX_DIFF_BYTES`."""
+    manifests = [{k: v for k, v in m.items() if k not in _NOT_COMPARED} for m in (before.manifest, after.manifest)]
+    notes: list[str] = []
+    prompt = before.kind == "prompt"
+    old, new = (_variables(before.spec), _variables(after.spec)) if prompt else (set(), set())
+    return VersionDiff(
+        asset=before.asset,
+        kind=before.kind,
+        from_version=before.version,
+        to_version=after.version,
+        identical=before.content_digest == after.content_digest,
+        breaking=_breaking(before.kind, before.spec, after.spec, old - new, new - old),
+        changes=value_changes(manifests[0], manifests[1]),
+        template=template_lines(before.spec, after.spec, old | new, notes) if prompt else None,
+        variables_added=sorted(new - old),
+        variables_removed=sorted(old - new),
+        files=file_diffs(before, after),
+        notes=notes,
+    )
+
+
 async def diff_versions(slug: str, from_version: str, to_version: str) -> VersionDiff:
-    """The difference from one published version to another (either order; yanked versions included)."""
+    """The difference from one published version to another (either order; yanked versions included).
+
+    Computed in a worker thread, at most two at once, and kept per version pair: versions never change.
+    """
     if not from_version or not to_version:
         missing = "/query/from" if not from_version else "/query/to"
         raise InvalidInput(
@@ -156,22 +221,18 @@ async def diff_versions(slug: str, from_version: str, to_version: str) -> Versio
             [FieldProblem(missing, "is missing", "give both: ?from=1.0.0&to=1.1.0")],
         )
     before, after = await get_version(slug, from_version), await get_version(slug, to_version)
-    manifests = [{k: v for k, v in m.items() if k not in _NOT_COMPARED} for m in (before.manifest, after.manifest)]
-    changes = value_changes(manifests[0], manifests[1])
-    files = file_diffs(before, after)
-    prompt = before.kind == "prompt"
-    old, new = (_variables(before.spec), _variables(after.spec)) if prompt else (set(), set())
-    lines = template_lines(before.spec, after.spec, old | new) if prompt else None
-    return VersionDiff(
-        asset=slug,
-        kind=before.kind,
-        from_version=before.version,
-        to_version=after.version,
-        identical=before.content_digest == after.content_digest,
-        breaking=_breaking(before.kind, before.spec, after.spec, old - new, new - old),
-        changes=changes,
-        template=lines,
-        variables_added=sorted(new - old),
-        variables_removed=sorted(old - new),
-        files=files,
-    )
+    key = (slug, before.version, before.content_digest, after.version, after.content_digest)
+    if (cached := _cache.get(key)) is not None:
+        _cache.move_to_end(key)
+        return cached[0]
+    found = await anyio.to_thread.run_sync(compare, before, after, limiter=_limiter)
+    _cache[key] = (found, _size(found))
+    while sum(size for _, size in _cache.values()) > _CACHE_CHARS:
+        _cache.popitem(last=False)
+    return found
+
+
+def _size(diff: VersionDiff) -> int:
+    """About how much text a diff holds (its lines, unified diffs and changed values), for the cache's bound."""
+    lines = sum(len(line.text) + 16 for line in diff.template or [])
+    return lines + sum(len(f.unified) for f in diff.files) + sum(len(repr(c)) for c in diff.changes)

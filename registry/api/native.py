@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
@@ -89,7 +90,8 @@ class ImportController(Controller):
             allow_secrets=allow_secrets,
         )
         try:
-            imported = import_source(Source.of(filename, await request.body()), options)
+            source = Source.of(filename, await request.body())
+            imported = await anyio.to_thread.run_sync(import_source, source, options)  # parsing is CPU work
         except NativeError as err:
             raise _problem(err.located(filename)) from None
         out = [ImportedAsset(manifest=i.manifest, notices=i.notices) for i in imported]
