@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import anyio
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
@@ -28,7 +29,7 @@ from catalog.services.reports import reuse_report
 from registry.api.reports import parse_instant
 from registry.api.search import provide_search_query
 from registry.web.history_pages import CHANGE_ACTIONS, activity, describe, previous_version
-from registry.web.markdown import render_markdown
+from registry.web.markdown import render_description
 from search.errors import SearchError
 from search.interfaces import SearchBackend, SearchQuery, SearchResult
 from search.starter_kit import starter_kit
@@ -103,6 +104,20 @@ async def _similar(slug: str, backend: SearchBackend) -> list[dict[str, str]]:
     return [{"slug": h.slug, "title": h.title} for h in found.hits]
 
 
+def _prompt_view(kind: str, spec: dict[str, Any]) -> tuple[Markup | None, set[str], list[dict[str, Any]]]:
+    """A prompt's template marked up, its variables and messages: parsing is CPU work, so it runs in a thread."""
+    if kind != "prompt":
+        return None, set(), []
+    template_format = spec.get("template_format", "mustache")
+    template_html, variables = None, set()
+    if spec.get("template"):
+        template_html = marked_template(spec["template"], template_format)
+        variables = template_variables(spec["template"], template_format)
+    messages = [{"role": m["role"], "html": marked_template(m["content"], template_format)}
+                for m in spec.get("messages") or []]  # fmt: skip
+    return template_html, variables, messages
+
+
 async def _asset_page(slug: str, wanted: str | None, backend: SearchBackend) -> Template:
     """An asset with one of its versions: the latest, or the one asked for."""
     try:
@@ -115,15 +130,7 @@ async def _asset_page(slug: str, wanted: str | None, backend: SearchBackend) -> 
     by_month = Counter(a.adopted_at.strftime("%Y-%m") for a in history)
     months = sorted(by_month.items())
     spec = version.spec if version else {}
-    variables: set[str] = set()
-    template_html = None
-    if asset.kind == "prompt" and spec.get("template"):
-        template_html = marked_template(spec["template"], spec.get("template_format", "mustache"))
-        variables = template_variables(spec["template"], spec.get("template_format", "mustache"))
-    messages = [
-        {"role": m["role"], "html": marked_template(m["content"], spec.get("template_format", "mustache"))}
-        for m in spec.get("messages") or []
-    ]
+    template_html, variables, messages = await anyio.to_thread.run_sync(_prompt_view, asset.kind, spec)
     order = [v.version for v in reversed(asset.versions)]
     before = previous_version(order, version.version) if version and wanted else None
     changes = await diffs.diff_versions(slug, before, version.version) if before and version else None
@@ -142,7 +149,7 @@ async def _asset_page(slug: str, wanted: str | None, backend: SearchBackend) -> 
             "pinned": wanted is not None,
             "native_format": default_format(asset.kind, spec) if version else None,
             "changes": changes,
-            "description_html": render_markdown(asset.description),
+            "description_html": await render_description(asset.description),
             "activity": await activity(asset=slug),
             "label_moves": await label_moves(slug),  # current and removed labels: one read
             "describe": describe,

@@ -112,3 +112,20 @@ def test_hostile_templates_are_answered_without_holding_the_server(
     took = time.perf_counter() - start
     assert r.status_code in (201, 422), r.text
     assert took < 5, f"publishing took {took:.1f} s"
+
+
+def test_a_hostile_description_renders_without_holding_the_server(server: tuple[str, dict[str, str]]) -> None:
+    url, auth = server
+    with httpx.Client(base_url=url, timeout=60) as client:
+        body = manifest(description="![" * 25_000)  # about a second of markdown-it work
+        assert client.post("/api/v1/assets", json=body, headers=auth).status_code == 201
+        stop, seen = threading.Event(), []
+        watcher = threading.Thread(target=_slowest_health, args=(url, stop, seen))
+        watcher.start()
+        try:
+            pages = [client.get("/assets/claims-triage-prompt").status_code for _ in range(3)]
+        finally:
+            stop.set()
+            watcher.join()
+    assert pages == [200, 200, 200]
+    assert seen and max(seen) < 0.5, f"/healthz waited {max(seen):.2f} s"
