@@ -51,10 +51,13 @@ def content_type(file: FileOut) -> str:
 
 
 def _entries(version: VersionOut) -> list[tuple[str, bytes]]:
+    """Each name once: the manifest first, then the files (a version published before paths were checked may
+    attach its own `asset.yaml` or name a file twice; extraction would silently keep only one of them)."""
     root = f"{version.asset}-{version.version}"
-    files = [(f"{root}/{MANIFEST_NAME}", manifest_yaml(version.manifest).encode("utf-8"))]
-    files += [(f"{root}/{f.path}", file_bytes(f.content, f.encoding)) for f in version.files]
-    return sorted(files)
+    files = {f"{root}/{MANIFEST_NAME}": manifest_yaml(version.manifest).encode("utf-8")}
+    for f in version.files:
+        files.setdefault(f"{root}/{f.path}", file_bytes(f.content, f.encoding))
+    return sorted(files.items())
 
 
 def version_archive(version: VersionOut, fmt: ArchiveFormat) -> bytes:

@@ -10,14 +10,13 @@ from typing import Any
 import yaml
 
 from catalog.errors import FieldProblem, InvalidInput
+from catalog.filepaths import MANIFEST_NAME
 from catalog.inputs import text_problem
 from catalog.native.base import NativeError, Source
 from catalog.native.formats import detect
 from catalog.versions import InvalidVersion, sort_key
 
 __all__ = ["MANIFEST_NAME", "find_manifests", "inline_file", "load_manifest", "publish_order"]
-
-MANIFEST_NAME = "asset.yaml"
 
 
 def find_manifests(paths: Iterable[Path]) -> list[Path]:

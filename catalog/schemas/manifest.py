@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from catalog.errors import FieldProblem, InvalidInput
+from catalog.filepaths import path_clash, path_problem
 from catalog.inputs import single_line
 from catalog.schemas.common import (
     KINDS,
@@ -59,23 +60,29 @@ class Dependency(StrictModel):
     """a semantic version range, e.g. >=1.0,<2 or ^1.2 (default: any)"""
 
 
+def _file_path(path: str) -> str:
+    if problem := path_problem(path):
+        raise ValueError(f"the file path {path!r} {problem}")
+    return path
+
+
+def _one_folder(files: list[AttachedFile]) -> list[AttachedFile]:
+    if clash := path_clash([f.path for f in files]):
+        raise ValueError(f"file {clash[0]}: {clash[1]}")
+    return files
+
+
 class AttachedFile(BaseModel):
     """A native file stored with the version, byte for byte: UTF-8 text, or base64 for binary content."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    path: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^/\\][^\\]*$"), AfterValidator(single_line)]
-    """the file's path inside the asset folder, e.g. promptfooconfig.yaml"""
+    path: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(single_line), AfterValidator(_file_path)]
+    """the file's path inside the asset folder, e.g. promptfooconfig.yaml (relative, `/` between folders)"""
     content: str = Field(max_length=5_000_000)
     """the file itself: UTF-8 text, or base64"""
     encoding: Literal["utf-8", "base64"] = "utf-8"
     """utf-8 (text) or base64 (binary, or text with control characters)"""
-
-    @model_validator(mode="after")
-    def _safe_path(self) -> AttachedFile:
-        if ".." in self.path.split("/"):
-            raise ValueError(f"file path {self.path!r} climbs out of the asset folder; use a relative path inside it")
-        return self
 
 
 class _ManifestBase(StrictModel):
@@ -101,14 +108,11 @@ class _ManifestBase(StrictModel):
     """assets it needs, each with a version range"""
     changelog: str = Field(default="", max_length=20_000)
     """what changed in this version"""
-    files: list[AttachedFile] = Field(default_factory=list, max_length=200)
+    files: Annotated[list[AttachedFile], AfterValidator(_one_folder)] = Field(default_factory=list, max_length=200)
     """native files stored with the version, byte for byte"""
 
     @model_validator(mode="after")
-    def _unique_files_and_deps(self) -> _ManifestBase:
-        paths = [f.path for f in self.files]
-        if len(paths) != len(set(paths)):
-            raise ValueError("two attached files have the same path; each file needs its own path")
+    def _dependencies_once(self) -> _ManifestBase:
         slugs = [d.slug for d in self.depends_on]
         if self.slug in slugs:
             raise ValueError("an asset cannot depend on itself; remove it from `depends_on`")

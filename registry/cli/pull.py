@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,7 @@ import click
 from rich.console import Console
 
 from catalog.archives import manifest_yaml
+from catalog.filepaths import path_clash, path_problem
 from catalog.manifests import MANIFEST_NAME
 from catalog.services.publishing import file_bytes
 from registry.cli.client import RegistryClient
@@ -37,16 +41,49 @@ def resolve_version(asset: dict[str, Any], wanted: str) -> str:
     )
 
 
-def _planned(folder: Path, version: dict[str, Any]) -> dict[Path, bytes]:
-    """Every file to write, each checked to land inside the folder."""
-    root = folder.resolve()
-    planned = {root / MANIFEST_NAME: manifest_yaml(version["manifest"]).encode("utf-8")}
+def _planned(version: dict[str, Any]) -> dict[str, bytes]:
+    """Every file to write by its relative path, each path checked by the rules publishing applies today
+    (a version published before them may hold a path no folder can take)."""
+    planned = {MANIFEST_NAME: manifest_yaml(version["manifest"]).encode("utf-8")}
+    paths = [f["path"] for f in version["files"]]
     for f in version["files"]:
-        target = (root / f["path"]).resolve()
-        if not target.is_relative_to(root) or target == root / MANIFEST_NAME:
-            raise click.ClickException(f"the file path {f['path']!r} would land outside {folder}; nothing was written")
-        planned[target] = file_bytes(f["content"], f["encoding"])
+        if problem := path_problem(f["path"]):
+            raise click.ClickException(f"the file path {f['path']!r} {problem}; nothing was written")
+        planned[f["path"]] = file_bytes(f["content"], f["encoding"])
+    if clash := path_clash(paths):
+        raise click.ClickException(f"{clash[1]}; nothing was written")
     return planned
+
+
+def _clashes(folder: Path, planned: dict[str, bytes]) -> list[str]:
+    """The planned paths that already hold something else in the folder."""
+    found = []
+    for path, data in planned.items():
+        target = folder / path
+        if target.is_dir() or (target.exists() and target.read_bytes() != data):
+            found.append(path)
+    return found
+
+
+def _write(folder: Path, planned: dict[str, bytes]) -> None:
+    """Write everything into a fresh folder beside the target, then move it into place: a failure leaves
+    nothing behind (into an existing folder, files are moved over one by one once all were written)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.pull-", dir=folder.parent))
+    try:
+        for path, data in planned.items():
+            (staging / path).parent.mkdir(parents=True, exist_ok=True)
+            (staging / path).write_bytes(data)
+        if not folder.exists():
+            staging.rename(folder)
+            return
+        for path in planned:
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            if (folder / path).is_dir():
+                shutil.rmtree(folder / path)
+            os.replace(staging / path, folder / path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 @click.command()
@@ -80,14 +117,18 @@ def pull(
         version_name = resolve_version(asset, wanted)
         version = client.json("GET", f"/api/v1/assets/{slug}/versions/{version_name}")
         folder = directory or Path(slug)
-        planned = _planned(folder, version)
-        clashes = [p for p, data in planned.items() if p.exists() and p.read_bytes() != data]
-        if clashes and not force:
-            names = ", ".join(str(p.relative_to(folder.resolve())) for p in clashes)
-            raise click.ClickException(f"{folder} already holds other content in {names}; pass --force to overwrite")
-        for path, data in planned.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        planned = _planned(version)
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise click.ClickException(f"{folder} is a file; name a folder to pull into")
+            clashes = _clashes(folder, planned)
+            if clashes and not force:
+                raise click.ClickException(
+                    f"{folder} already holds other content in {', '.join(clashes)}; pass --force to overwrite"
+                )
+            _write(folder, planned)
+        except OSError as err:
+            raise click.ClickException(f"could not write into {folder}: {err.strerror or err}") from None
         out.print(f"pulled     {slug}@{version_name} into {folder} ({len(planned) - 1} files and {MANIFEST_NAME})")
         if version["yanked"]:
             out.print(f"warning    {slug}@{version_name} is yanked: {version['yanked_reason']}")

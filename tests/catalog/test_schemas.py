@@ -93,7 +93,7 @@ def test_spec_keeps_unknown_keys() -> None:
 
 def test_files_and_dependencies_are_checked() -> None:
     found = problems(manifest(files=[{"path": "../etc/passwd", "content": "x"}]))
-    assert "climbs out" in found["/files/0"]
+    assert "climbs out" in found["/files/0/path"]
     found = problems(manifest(depends_on=[{"slug": "claims-triage-prompt"}]))
     assert "cannot depend on itself" in found["/"]
     found = problems(manifest(depends_on=[{"slug": "other-eval", "version": "about 1"}]))
