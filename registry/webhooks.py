@@ -19,9 +19,11 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from standardwebhooks.webhooks import Webhook as Signer
@@ -30,7 +32,7 @@ from catalog.errors import FieldProblem, InvalidInput
 from catalog.services import webhooks
 from registry.settings import Settings
 
-__all__ = ["DeliveryWorker", "TargetRefused", "check_target", "webhook_key"]
+__all__ = ["DeliveryWorker", "Resolver", "TargetRefused", "check_target", "is_public", "system_resolver", "webhook_key"]
 
 log = logging.getLogger("registry.webhooks")
 USER_AGENT = "platform-asset-registry-webhooks/1"
@@ -54,7 +56,17 @@ class TargetRefused(Exception):
     """The URL may not receive webhooks (scheme, or an address inside the registry's network)."""
 
 
-async def _addresses(host: str, port: int) -> set[str]:
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+# Special-use names (RFC 6761, 6762) never resolve on the internet: refused before any lookup.
+_NEVER_PUBLIC = (".invalid", ".test", ".example", ".local", ".localhost")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+# NAT64, IPv4-compatible (::a.b.c.d) and IPv4-translated (::ffff:0:a.b.c.d): the IPv4 address is the last 32 bits.
+_EMBEDS_LAST_32 = (_NAT64, ipaddress.ip_network("::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, as the operating system answers (tests inject their own)."""
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), _RESOLVE_SECONDS)
@@ -62,35 +74,73 @@ async def _addresses(host: str, port: int) -> set[str]:
         raise TargetRefused(f"{host} did not resolve within {_RESOLVE_SECONDS:.0f} s") from err
     except (socket.gaierror, UnicodeError) as err:
         raise TargetRefused(f"{host} does not resolve ({err})") from err
-    return {str(info[4][0]) for info in infos}
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def check_target(url: str, allow_private: bool) -> None:
-    """Refuse what must not receive webhooks: other schemes, credentials in the URL, non-public addresses."""
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, compatible, translated, NAT64, 6to4, Teredo), if any:
+    traffic to it ends up there, so it is judged by that address."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if any(ip in network for network in _EMBEDS_LAST_32):
+        return ipaddress.IPv4Address(ip.packed[12:])
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    return ip.teredo[1] if ip.teredo is not None else None
+
+
+def is_public(address: str) -> bool:
+    """Whether an address is on the public internet, judging an IPv6 address by the IPv4 one it embeds."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        inner = embedded_ipv4(ip)
+        return inner is None or (inner.is_global and not inner.is_multicast)
+    return True
+
+
+async def check_target(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> list[str]:
+    """Refuse what must not receive webhooks (other schemes, credentials in the URL, non-public addresses);
+    return the addresses checked, which the delivery then connects to (no second lookup to rebind)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetRefused("only http and https URLs with a host can receive webhooks")
     if parts.username or parts.password:
         raise TargetRefused("put no credentials in the URL; verify the signature instead")
-    if allow_private:
-        return
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as err:
         raise TargetRefused(f"the port is not valid ({err})") from err
-    for address in await _addresses(parts.hostname, port):
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
+    host = parts.hostname.rstrip(".")
+    if not allow_private and (host == "localhost" or host.endswith(_NEVER_PUBLIC)):
+        raise TargetRefused(f"{host} is a special-use name that never reaches a public address")
+    addresses = await resolve(host, port)
+    if not addresses:
+        raise TargetRefused(f"{host} does not resolve")
+    for address in addresses if not allow_private else ():
+        if not is_public(address):
             raise TargetRefused(
                 f"{parts.hostname} resolves to {address}, a loopback, private or reserved address; webhooks go to "
                 "public addresses only (an operator can allow others with REGISTRY_WEBHOOK_ALLOW_PRIVATE=true)"
             )
+    return addresses
 
 
-async def checked_url(url: str, allow_private: bool) -> str:
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL aimed at a checked address, with the Host header and TLS name of the original one."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    target = urlunsplit(parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host))
+    return target, {"host": parts.netloc}, {"sni_hostname": parts.hostname or ""}
+
+
+async def checked_url(url: str, allow_private: bool, resolve: Resolver = system_resolver) -> str:
     """`check_target` as a 422 on the `url` field, for subscriptions."""
     try:
-        await check_target(url, allow_private)
+        await check_target(url, allow_private, resolve)
     except TargetRefused as err:
         raise InvalidInput(
             f"this URL cannot receive webhooks: {err}",
@@ -103,8 +153,11 @@ async def checked_url(url: str, allow_private: bool) -> str:
 class DeliveryWorker:
     """Leases subscriptions with due deliveries and sends them, oldest first, one subscription per task."""
 
-    def __init__(self, settings: Settings, *, idle_seconds: float = 0.5, per_round: int = 50) -> None:
+    def __init__(
+        self, settings: Settings, *, idle_seconds: float = 0.5, per_round: int = 50, resolve: Resolver = system_resolver
+    ) -> None:
         self.key = webhook_key(settings)
+        self.resolve = resolve
         self.allow_private = settings.webhook_allow_private
         self.retry = settings.webhook_retry_seconds
         self.retry_max = settings.webhook_retry_max_seconds
@@ -121,9 +174,10 @@ class DeliveryWorker:
     async def send(self, client: httpx.AsyncClient, due: webhooks.Due) -> tuple[int | None, str | None]:
         """One attempt: (status, error); no error means the receiver took it (2xx)."""
         try:
-            await check_target(due.url, self.allow_private)
+            addresses = await check_target(due.url, self.allow_private, self.resolve)
         except TargetRefused as err:
             return None, str(err)
+        url, host, extensions = pinned(due.url, addresses[0])
         body = json.dumps(due.payload, separators=(",", ":"), ensure_ascii=False)
         stamp = datetime.now(UTC)
         secret = webhooks.signing_secret(self.key, due.webhook_id, due.secret_salt)
@@ -133,10 +187,13 @@ class DeliveryWorker:
             "webhook-id": due.message_id,
             "webhook-timestamp": str(int(stamp.timestamp())),
             "webhook-signature": Signer(secret).sign(due.message_id, stamp, body),
+            **host,
         }
         try:
-            async with client.stream("POST", due.url, content=body.encode(), headers=headers) as response:
-                status = response.status_code
+            request = client.build_request("POST", url, content=body.encode(), headers=headers, extensions=extensions)
+            response = await client.send(request, stream=True)
+            status = response.status_code
+            await response.aclose()
         except httpx.HTTPError as err:
             return None, f"{type(err).__name__}: {err}"
         if 200 <= status < 300:

@@ -190,7 +190,7 @@ def test_targets_inside_the_network_and_odd_urls_are_refused(api: Api) -> None:
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/hook",
         "https://user:pass@example.com/hook",
-        "http://no-such-host.invalid/hook",
+        "http://no-such-host.invalid/hook",  # refused as a special-use name, before any lookup
     ]:
         body = {"url": url, "events": ["asset.published"]}
         problem = assert_problem(api.client.post("/api/v1/webhooks", json=body, headers=api.auth("claims")), 422)
