@@ -45,7 +45,7 @@ from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
 from registry.web.history_pages import HistoryPages
 from registry.web.pages import STATIC, TEMPLATES, WebController
-from registry.webhooks import DeliveryWorker
+from registry.webhooks import DeliveryWorker, run_deliveries
 from registry.write_priority import WritesFirst
 from search.errors import SearchError
 
@@ -113,9 +113,12 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
                 leader = ProcessLock(settings.data_dir / ".search-sync.lock")
                 tasks.append(asyncio.create_task(run_as_leader(sync, leader, stop), name="search-sync"))
             tasks.append(asyncio.create_task(search_log.run_forever(stop), name="search-log"))
-            if start_tasks:  # every process sends webhooks; subscriptions are leased to one at a time
-                deliveries = DeliveryWorker(settings)
-                tasks.append(asyncio.create_task(deliveries.run_forever(stop), name="webhook-delivery"))
+            if start_tasks:
+                sender = (
+                    None if isinstance(engine, PostgresEngine) else ProcessLock(settings.data_dir / ".webhooks.lock")
+                )
+                deliveries = run_deliveries(DeliveryWorker(settings), sender, stop)
+                tasks.append(asyncio.create_task(deliveries, name="webhook-delivery"))
             collector.freeze_after_start()
             yield
         finally:

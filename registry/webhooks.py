@@ -30,9 +30,19 @@ from standardwebhooks.webhooks import Webhook as Signer
 
 from catalog.errors import FieldProblem, InvalidInput
 from catalog.services import webhooks
+from registry.process_locks import ProcessLock
 from registry.settings import Settings
 
-__all__ = ["DeliveryWorker", "Resolver", "TargetRefused", "check_target", "is_public", "system_resolver", "webhook_key"]
+__all__ = [
+    "DeliveryWorker",
+    "Resolver",
+    "TargetRefused",
+    "check_target",
+    "is_public",
+    "run_deliveries",
+    "system_resolver",
+    "webhook_key",
+]
 
 log = logging.getLogger("registry.webhooks")
 USER_AGENT = "platform-asset-registry-webhooks/1"
@@ -150,6 +160,32 @@ async def checked_url(url: str, allow_private: bool, resolve: Resolver = system_
     return url
 
 
+async def _keep_leased(webhook_id: int) -> None:
+    """Renew a subscription's lease for as long as its deliveries are being sent (cancelled when done)."""
+    while True:
+        await asyncio.sleep(webhooks.LEASE.total_seconds() / 3)
+        await webhooks.renew(webhook_id)
+
+
+async def run_deliveries(worker: DeliveryWorker, lock: ProcessLock | None, stop: asyncio.Event) -> None:
+    """Send webhooks: in every process on PostgreSQL (leases keep them apart), in one process per data dir on
+    SQLite, which then takes back at once the leases a dead predecessor held (no other process can hold one)."""
+    if lock is None:
+        await worker.run_forever(stop)
+        return
+    try:
+        while not lock.try_acquire():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            if stop.is_set():
+                return
+        if taken := await webhooks.release_all():
+            log.info("took back %d webhook subscriptions a previous process had leased", taken)
+        await worker.run_forever(stop)
+    finally:
+        lock.release()
+
+
 class DeliveryWorker:
     """Leases subscriptions with due deliveries and sends them, oldest first, one subscription per task."""
 
@@ -203,6 +239,7 @@ class DeliveryWorker:
     async def work(self, client: httpx.AsyncClient, webhook_id: int) -> int:
         """Send one leased subscription's due deliveries in order; stop at the first failure."""
         sent = 0
+        heartbeat = asyncio.create_task(_keep_leased(webhook_id))
         try:
             while sent < self.per_round and (due := await webhooks.next_due(webhook_id)) is not None:
                 status, error = await self.send(client, due)
@@ -215,6 +252,7 @@ class DeliveryWorker:
                             " (subscription disabled)" if disabled else "")  # fmt: skip
                 break
         finally:
+            heartbeat.cancel()
             await webhooks.release(webhook_id)
         return sent
 

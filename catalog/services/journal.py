@@ -20,9 +20,12 @@ from catalog.schemas import Actor
 from catalog.services import events
 from catalog.tables import JournalEntry, SearchOutbox
 
-__all__ = ["enqueue_search", "for_update", "now", "record", "write_transaction"]
+__all__ = ["enqueue_search", "for_update", "journal_turn", "now", "record", "write_transaction"]
 
 Q = TypeVar("Q", bound=Select[Any])
+
+
+_JOURNAL_TURN_KEY = 0x6A6F75726E616C73  # pg_advisory_xact_lock key: "journals"
 
 
 def now() -> datetime:
@@ -83,6 +86,14 @@ def for_update(query: Q) -> Q:
     return query
 
 
+async def journal_turn() -> None:
+    """On PostgreSQL, transactions that journal an event take turns from here to their commit, so entries and
+    the webhook deliveries queued with them commit in the order of their ids: a delivery worker never sends
+    one before an earlier one has committed. (SQLite has a single writer already.)"""
+    if isinstance(JournalEntry._meta.db, PostgresEngine):
+        await JournalEntry.raw("SELECT pg_advisory_xact_lock({})", _JOURNAL_TURN_KEY)
+
+
 async def record(
     action: str,
     subject: str,
@@ -104,6 +115,8 @@ async def record(
     entry = JournalEntry(
         at=at, actor=actor.label, action=action, subject=subject, payload=payload, asset=asset, pilot=pilot, team=team
     )
+    if events.event_types_of(action, payload):
+        await journal_turn()
     await JournalEntry.insert(entry)
     await events.fan_out(entry)
 

@@ -18,7 +18,7 @@ from piccolo.query.methods.select import Select
 from catalog.errors import CatalogError, ConcurrentWrite, Conflict, FieldProblem, InvalidInput, PermissionDenied
 from catalog.schemas import Actor, Manifest, PublishResult
 from catalog.services import events
-from catalog.services.journal import for_update, now, write_transaction
+from catalog.services.journal import for_update, journal_turn, now, write_transaction
 from catalog.services.pilots import STAGE_NAMES
 from catalog.statements import insert_rows, statement
 from catalog.tables import Asset, AssetFile, AssetVersion, JournalEntry, Pilot, SearchOutbox
@@ -253,6 +253,7 @@ class Plan:
             for a in self.accepted
             for m in [a.prepared.manifest]
         ]  # fmt: skip
+        await journal_turn()
         await insert_rows(JournalEntry, entries)
         await events.fan_out_many(entries, {slug: _event_view(state) for slug, state in self.assets.items()})
         queued = now()

@@ -40,10 +40,12 @@ __all__ = [
     "prune",
     "redeliver",
     "release",
+    "release_all",
+    "renew",
     "signing_secret",
 ]
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=15)  # renewed while a worker sends, so a dead worker's subscriptions come back soon
 
 # Subscriptions whose oldest pending delivery is due and that no live worker holds; PostgreSQL skips rows
 # another worker is leasing right now, and the outer check keeps two leases from overlapping.
@@ -341,6 +343,21 @@ async def backlog() -> dict[str, int]:
         ),
         "disabled": await Webhook.count().where(live & (Webhook.enabled == False)),  # noqa: E712
     }
+
+
+async def renew(webhook_id: int) -> None:
+    """Keep a subscription leased while its deliveries are being sent (a receiver may take its time)."""
+    await Webhook.update({Webhook.leased_until: now() + LEASE}).where(Webhook.id == webhook_id)
+
+
+async def release_all() -> int:
+    """Give back every lease: for the one sender of a SQLite catalog on start, when no other can hold one."""
+    rows = (
+        await Webhook.update({Webhook.leased_until: None})
+        .where(Webhook.leased_until.is_not_null())
+        .returning(Webhook.id)
+    )
+    return len(rows)
 
 
 async def release(webhook_id: int) -> None:

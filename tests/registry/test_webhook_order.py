@@ -1,0 +1,100 @@
+"""Webhook deliveries go out in journal order under concurrent writes, and a dead sender's leases come back
+at once on a SQLite catalog (its one sender is the process holding the data dir's lock)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from catalog.db import use_engine
+from catalog.schemas import WebhookRequest, parse_manifest
+from catalog.services import publishing, webhooks
+from catalog.services.journal import now
+from catalog.tables import Webhook
+from registry.app import create_app
+from registry.settings import Settings
+from registry.webhooks import DeliveryWorker
+from tests.catalog.test_curation_and_adoption import CLAIMS
+from tests.conftest import Database, settings_for
+from tests.factories import graduated_pilot, manifest
+from tests.registry.test_webhooks import Receiver, receiver, wait_for  # noqa: F401 (receiver is a fixture)
+
+KEY = b"k" * 40
+
+
+async def _subscribe(url: str) -> int:
+    request = WebhookRequest.model_validate({"url": url, "events": ["asset.published"]})
+    return (await webhooks.create_webhook(request, CLAIMS, KEY)).id
+
+
+async def _publish_concurrently(count: int, clients: int) -> None:
+    gate = asyncio.Semaphore(clients)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await publishing.publish_version(parse_manifest(manifest(slug=f"prompt-{i:03d}")), CLAIMS)
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def _deliver_all(settings: Settings, expected: int, receiver: Receiver) -> None:  # noqa: F811
+    worker = DeliveryWorker(settings)
+    deadline = time.monotonic() + 120
+    async with worker.client() as client:
+        while len(receiver.received) < expected:
+            assert time.monotonic() < deadline, f"{len(receiver.received)} of {expected} delivered"
+            await worker.run_once(client)
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_concurrent_publishes_are_delivered_in_journal_order(
+    db: Database,
+    tmp_path: Path,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    settings = Settings.model_validate({"data_dir": tmp_path, "webhook_allow_private": True, "webhook_key": "k" * 40})
+
+    async def scenario() -> None:
+        await db.engine.start_connection_pool(min_size=1, max_size=16)
+        try:
+            await graduated_pilot()
+            await _subscribe(receiver.url)
+            await _publish_concurrently(500, 16)
+            await _deliver_all(settings, 500, receiver)
+        finally:
+            await db.engine.close_connection_pool()
+
+    asyncio.run(scenario())
+    journal_ids = [body["data"]["journal_id"] for body in receiver.bodies()]
+    assert len(journal_ids) == 500
+    inversions = sum(1 for a, b in itertools.pairwise(journal_ids) if b < a)
+    assert inversions == 0
+
+
+async def _leave_a_dead_lease(webhook_id: int) -> None:
+    """What a sender killed in the middle of its work leaves: a lease that runs on for a while."""
+    await Webhook.update({Webhook.leased_until: now() + timedelta(minutes=10)}).where(Webhook.id == webhook_id)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_restarted_sqlite_registry_takes_back_a_dead_senders_lease_at_once(
+    db: Database,
+    tmp_path: Path,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    asyncio.run(graduated_pilot())
+    webhook_id = asyncio.run(_subscribe(receiver.url))
+    asyncio.run(_publish_concurrently(5, 1))
+    asyncio.run(_leave_a_dead_lease(webhook_id))
+    settings = settings_for(db, tmp_path, webhook_allow_private=True, webhook_key="k" * 40)
+    with TestClient(app=create_app(settings)):
+        start = time.monotonic()
+        wait_for(lambda: len(receiver.received) == 5, seconds=30)
+        assert time.monotonic() - start < 5
+    use_engine(db.engine)
