@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from catalog.schemas import SCOPES, SYSTEM, TokenRequest
-from registry.cli.common import err, on_database, out, search_backend, settings_of
+from registry.cli.common import database_label, err, on_database, out, search_backend, settings_of, validated
 
 __all__ = ["backup", "db", "seed", "serve", "token"]
 
@@ -49,19 +49,8 @@ def db_migrate(ctx: click.Context) -> None:
     async def nothing() -> None:
         return None
 
-    on_database(settings, nothing())
-    target = settings.database_url or str(settings.data_dir / "registry.sqlite")
-    out.print(f"database is up to date: {_redact(target)}")
-
-
-def _redact(url: str) -> str:
-    """A database URL without its password, for messages."""
-    from urllib.parse import urlparse
-
-    parsed = urlparse(url)
-    if parsed.password:
-        return url.replace(f":{parsed.password}@", ":***@")
-    return url
+    on_database(settings, nothing(), create=True)
+    out.print(f"database is up to date: {database_label(settings)}")
 
 
 @click.group()
@@ -87,8 +76,8 @@ def backup_export(ctx: click.Context, file: Path) -> None:
         return lines
 
     lines = on_database(settings, write())
-    if str(file) != "-":
-        err.print(f"wrote {lines - 1} rows to {file}")
+    if str(file) != "-":  # the header and end lines are not rows: this is the count `restore` reads back
+        err.print(f"wrote {lines - 2} rows to {file}")
 
 
 @backup.command("restore")
@@ -112,7 +101,7 @@ def backup_restore(ctx: click.Context, file: Path) -> None:
         finally:
             await backend.close()
 
-    restored, indexed = on_database(settings, load())
+    restored, indexed = on_database(settings, load(), create=True)
     rows = ", ".join(f"{count} {table}" for table, count in restored.rows.items())
     out.print(f"restored {sum(restored.rows.values())} rows ({rows}); {indexed} assets indexed for search")
     if restored.nul_replaced:
@@ -152,7 +141,7 @@ def token_create(ctx: click.Context, team: str, scopes: tuple[str, ...], name: s
     """Create a token and print it (only the token, on stdout; it is shown this once)."""
     from catalog.services.tokens import create_token
 
-    request = TokenRequest.model_validate({"name": name, "team": team, "scopes": list(scopes)})
+    request = validated(TokenRequest, {"name": name, "team": team, "scopes": list(scopes)})
     created = on_database(settings_of(ctx), create_token(request, SYSTEM))
     err.print(f"token {created.id} for team {created.team} with scopes {', '.join(created.scopes)}; store it now:")
     click.echo(created.token)

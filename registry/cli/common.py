@@ -5,24 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import json
+import warnings
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import urlparse
 
+import asyncpg
 import click
 import yaml
+from piccolo.apps.migrations.tables import Migration
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from catalog.db import make_engine, migrate
+from catalog.db import make_engine, migrate, sqlite_path, use_engine
 from catalog.errors import CatalogError
+from catalog.schemas import problems_from
 from registry.cli.client import describe_problem
 from registry.settings import Settings
 
 __all__ = [
     "EXIT_CODES",
     "coordinate",
+    "database_label",
     "done",
     "err",
     "json_output",
@@ -33,10 +41,12 @@ __all__ = [
     "read_data_file",
     "search_backend",
     "settings_of",
+    "validated",
     "wide",
 ]
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_CODES = "Exit codes: 0 ok, 1 the registry refused it or some items failed, 2 usage (a bad option or argument)."
@@ -83,19 +93,71 @@ def done(result: Any, sentence: str) -> None:
         out.print(sentence, markup=False)
 
 
-def on_database(settings: Settings, work: Awaitable[T]) -> T:
-    """Run an admin command against the configured database (migrated first, so it always has its tables)."""
+def database_label(settings: Settings) -> str:
+    """Which database the settings name, for people: the SQLite file, or the URL without its password."""
+    if sqlite := _sqlite_file(settings):
+        return str(sqlite)
+    url = str(settings.database_url)
+    password = urlparse(url).password
+    return url.replace(f":{password}@", ":***@") if password else url
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    if not settings.database_url:
+        return sqlite_path(settings.data_dir).resolve()
+    url = urlparse(settings.database_url)
+    return Path(url.path).resolve() if url.scheme == "sqlite" else None
+
+
+async def _has_catalog(settings: Settings) -> bool:
+    sqlite = _sqlite_file(settings)
+    if sqlite is not None and not sqlite.is_file():  # checked before connecting: connecting creates the file
+        return False
+    use_engine(make_engine(settings.database_url, settings.data_dir))
+    return bool(await Migration.table_exists())
+
+
+def on_database(settings: Settings, work: Awaitable[T], *, create: bool = False) -> T:
+    """Run an admin command against the configured database, saying which on stderr.
+
+    Only the commands that make a catalog (`db migrate`, `backup restore`) pass `create`; the others refuse a
+    database without one, so a command run in the wrong folder fails instead of acting on a new empty catalog.
+    """
+    label = database_label(settings)
+    err.print(f"database   {label}", markup=False)
 
     async def run() -> T:
+        if not create and not await _has_catalog(settings):
+            raise click.ClickException(
+                f"no registry catalog at {label}. Run this where the registry keeps its data, or point to it with "
+                "REGISTRY_DATA_DIR (the folder holding registry.sqlite) or REGISTRY_DATABASE_URL; "
+                "`registry db migrate` creates a new catalog"
+            )
         await migrate(make_engine(settings.database_url, settings.data_dir))
         return await work
 
     try:
-        return asyncio.run(run())
+        with warnings.catch_warnings():  # Piccolo warns before the error it then raises: the error says it all
+            warnings.simplefilter("ignore")
+            return asyncio.run(run())
     except CatalogError as error:
         raise click.ClickException(
             describe_problem({"detail": error.detail, "errors": [p.as_dict() for p in error.problems]})
         ) from error
+    except (OSError, asyncpg.PostgresError) as error:
+        raise click.ClickException(f"cannot use the database at {label}: {error}") from None
+    finally:
+        if inspect.iscoroutine(work) and inspect.getcoroutinestate(work) == inspect.CORO_CREATED:
+            work.close()  # the command stopped before its work began
+
+
+def validated(model: type[M], data: dict[str, Any]) -> M:
+    """Options checked by the catalog's own model; what is wrong is one line per field, not a traceback."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = [{"pointer": p.pointer, "detail": p.detail, "fix": p.fix} for p in problems_from(error)]
+        raise click.ClickException(describe_problem({"detail": "invalid options", "errors": problems})) from None
 
 
 def search_backend(settings: Settings) -> Any:

@@ -254,6 +254,7 @@ def test_backup_export_then_restore_into_an_empty_database(db: Database, tmp_pat
     at a line boundary, or altered, is refused with one line saying what is wrong."""
     source = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "source")}
     source.pop("REGISTRY_DATABASE_URL", None)
+    run(source, "db", "migrate")  # seed acts on an existing catalog only
     run(source, "seed")
     with sqlite3.connect(tmp_path / "source" / "registry.sqlite") as raw:
         raw.execute("UPDATE pilot SET problem = problem || char(0) || ' (legacy)' WHERE id = 1")
