@@ -24,7 +24,7 @@ from piccolo.table import Table
 
 from catalog.errors import Conflict, FieldProblem, InvalidInput
 from catalog.services.journal import now, write_transaction
-from catalog.tables import ALL_TABLES, Pilot, SearchIndexState, SearchOutbox
+from catalog.tables import ALL_TABLES, Pilot, SearchIndexState, SearchOutbox, Webhook
 
 __all__ = ["FORMAT", "TABLES", "Restored", "export_lines", "restore_lines"]
 
@@ -48,15 +48,20 @@ async def _schema() -> str:
     return str(last["name"]) if last else ""
 
 
-async def export_lines() -> AsyncIterator[str]:
+async def export_lines(webhook_key: str = "") -> AsyncIterator[str]:
     """Yield the backup line by line (header first), each table in id order and in batches, all from one
-    snapshot: a catalog in use while it is exported still gives a backup whose rows fit together."""
+    snapshot: a catalog in use while it is exported still gives a backup whose rows fit together.
+
+    `webhook_key` is the fingerprint of the registry's webhook key (never the key), kept in the header so a
+    registry restoring the backup can tell whether its subscriptions' signatures will still verify."""
     engine = Pilot._meta.db
     async with engine.transaction():
         if isinstance(engine, PostgresEngine):  # SQLite's transaction reads one snapshot already (WAL)
             await Pilot.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         counts = {table._meta.tablename: await table.count() for table in TABLES}
         header = {"format": FORMAT, "version": VERSION, "schema": await _schema(), "exported_at": now(), "rows": counts}
+        if webhook_key:
+            header["webhook_key"] = webhook_key
         digest = hashlib.sha256()
 
         def line(item: dict[str, Any]) -> str:
@@ -131,6 +136,7 @@ class _Reader:
         self.version = 0
         self.expected: dict[str, int] = {}
         self.ended_at = 0
+        self.webhook_key = ""
 
     def header(self, item: Any) -> None:
         if not isinstance(item, dict) or item.get("format") != FORMAT:
@@ -151,6 +157,7 @@ class _Reader:
         if not isinstance(rows, dict) or not all(isinstance(v, int) for v in rows.values()):
             raise _problem(1, "the header has no row counts", "restore an unedited backup")
         self.version, self.expected = item["version"], rows
+        self.webhook_key = str(item.get("webhook_key") or "")
 
     def trailer(self, number: int, item: dict[str, Any]) -> None:
         if item.get("end") != FORMAT or item.get("sha256") != self.digest.hexdigest():
@@ -256,4 +263,6 @@ async def restore_lines(lines: Iterable[str]) -> Restored:
         await flush()
         reader.finish(number, restored)
         await _reset_sequences()
+        if reader.webhook_key:  # subscriptions from before fingerprints were kept: the header names their key
+            await Webhook.update({Webhook.key_fingerprint: reader.webhook_key}).where(Webhook.key_fingerprint == "")
     return Restored({name: count for name, count in restored.items() if count}, nul[0])

@@ -243,6 +243,7 @@ class Webhook(Table):
     events = Array(base_column=Varchar(length=40), default=list)
     filters = JSONB(default={})  # {"asset", "kind", "tag", "owner"}: each optional, all must match
     secret_salt = Varchar(length=64)
+    key_fingerprint = Varchar(length=64, default="")  # of the webhook key it was created with (never the key)
     enabled = Boolean(default=True)
     disabled_reason = Text(null=True, default=None)
     consecutive_failures = Integer(default=0)

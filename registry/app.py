@@ -23,6 +23,7 @@ from catalog.db import make_engine, migrate
 from catalog.schemas import SYSTEM
 from catalog.schemas.portfolio import PortfolioPolicy
 from catalog.seeding import seed_catalog
+from catalog.services import webhooks
 from catalog.services.tokens import bootstrap_admin
 from registry import collector
 from registry.api.adoptions import AdoptionController
@@ -45,7 +46,7 @@ from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
 from registry.web.history_pages import HistoryPages
 from registry.web.pages import STATIC, TEMPLATES, WebController
-from registry.webhooks import DeliveryWorker, run_deliveries
+from registry.webhooks import DeliveryWorker, key_mismatch, run_deliveries, webhook_key
 from registry.write_priority import WritesFirst
 from search.errors import SearchError
 
@@ -75,6 +76,9 @@ async def _first_start(settings: Settings, sync: SearchSync) -> None:
     report = await seed_catalog(settings.seed_dir, only_if_empty=settings.seed is None, enabled=settings.seed)
     if report.loaded:
         log.info("seeded the catalog: %s", report.summary())
+    await webhooks.stamp_key(webhooks.key_fingerprint(webhook_key(settings)))
+    if mismatch := await key_mismatch(settings):
+        log.warning("%s", mismatch)
     try:
         await sync.verify()  # an index that is missing, replaced or behind is rebuilt or caught up now
     except SearchError as err:

@@ -39,6 +39,7 @@ __all__ = [
     "TargetRefused",
     "check_target",
     "is_public",
+    "key_mismatch",
     "run_deliveries",
     "system_resolver",
     "webhook_key",
@@ -60,6 +61,22 @@ def webhook_key(settings: Settings) -> bytes:
         with os.fdopen(fd, "w") as file:
             file.write(base64.b64encode(secrets.token_bytes(32)).decode())
     return path.read_text().strip().encode()
+
+
+KEY_ADVICE = (
+    "set REGISTRY_WEBHOOK_KEY to the key they were created with (or copy the .webhook-key file of their "
+    "data dir); until then receivers refuse every delivery as forged"
+)
+
+
+async def key_mismatch(settings: Settings) -> str | None:
+    """What is wrong when live subscriptions were created with another webhook key than this registry's."""
+    foreign = await webhooks.foreign_key_subscriptions(webhooks.key_fingerprint(webhook_key(settings)))
+    if not foreign:
+        return None
+    return (
+        f"{foreign} webhook subscription{'s were' if foreign != 1 else ' was'} created with another key: {KEY_ADVICE}"
+    )
 
 
 class TargetRefused(Exception):

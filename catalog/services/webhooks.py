@@ -32,7 +32,9 @@ __all__ = [
     "delete_webhook",
     "deliveries",
     "enable_webhook",
+    "foreign_key_subscriptions",
     "get_webhook",
+    "key_fingerprint",
     "lease_due",
     "list_webhooks",
     "mark_delivered",
@@ -43,6 +45,7 @@ __all__ = [
     "release_all",
     "renew",
     "signing_secret",
+    "stamp_key",
 ]
 
 LEASE = timedelta(seconds=15)  # renewed while a worker sends, so a dead worker's subscriptions come back soon
@@ -58,6 +61,25 @@ _LEASE = (
     ") ORDER BY w.id LIMIT {}) RETURNING id"
 )
 _LEASE_SKIP_LOCKED = _LEASE.replace("LIMIT {})", "LIMIT {} FOR UPDATE SKIP LOCKED)")
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Names the webhook key without revealing it: subscriptions and backups carry it, so a registry started
+    with another key (a backup restored elsewhere) can say so instead of signing what no receiver accepts."""
+    return hmac.new(key, b"registry webhook key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+async def foreign_key_subscriptions(fingerprint: str) -> int:
+    """Live subscriptions created with a webhook key other than the one of this fingerprint."""
+    found: int = await Webhook.count().where(
+        Webhook.deleted_at.is_null() & (Webhook.key_fingerprint != "") & (Webhook.key_fingerprint != fingerprint)
+    )
+    return found
+
+
+async def stamp_key(fingerprint: str) -> None:
+    """Subscriptions made before fingerprints were kept were made with this registry's key: say so."""
+    await Webhook.update({Webhook.key_fingerprint: fingerprint}).where(Webhook.key_fingerprint == "")
 
 
 def signing_secret(key: bytes, webhook_id: int, salt: str) -> str:
@@ -119,6 +141,7 @@ async def create_webhook(
                 events=sorted(set(request.events)),
                 filters=filters,
                 secret_salt=salt,
+                key_fingerprint=key_fingerprint(key),
                 created_by=actor.label,
                 created_at=at,
             )

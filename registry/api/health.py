@@ -10,6 +10,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from catalog.services import outbox, webhooks
 from catalog.services.health import database_ready
 from registry.indexing import index_problem
+from registry.webhooks import key_mismatch
 from search.errors import SearchError
 
 __all__ = ["MetricsController", "healthz", "metrics_config", "readyz"]
@@ -61,5 +62,8 @@ async def readyz(request: Request) -> Response[dict[str, Any]]:  # type: ignore[
         degraded = degraded or problem is not None or backlog.failing > 0
         hooks = await webhooks.backlog()  # receivers' trouble is theirs: reported, never "degraded"
         checks["webhook_backlog"], checks["webhooks_disabled"] = hooks["pending"], hooks["disabled"]
+        mismatch = await key_mismatch(request.app.state.settings)  # but a wrong key is the registry's
+        checks["webhook_key"] = "ok" if mismatch is None else f"failing: {mismatch}"
+        degraded = degraded or mismatch is not None
     status = "not ready" if db_error else ("degraded" if degraded else "ready")
     return Response({"status": status, "checks": checks}, status_code=503 if db_error else 200)

@@ -64,13 +64,15 @@ def backup() -> None:
 def backup_export(ctx: click.Context, file: Path) -> None:
     """Write every table to FILE (default: standard output), one JSON row per line after a header line."""
     from catalog.backup import export_lines
+    from catalog.services import webhooks
+    from registry.webhooks import webhook_key
 
     settings = settings_of(ctx)
 
     async def write() -> int:
         lines = 0
         with click.open_file(str(file), "w", encoding="utf-8", atomic=str(file) != "-") as sink:
-            async for line in export_lines():
+            async for line in export_lines(webhooks.key_fingerprint(webhook_key(settings))):
                 sink.write(line + "\n")
                 lines += 1
         return lines
@@ -87,6 +89,7 @@ def backup_restore(ctx: click.Context, file: Path) -> None:
     """Load a backup into an empty catalog (all rows or none), then rebuild the search index from it."""
     from catalog.backup import Restored, restore_lines
     from registry.indexing import reindex
+    from registry.webhooks import key_mismatch
 
     settings = settings_of(ctx)
     backend = search_backend(settings)
@@ -95,6 +98,8 @@ def backup_restore(ctx: click.Context, file: Path) -> None:
         try:
             with click.open_file(str(file), encoding="utf-8") as source:
                 restored = await restore_lines(line for line in source if line.strip())
+            if mismatch := await key_mismatch(settings):
+                err.print(f"warning    {mismatch}", markup=False)
             return restored, await reindex(backend)
         except UnicodeDecodeError as error:
             raise click.ClickException(f"{file} is not a backup: it is not UTF-8 text ({error.reason})") from None
