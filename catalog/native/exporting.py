@@ -11,7 +11,7 @@ from typing import Any
 
 from catalog.errors import Conflict, FieldProblem, InvalidInput
 from catalog.native.base import NativeError, Source
-from catalog.native.formats import FORMAT_IDS, get_format
+from catalog.native.formats import FORMAT_IDS, FORMATS, get_format
 
 __all__ = ["Exported", "default_format", "export_native", "generated_suffix"]
 
@@ -51,8 +51,10 @@ def _original(kind: str, spec: dict[str, Any], files: dict[str, bytes], fmt: str
     matching = []
     parser = get_format(fmt)
     for path, raw in files.items():
+        source = Source.of(PurePosixPath(path).name, raw)
+        if any(source.suffix in other.claims for other in FORMATS if other.id != fmt):
+            continue  # a `.prompty` file may parse as Dotprompt too, but it is a Prompty file
         try:
-            source = Source.of(PurePosixPath(path).name, raw)
             parser.load(source)
         except NativeError:
             continue
@@ -98,6 +100,17 @@ def export_native(
     try:
         content = target.generate(manifest)
     except NativeError as err:
+        recorded = spec.get("native")
+        kept = recorded if isinstance(recorded, dict) and recorded.get("path") in by_path else {}
+        original_format = str(kept.get("format") or "")
+        if original_format and original_format != wanted and not regenerate:
+            raise Conflict(
+                f"{manifest['slug']}@{manifest['version']} is stored as {original_format} ({kept['path']}) and "
+                f"cannot be converted to {wanted}: {err.message}. Export it as {original_format} (the original, "
+                "byte for byte) or "
+                "leave --format out",
+                code="not-exportable",
+            ) from err
         raise InvalidInput(
             f"{manifest['slug']}@{manifest['version']} cannot be written as {wanted}: {err.message}",
             [FieldProblem("/spec", err.message, err.fix or "export to another format")],

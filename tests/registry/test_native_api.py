@@ -56,6 +56,14 @@ def test_export_generates_when_asked_or_when_no_original_is_stored(api: Api) -> 
     assert (
         generated.content.startswith(b"---\nname: basic-prompt\n") and b"\nuser:\n{{question}}\n" in generated.content
     )
+    converted = api.client.get(base, params={"format": "dotprompt"})  # another format than the original: converted
+    assert converted.status_code == 200 and converted.content != PROMPTY.read_bytes()
+    assert (
+        converted.headers["x-registry-format"] == "dotprompt" and converted.headers["x-registry-export"] == "generated"
+    )
+    assert converted.headers["content-disposition"].endswith(".prompt") and b"{{question}}" in converted.content
+    refused = assert_problem(api.client.get(base, params={"format": "prompthub"}), 409, "not-exportable")
+    assert "is stored as prompty" in refused["detail"] and "Export it as prompty" in refused["detail"]
     card = api.client.get(base, params={"format": "prompthub", "regenerate": "true"})
     assert "holds one text, not chat messages" in assert_problem(card, 422, "not-exportable")["detail"]
     assert_problem(api.client.get(base, params={"format": "prometheus"}), 422, "format-mismatch")
