@@ -56,9 +56,18 @@ class Source:
     text: str
     folder: Path | None = None  # the directory references are resolved against; None: references are not read
     root: Path | None = None  # references must resolve inside it
+    missing_includes_ok: bool = False  # an lm-eval `include:` that is absent is recorded instead of refused
 
     @classmethod
-    def of(cls, name: str, raw: bytes, *, folder: Path | None = None, root: Path | None = None) -> Source:
+    def of(
+        cls,
+        name: str,
+        raw: bytes,
+        *,
+        folder: Path | None = None,
+        root: Path | None = None,
+        missing_includes_ok: bool = False,
+    ) -> Source:
         """Refuse what no format accepts: too large, not UTF-8."""
         if len(raw) > MAX_FILE_BYTES:
             raise NativeError(
@@ -73,7 +82,8 @@ class Source:
             raise NativeError(name, "the file is not UTF-8 text", line=line, fix="save it as UTF-8") from err
         if "\x00" in text:
             raise NativeError(name, "the file contains NUL bytes", line=text[: text.index("\x00")].count("\n") + 1)
-        return cls(name=name, raw=raw, text=text.removeprefix("\ufeff"), folder=folder, root=root)
+        text = text.removeprefix("\ufeff")
+        return cls(name=name, raw=raw, text=text, folder=folder, root=root, missing_includes_ok=missing_includes_ok)
 
     @property
     def stem(self) -> str:

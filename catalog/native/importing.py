@@ -38,6 +38,8 @@ class ImportOptions:
     thresholds: tuple[tuple[str, float], ...] = ()  # metric name -> threshold, for formats that state none
     source_repo: str | None = None
     source_commit: str | None = None
+    allow_missing_includes: bool = False  # lm-eval: import a task whose `include:` parent is absent
+    strict: bool = False  # a notice (a reference not attached, a file skipped) fails the import
 
 
 @dataclass
@@ -103,7 +105,18 @@ def _manifest(source: Source, fmt: NativeFormat, draft: Draft, options: ImportOp
             f"the asset {slug} it gives is not a valid manifest{where}",
             fix=first.fix if first and first.fix else "fix the file or pass the missing value as an option",
         ) from err
-    return Imported(manifest=manifest, files=files, format=fmt.id, origin=source.name, notices=list(draft.notices))
+    notices = [*draft.notices, *_unattached(source, draft.spec)]
+    return Imported(manifest=manifest, files=files, format=fmt.id, origin=source.name, notices=notices)
+
+
+def _unattached(source: Source, spec: dict[str, Any]) -> list[str]:
+    """What the file refers to and the asset does not carry: said, never dropped without a word."""
+    where = "the imported folder" if source.folder is not None else "the upload (one file; import its folder instead)"
+    said = [f"{source.name}: {ref} is missing or outside {where}; recorded, not attached"
+            for ref in spec.get("unresolved_refs") or []]  # fmt: skip
+    said += [f"{source.name}: the include {ref} is missing; imported without it (--allow-missing-includes)"
+             for ref in spec.get("unresolved_includes") or []]  # fmt: skip
+    return said
 
 
 def import_source(source: Source, options: ImportOptions, taken: set[str] | None = None) -> list[Imported]:
@@ -133,6 +146,13 @@ def import_source(source: Source, options: ImportOptions, taken: set[str] | None
         slug = _unique_slug(slugify(base), taken, draft.collision_hint)
         taken.add(slug)
         out.append(_manifest(source, fmt, draft, options, slug))
+    notices = list(dict.fromkeys(n for item in out for n in item.notices))
+    if options.strict and notices:
+        raise NativeError(
+            source.name,
+            f"--strict, and the import has notices: {'; '.join(notices)}",
+            fix="attach what is missing (import the whole folder), or import without --strict",
+        )
     return out
 
 
@@ -197,7 +217,8 @@ def import_paths(paths: list[Path], options: ImportOptions) -> tuple[list[Import
             if not candidate.resolve().is_relative_to(root.resolve()):
                 skipped.append(f"{candidate}: a symlink out of {root}, not read")
                 continue
-            source = Source.of(candidate.name, candidate.read_bytes(), folder=candidate.parent, root=root)
+            source = Source.of(candidate.name, candidate.read_bytes(), folder=candidate.parent, root=root,
+                               missing_includes_ok=options.allow_missing_includes)  # fmt: skip
             try:
                 imported += import_source(source, options, taken)
             except NativeError as err:
@@ -205,6 +226,9 @@ def import_paths(paths: list[Path], options: ImportOptions) -> tuple[list[Import
                     err.file = str(candidate)
                     raise
                 skipped.append(f"{candidate}: {err.message}, skipped")
+    if options.strict and skipped:
+        raise NativeError(", ".join(str(p) for p in paths), f"--strict, and files were skipped: {'; '.join(skipped)}",
+                          fix="import only native files, or import without --strict")  # fmt: skip
     if not imported:
         raise NativeError(
             ", ".join(str(p) for p in paths),

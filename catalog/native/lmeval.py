@@ -70,13 +70,14 @@ class LmEval:
                 line=1,
                 fix="include-only templates are imported with the tasks that include them",
             )
-        merged, includes = self._resolve(source, data, [])
-        merged["_includes"] = includes
+        missing: list[str] = []
+        merged, includes = self._resolve(source, data, [], missing)
+        merged["_includes"], merged["_missing_includes"] = includes, missing
         if "group" not in merged and "class" not in merged:
             if not merged.get("dataset_path") and "custom_dataset" not in merged:
                 raise NativeError(
                     source.name,
-                    "the task has no `dataset_path`" + (" (its include was not found)" if not includes else ""),
+                    "the task has no `dataset_path`" + (" (its include was not found)" if missing else ""),
                     fix="set dataset_path, or import the folder that holds the included file",
                 )
             if merged.get("test_split") is None and merged.get("validation_split") is None:
@@ -85,8 +86,11 @@ class LmEval:
                 )
         return merged
 
-    def _resolve(self, source: Source, data: dict[str, Any], chain: list[str]) -> tuple[dict[str, Any], list[str]]:
-        """Includes merged shallowly in order, the file's own keys last (as lm-eval's loader does)."""
+    def _resolve(
+        self, source: Source, data: dict[str, Any], chain: list[str], missing: list[str]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Includes merged shallowly in order, the file's own keys last (as lm-eval's loader does); an absent
+        include is refused, or added to `missing` when the import allows it."""
         include = data.get("include")
         if include is None:
             return dict(data), []
@@ -94,11 +98,15 @@ class LmEval:
         attached: list[str] = []
         for name in [include] if isinstance(include, str) else list(include):
             target = source.reference(str(name))
+            if target is None and source.missing_includes_ok:
+                missing.append(str(name))
+                continue
             if target is None:
                 raise NativeError(
                     source.name,
                     f"the include {name!r} is not a file inside the imported folder",
-                    fix="import the folder that holds it (includes outside it are never read)",
+                    fix="import the folder that holds it (includes outside it are never read), or pass "
+                    "--allow-missing-includes to import the task without it",
                 )
             rel = source.relative(target)
             if rel in chain:
@@ -107,7 +115,7 @@ class LmEval:
             parent = load_yaml(parent_source.text, tags=_TAGS).data
             if not isinstance(parent, dict):
                 raise NativeError(rel, "an included file must be a mapping")
-            parent_merged, parent_includes = self._resolve(parent_source, parent, [*chain, rel])
+            parent_merged, parent_includes = self._resolve(parent_source, parent, [*chain, rel], missing)
             parent_merged.pop("task_list", None)
             merged.update(parent_merged)
             folder = Path(rel).parent
@@ -116,7 +124,7 @@ class LmEval:
         return merged, list(dict.fromkeys(attached))
 
     def drafts(self, source: Source, data: dict[str, Any]) -> list[Draft]:
-        includes = data.pop("_includes")
+        includes, missing = data.pop("_includes"), data.pop("_missing_includes", [])
         extra_files = {}
         for rel in includes:
             path = source.reference(rel)
@@ -127,6 +135,8 @@ class LmEval:
         draft.spec["native"] = {"format": self.id, "path": source.name}
         if includes:
             draft.spec["includes"] = includes
+        if missing:
+            draft.spec["unresolved_includes"] = missing
         draft.spec["config"] = data
         return [draft]
 

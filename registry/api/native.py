@@ -73,6 +73,8 @@ class ImportController(Controller):
         slug_prefix: Annotated[str, QueryParameter(max_length=30, pattern=r"^[a-z0-9-]*$")] = "",
         select: FromQuery[list[str] | None] = None,
         allow_secrets: FromQuery[bool] = False,
+        allow_missing_includes: FromQuery[bool] = False,
+        strict: FromQuery[bool] = False,
         publish: FromQuery[bool] = False,
     ) -> ImportResult:
         if format != "auto" and format.lower() not in FORMAT_IDS:
@@ -88,9 +90,11 @@ class ImportController(Controller):
             slug_prefix=slug_prefix,
             select=tuple(select or ()),
             allow_secrets=allow_secrets,
+            allow_missing_includes=allow_missing_includes,
+            strict=strict,
         )
         try:
-            source = Source.of(filename, await request.body())
+            source = Source.of(filename, await request.body(), missing_includes_ok=allow_missing_includes)
             imported = await anyio.to_thread.run_sync(import_source, source, options)  # parsing is CPU work
         except NativeError as err:
             raise _problem(err.located(filename)) from None

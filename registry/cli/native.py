@@ -102,6 +102,12 @@ def _publish(settings: Settings, imported: list[Imported]) -> int:
     callback=_thresholds,
     help="a metric's threshold (lm-eval files state none; repeatable)",
 )
+@click.option(
+    "--allow-missing-includes",
+    is_flag=True,
+    help="lm-eval: import a task whose include: parent is absent (recorded in spec.unresolved_includes)",
+)
+@click.option("--strict", is_flag=True, help="fail when anything is not attached or a file is skipped (notices)")
 @click.option("--source-repo", help="the repository the files come from (recorded as source)")
 @click.option("--source-commit", help="the commit they were taken at")
 @click.pass_obj
@@ -126,6 +132,8 @@ def import_cmd(
     summary: str | None,
     tags: tuple[str, ...],
     thresholds: tuple[tuple[str, float], ...],
+    allow_missing_includes: bool,
+    strict: bool,
 ) -> None:
     """Turn native files (or folders of them) into assets: promptfoo, lm-eval, Haystack, Prompty, Dotprompt,
     LangChain, PromptHub, promptfoo prompt files, Prometheus and Grafana rules.
@@ -151,6 +159,8 @@ def import_cmd(
         summary=summary,
         tags=tags,
         thresholds=thresholds,
+        allow_missing_includes=allow_missing_includes,
+        strict=strict,
     )
     try:
         imported, skipped = import_paths(list(paths), options)

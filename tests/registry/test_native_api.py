@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.catalog.test_import_notices import CONFIG, TASK
 from tests.conftest import Api
 from tests.factories import manifest
 from tests.registry.test_api import assert_problem, graduate, row_counts
@@ -125,3 +126,18 @@ def test_publish_refuses_native_files_that_are_not_what_the_manifest_says(api: A
     body = assert_problem(api.client.post("/api/v1/assets", json=native, headers=api.auth("claims")), 422)
     assert body["errors"][0]["pointer"] == "/spec/native/path"
     assert row_counts() == before  # nothing partial
+
+
+def test_the_api_answers_notices_and_refuses_them_with_strict(api: Api) -> None:
+    graduate(api)
+    query = {"owner": "claims-ai", "pilot": "claims-triage-assistant", "filename": "promptfooconfig.yaml"}
+    r = api.client.post("/api/v1/import", params=query, content=CONFIG.encode(), headers=api.auth("claims"))
+    assert r.status_code == 200, r.text
+    notices = r.json()["assets"][0]["notices"]
+    assert any("file://prompts/summarize.txt is missing or outside the upload" in n for n in notices)
+    strict = api.client.post("/api/v1/import", params={**query, "strict": "true"}, content=CONFIG.encode(),
+                             headers=api.auth("claims"))  # fmt: skip
+    assert "--strict" in assert_problem(strict, 422)["detail"]
+    lm = {**query, "filename": "claims_qa.yaml", "allow_missing_includes": "true"}
+    r = api.client.post("/api/v1/import", params=lm, content=TASK.encode(), headers=api.auth("claims"))
+    assert r.status_code == 200 and r.json()["assets"][0]["manifest"]["spec"]["unresolved_includes"]
