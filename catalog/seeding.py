@@ -91,11 +91,16 @@ async def seed_catalog(seed_dir: Path, *, only_if_empty: bool = True, enabled: b
             at = _when(graduated["graduated_at"]) + timedelta(days=2) if graduated else None
         result = await publishing.publish_version(manifest, SYSTEM, at=at)
         report.versions += result.status == "created"
-    for item in history.get("labels") or []:
-        current = await Label.select(Label.id).where(Label.key == f"{item['asset']}:{item['label']}").first()
-        if current is None:
-            await curation.move_label(item["asset"], item["label"], LabelRequest(version=item["version"]), SYSTEM)
-            report.curations += 1
+    moves: dict[str, list[dict[str, Any]]] = {}
+    for item in history.get("labels") or []:  # each label's moves, in order, dated so time travel answers
+        moves.setdefault(f"{item['asset']}:{item['label']}", []).append(item)
+    for key, items in moves.items():
+        if await Label.select(Label.id).where(Label.key == key).first() is None:
+            for item in items:
+                at = _when(item["at"]) if item.get("at") else None
+                request = LabelRequest(version=item["version"], reason=item.get("reason", ""))
+                await curation.move_label(item["asset"], item["label"], request, SYSTEM, at=at)
+                report.curations += 1
     for item in history.get("adoptions") or []:
         await _seed_adoption(dict(item), report)
     for item in history.get("yanks") or []:

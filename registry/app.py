@@ -44,6 +44,7 @@ from registry.openapi import document_errors
 from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
 from registry.settings import Settings
+from registry.web.filters import register_filters
 from registry.web.history_pages import HistoryPages
 from registry.web.pages import STATIC, TEMPLATES, WebController
 from registry.webhooks import DeliveryWorker, key_mismatch, run_deliveries, webhook_key
@@ -161,7 +162,9 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             "actor": Provide(provide_actor, sync_to_thread=False),
             "policy": Provide(provide_policy, sync_to_thread=False),
         },
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register_filters
+        ),
         guards=[token_guard(settings.require_auth_for_reads)],
         before_request=check_request,
         exception_handlers=exception_handlers,

@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from catalog.inputs import single_line
@@ -46,12 +47,32 @@ class Measure(StrictModel):
     unit: Annotated[str, Field(min_length=1, max_length=50), AfterValidator(single_line)]
     """its unit, e.g. min"""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"a measure is a mapping {{metric, value, unit}}, not {type(data).__name__} {data!r}; "
+                "e.g. {metric: handling minutes, value: 20, unit: min}"
+            )
+        return data
+
 
 class MonthlyValue(StrictModel):
     amount: float = Field(ge=0)
     """what the pilot is worth per month when it works"""
     unit: Literal["hours", "usd"]
     """hours or usd"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"a monthly value is a mapping {{amount, unit}}, not {type(data).__name__} {data!r}; "
+                "e.g. value_per_month: {amount: 900, unit: hours}"
+            )
+        return data
 
 
 class PilotRequest(StrictModel):

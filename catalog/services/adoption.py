@@ -323,7 +323,10 @@ def _warnings(row: dict[str, Any], releases: list[tuple[int, int, int, str]]) ->
     warnings = []
     if row["yanked"]:
         since = f" on {utc(row['yanked_at']).date().isoformat()}" if row["yanked_at"] else ""
-        warnings.append(f"{coordinate} was yanked{since} ({row['yanked_reason']}); move to another version")
+        same_major = [r for r in releases if r[0] == row["major"]]
+        target = max(same_major or releases, default=None)
+        move = f"move to {row['asset']}@{target[3]}" if target else "no version of it is usable now"
+        warnings.append(f"{coordinate} was yanked{since} ({row['yanked_reason']}); {move}")
     if row["lifecycle"] == "deprecated":
         since = f" on {utc(row['deprecated_at']).date().isoformat()}" if row["deprecated_at"] else ""
         successor = f"; move to its successor {row['successor']}" if row["successor"] else ""

@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from catalog.schemas import SCOPES, SYSTEM, TokenRequest
-from registry.cli.common import database_label, err, on_database, out, search_backend, settings_of, validated
+from registry.cli.common import database_label, err, on_database, out, search_backend, settings_of, validated, wide
 
 __all__ = ["backup", "db", "seed", "serve", "token"]
 
@@ -175,7 +175,9 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([t.model_dump(mode="json") for t in tokens], indent=2))
         return
-    table = Table("id", "name", "team", "scopes", "prefix", "last used", "revoked")
+    table = Table()
+    for header in ("id", "name", "team", "scopes", "prefix", "last used", "revoked"):
+        table.add_column(header, overflow="fold")  # names and teams are folded, never cut
     for t in tokens:
         table.add_row(
             str(t.id),
@@ -186,4 +188,4 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
             f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
             f"{t.revoked_at:%Y-%m-%d}" if t.revoked_at else "",
         )
-    out.print(table)
+    wide().print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,8 +58,32 @@ class RegistryClient:
                 body = response.json()
             except ValueError:
                 body = {"detail": response.text[:500] or response.reason_phrase}
+            if response.status_code == 404 and isinstance(body, dict):
+                body = {**body, "detail": f"{body.get('detail', 'not found')}{self._hint(path, body.get('code'))}"}
             raise ApiError(describe_problem(body), response.status_code, body)
         return response
+
+    def _hint(self, path: str, code: object) -> str:
+        """What a person would ask next after a 404: the asset or pilot meant, or the versions there are."""
+        parts = path.split("?")[0].strip("/").split("/")  # api, v1, assets|pilots, SLUG, ...
+        if len(parts) < 4 or parts[2] not in ("assets", "pilots"):
+            return ""
+        try:
+            if code == "version-not-found":
+                versions = [v["version"] for v in self._http.get(f"/api/v1/assets/{parts[3]}").json()["versions"]]
+                return f"; its versions: {', '.join(versions) or 'none'}"
+            if code == "asset-not-found":
+                hits = self._http.get("/api/v1/search", params={"q": parts[3].replace("-", " "), "limit": 3}).json()
+                names = [hit["slug"] for hit in hits.get("hits", [])]
+            elif code == "pilot-not-found":
+                pilots = self._http.get("/api/v1/pilots", params={"limit": 500}).json()
+                slugs = [p["slug"] for p in (pilots.get("items", pilots) if isinstance(pilots, dict) else pilots)]
+                names = difflib.get_close_matches(parts[3], slugs, n=3)
+            else:
+                return ""
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return ""  # a hint is a courtesy: the 404 itself is the answer
+        return f"; did you mean {' or '.join(names)}?" if names else ""
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).json()

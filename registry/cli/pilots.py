@@ -28,7 +28,20 @@ def pilot() -> None:
 @json_output
 @click.pass_context
 def pilot_create(ctx: click.Context, file: Path) -> None:
-    """Register a pilot from a YAML or JSON file with slug, name, team, budget_owner, problem, baseline, target."""
+    """Register a pilot from a YAML or JSON FILE.
+
+    \b
+    slug: claims-email-triage          # 2-63 lowercase letters, digits, hyphens
+    name: Claims email triage
+    team: claims-ai                    # the team running it
+    budget_owner: Head of Claims Operations
+    problem: Claims emails wait a day before anyone reads them.
+    baseline: {metric: hours to first action, value: 26, unit: h}
+    target: {metric: hours to first action, value: 4, unit: h}
+    value_per_month: {amount: 900, unit: hours}   # hours or usd
+
+    Gate 1 needs budget_owner, baseline and target; the rest can come later (`registry pilot update`).
+    """
     data = read_data_file(file, what="pilot file")
     data.pop("gates", None)  # a seed-style file: its history is recorded gate by gate
     if isinstance(data.get("created_at"), date):

@@ -7,18 +7,16 @@ from typing import Any
 
 import click
 from pydantic import BaseModel
-from rich.console import Console
 from rich.table import Table
 
 from catalog.schemas import ReuseReport
 from catalog.schemas.portfolio import PortfolioReport
 from registry.cli.client import RegistryClient
+from registry.cli.common import wide
 from registry.reporting import report_tables
 from registry.settings import Settings
 
 __all__ = ["report"]
-
-out = Console(highlight=False, soft_wrap=True)
 
 _PERIOD = [
     click.option("--since", help="start of the period, YYYY-MM-DD (default: a year before --until)"),
@@ -44,14 +42,16 @@ def _fetch(settings: Settings, path: str, params: dict[str, Any], fmt: str, mode
     if fmt == "json":
         click.echo(json.dumps(body, indent=2))
         return
-    wide = out if out.is_terminal else Console(highlight=False, width=220)  # piped: don't squeeze the columns
+    console = wide()  # piped: don't squeeze the columns
     for name, (headers, rows) in report_tables(model.model_validate(body)).items():  # type: ignore[arg-type]
-        table = Table(*headers, title=name.replace("_", " "), title_justify="left", title_style="bold")
+        table = Table(title=name.replace("_", " "), title_justify="left", title_style="bold")
+        for header in headers:  # a narrow terminal folds a long slug onto the next line, never cuts it
+            table.add_column(header, overflow="fold")
         for row in rows:
             table.add_row(*[_show(v) for v in row])
         if not rows:
             table.add_row(*["-" for _ in headers])
-        wide.print(table)
+        console.print(table)
 
 
 @click.group()

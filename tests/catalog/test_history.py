@@ -149,6 +149,7 @@ async def test_adoption_warnings_are_computed_when_read(db: object) -> None:
     )
     read = await adoption.get_adoption(recorded.id)
     assert "claims-triage-prompt@1.0.0 was yanked on" in read.warnings[0] and "leaks PII" in read.warnings[0]
+    assert read.warnings[0].endswith("move to claims-triage-prompt@1.1.0")  # the version to move to, named
     assert "successor claims-triage-prompt-v2" in read.warnings[1]
     listed = (await adoption.list_adoptions(pilot="fraud-screening")).items
     assert listed[0].warnings == read.warnings

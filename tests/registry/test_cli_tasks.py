@@ -122,6 +122,10 @@ def test_a_new_user_does_every_task_from_the_cli(live: dict[str, str]) -> None:
     ok(live, "deprecate", "rag-groundedness-eval", "--reason", "superseded again", "--successor",
        "rag-answer-quality-eval")  # fmt: skip
     assert "deprecated" in ok(live, "asset", "show", "rag-groundedness-eval")
+    mistyped = refused(live, "asset", "show", "claims-triage-promt")  # not found: suggested like the web 404
+    assert "did you mean claims-triage-prompt" in mistyped
+    assert "its versions: 1.1.0, 1.0.0" in refused(live, "version", "show", "claims-triage-prompt@1.2.0")
+    assert "did you mean doc-summaries" in refused(live, "pilot", "show", "doc-sumaries")
 
 
 def test_client_commands_refuse_what_the_registry_refuses(live: dict[str, str]) -> None:

@@ -35,8 +35,13 @@ def browser() -> Iterator[Browser]:
     """Module-scoped: Playwright's sync API holds an event loop that must be gone before other tests run."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    # The browser stays on this machine: every name but 127.0.0.1 resolves nowhere (no DNS query leaves),
+    # and its background services (updates, safe browsing, metrics) are off.
     args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--no-pings",
+            "--disable-default-apps", "--metrics-recording-only",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         yield browser

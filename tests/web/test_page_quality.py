@@ -93,3 +93,20 @@ def test_report_forms_check_their_dates_and_facets_keep_every_kind(page: Page, l
     expect(page.locator('.facets a[data-facet="kind"][data-value="prompt"] .count')).not_to_have_text("0")
     page.goto(f"{live_url}/start?problem=claims triage for motor insurance")
     expect(page.locator("h2", has_text="Eval harnesses")).to_be_visible()
+
+
+def test_pages_read_as_people_write_them(page: Page, live_url: str) -> None:
+    """Cards stay inside the page at 1280 px; numbers without `.0`; no invented hours to copy; a favicon."""
+    for url in ("/reports/reuse?since=2025-01-01", "/reports/portfolio"):
+        page.goto(live_url + url)
+        outside = page.locator(".card").evaluate_all(
+            "cards => cards.filter(c => c.getBoundingClientRect().right > c.parentElement.getBoundingClientRect()"
+            ".right + 1).map(c => c.id || c.textContent.slice(0, 40))"
+        )
+        assert outside == [], (url, outside)
+    page.goto(f"{live_url}/assets/claims-triage-prompt")
+    expect(page.locator("#adopt pre")).to_contain_text("--hours-saved <hours>")
+    assert page.request.get(live_url + page.locator("link[rel=icon]").get_attribute("href")).ok
+    page.goto(f"{live_url}/pilots/claims-triage-assistant")
+    baseline = page.locator("dt:text('Baseline') + dd").inner_text()
+    assert ".0 " not in baseline and baseline[0].isdigit(), baseline
