@@ -43,6 +43,7 @@ from registry.indexing import SearchSync, make_backend, run_as_leader
 from registry.openapi import document_errors
 from registry.process_locks import ProcessLock, exclusive
 from registry.searchlog import SearchLogBuffer
+from registry.security_headers import security_headers
 from registry.settings import Settings
 from registry.web.filters import register_filters
 from registry.web.history_pages import HistoryPages
@@ -157,7 +158,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             readyz,
             MetricsController,
         ],
-        middleware=[metrics.middleware, WritesFirst(reads=settings.reads_in_flight).middleware],
+        middleware=[security_headers, metrics.middleware, WritesFirst(reads=settings.reads_in_flight).middleware],
         dependencies={
             "actor": Provide(provide_actor, sync_to_thread=False),
             "policy": Provide(provide_policy, sync_to_thread=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request
@@ -9,10 +10,13 @@ from litestar.exceptions import SerializationException
 
 from catalog.errors import CatalogError, FieldProblem, InvalidInput
 from catalog.inputs import MAX_DEPTH, check_document, check_text
+from catalog.services.ownership import check_owner
 
 __all__ = ["check_request"]
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_WRITE_METHODS = {*_BODY_METHODS, "DELETE"}
+_SUBJECT = re.compile(r"/api/v1/(pilots|assets)/([^/]+)(?:/|$)")  # writes on a named pilot or asset
 
 
 def _null_means_none(handler: Any, name: str) -> bool:
@@ -21,6 +25,11 @@ def _null_means_none(handler: Any, name: str) -> bool:
     if parameter is None or not parameter.is_optional or not parameter.is_union:
         return False
     return all(t.annotation is not str for t in parameter.inner_types)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
@@ -38,11 +47,26 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
                 f"`{key}` cannot be null",
                 [FieldProblem(f"/query/{key}", "null is not a value here", "leave the parameter out instead")],
             )
+    if request.method in _WRITE_METHODS and (subject := _SUBJECT.match(request.scope["path"])):
+        actor = getattr(request.state, "actor", None)
+        if actor is not None and subject.group(2) != "batch":  # the team first: another team learns nothing more
+            await check_owner(actor, "pilot" if subject.group(1) == "pilots" else "asset", subject.group(2))
     reads_json = "data" in handler.parsed_fn_signature.parameters or handler.opt.get("json_body")
     if request.method not in _BODY_METHODS or not reads_json:
         return
     if handler.opt.get("raw_body"):  # a native file: bytes the importer checks itself
         return
+    sent = request.headers.get("content-type")
+    if sent is not None and not _is_json(sent):
+        raise CatalogError(
+            f"this route takes application/json; the request was sent as {sent}",
+            code="unsupported-media-type",
+            title="Unsupported Media Type",
+            status=415,
+            problems=[
+                FieldProblem("/", f"sent as {sent}", "send the body as JSON with Content-Type: application/json")
+            ],
+        )
     try:
         data = await request.json()
     except RecursionError:

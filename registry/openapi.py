@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.openapi.spec import (
     Components,
     Example,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -69,6 +70,7 @@ _WHY = {
     "404": "a named pilot, asset, version or adoption does not exist",
     "409": "the request clashes with the catalog's state (see `code`)",
     "413": "the body is larger than the limit (10 MiB)",
+    "415": "the body was sent with another content type than application/json",
     "422": "a parameter or field is invalid; `errors` names each with a fix",
     "503": "search is unavailable; the catalog itself works",
 }
@@ -96,7 +98,7 @@ def _statuses(path: str, method: str, operation: Operation) -> list[str]:
     elif "{" in path:
         statuses.append("404")
     if operation.request_body is not None:
-        statuses += ["400", "413"]
+        statuses += ["400", "413"] + ([] if path in _RAW_BODY else ["415"])
     if path in _SEARCH:
         statuses.append("503")
     return statuses
@@ -119,6 +121,7 @@ def _query_without_null(operation: Operation) -> None:
 # Parameters many routes share, described once (a handler's own description wins).
 _PARAMETERS: dict[str, tuple[str, object]] = {
     "active": ("true: only active adoptions; false: only retired ones", True),
+    "allow_missing_includes": ("lm-eval: import a task whose `include:` parent is absent (recorded)", False),
     "allow_secrets": ("import even when a file holds what looks like a literal secret", False),
     "asset": ("an asset slug", "claims-triage-prompt"),
     "format": ("the answer's format", "json"),
@@ -138,6 +141,7 @@ _PARAMETERS: dict[str, tuple[str, object]] = {
     "q": ("what to look for: words, a slug, a tag (typos and prefixes are fine)", "halucination monitor"),
     "section": ("only this part of the report", "summary"),
     "select": ("repeatable: import only these rules or prompts (by name)", "HighErrorRate"),
+    "strict": ("fail the import when anything is not attached (any notice)", False),
     "since": ("from this date (YYYY-MM-DD) or ISO time, inclusive", "2026-01-01"),
     "until": ("before this date (YYYY-MM-DD) or ISO time", "2026-07-01"),
     "slug_prefix": ("put this before every imported asset's slug", "claims-"),
@@ -246,6 +250,9 @@ def document_errors(app: Litestar) -> None:
                         **(ok.content or {}),
                         "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
                     }
+            if path.endswith("/archive") and isinstance(archive := responses.get("200"), OpenAPIResponse):
+                binary = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY))
+                archive.content = {"application/gzip": binary, "application/zip": binary}  # ?format=tar.gz | zip
             operation.responses = responses
             _query_without_null(operation)
             _describe(operation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, Response, get
@@ -9,6 +10,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from catalog.services import outbox, webhooks
 from catalog.services.health import database_ready
+from catalog.services.tokens import authenticate
 from registry.indexing import index_problem
 from registry.webhooks import key_mismatch
 from search.errors import SearchError
@@ -66,4 +68,20 @@ async def readyz(request: Request) -> Response[dict[str, Any]]:  # type: ignore[
         checks["webhook_key"] = "ok" if mismatch is None else f"failing: {mismatch}"
         degraded = degraded or mismatch is not None
     status = "not ready" if db_error else ("degraded" if degraded else "ready")
+    if not await _is_admin(request):  # file system paths are for operators, not for whoever asks
+        checks = {k: _PATH.sub("<path>", v) if isinstance(v, str) else v for k, v in checks.items()}
     return Response({"status": status, "checks": checks}, status_code=503 if db_error else 200)
+
+
+_PATH = re.compile(r"(?<![\w:/])/(?:[^\s/'\":,;()]+/)+[^\s/'\":,;()]*")
+
+
+async def _is_admin(request: Request) -> bool:  # type: ignore[type-arg]
+    kind, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if kind.lower() != "bearer" or not token.strip():
+        return False
+    try:
+        actor = await authenticate(token.strip())
+    except Exception:  # a database that fails is reported above; here it only means "not known to be admin"
+        return False
+    return actor is not None and actor.is_admin
