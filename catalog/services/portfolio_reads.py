@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from catalog.services.gateflow import Replay, when
-from catalog.services.reports import postgres, query_rows
+from catalog.services.report_sql import postgres, query_rows
 
 __all__ = [
     "Figures",
