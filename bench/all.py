@@ -36,7 +36,7 @@ from bench.publish_load import manifest, readers
 from bench.search import WORDS, load_catalog
 from bench.serving import ADMIN, Server, latencies, serve, wrk
 from catalog.db import make_engine, migrate, use_engine
-from registry.indexing import reindex
+from registry.workers.indexing import reindex
 from search.embedded import EmbeddedBackend
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"

@@ -31,7 +31,7 @@ from bench.serving import free_port, process_tree, wrk
 from catalog.db import make_engine, migrate
 from catalog.schemas import AssetDocument
 from catalog.tables import Asset, AssetVersion, Pilot
-from registry.indexing import reindex
+from registry.workers.indexing import reindex
 from search.embedded import EmbeddedBackend
 from search.interfaces import SearchQuery
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench.corpus import generated_documents
 from bench.search import distinct_queries, load_catalog
 from catalog.db import make_engine, migrate
-from registry.indexing import reindex
+from registry.workers.indexing import reindex
 from search.embedded import CACHE_BYTES, EmbeddedBackend
 
 

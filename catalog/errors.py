@@ -1,6 +1,6 @@
 """Domain errors: each carries a human `detail`, a stable `code` and, where there is one, the field at fault.
 
-The HTTP layer maps these to RFC 9457 problem details in exactly one place (`registry/errors.py`);
+The HTTP layer maps these to RFC 9457 problem details in exactly one place (`registry/http/errors.py`);
 nothing here knows about HTTP status codes beyond the `status` hint each class carries.
 """
 

@@ -25,7 +25,6 @@ from catalog.schemas.portfolio import PortfolioPolicy
 from catalog.seeding import seed_catalog
 from catalog.services import webhooks
 from catalog.services.tokens import bootstrap_admin
-from registry import collector
 from registry.api.adoptions import AdoptionController
 from registry.api.assets import AssetController
 from registry.api.health import MetricsController, healthz, metrics_config, readyz
@@ -35,21 +34,22 @@ from registry.api.pilots import PilotController
 from registry.api.reports import ReportController
 from registry.api.search import SearchController
 from registry.api.webhooks import WebhookController
-from registry.api_docs import api_docs_plugin, api_docs_routes
-from registry.auth import provide_actor, token_guard
-from registry.boundary import check_request
-from registry.errors import exception_handlers
-from registry.indexing import SearchSync, make_backend, run_as_leader
-from registry.openapi import document_errors
-from registry.process_locks import ProcessLock, exclusive
-from registry.searchlog import SearchLogBuffer
-from registry.security_headers import security_headers
+from registry.http.api_docs import api_docs_plugin, api_docs_routes
+from registry.http.auth import provide_actor, token_guard
+from registry.http.boundary import check_request
+from registry.http.errors import exception_handlers
+from registry.http.openapi import document_errors
+from registry.http.security_headers import security_headers
+from registry.http.write_priority import WritesFirst
 from registry.settings import Settings
 from registry.web.filters import register_filters
 from registry.web.history_pages import HistoryPages
 from registry.web.pages import STATIC, TEMPLATES, WebController
-from registry.webhooks import DeliveryWorker, key_mismatch, run_deliveries, webhook_key
-from registry.write_priority import WritesFirst
+from registry.workers import collector
+from registry.workers.indexing import SearchSync, make_backend, run_as_leader
+from registry.workers.process_locks import ProcessLock, exclusive
+from registry.workers.searchlog import SearchLogBuffer
+from registry.workers.webhooks import DeliveryWorker, key_mismatch, run_deliveries, webhook_key
 from search.errors import SearchError
 
 __all__ = ["create_app"]

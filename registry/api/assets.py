@@ -60,8 +60,8 @@ class AssetController(Controller):
         responses={200: ResponseSpec(PublishResult, description="identical content was already published")},
     )
     async def publish(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Response[PublishResult]:
-        # The body (checked as JSON by registry.boundary: `json_body`) is validated in a worker thread, since
-        # parsing a prompt's templates is CPU work that grows with it; registry.openapi documents it.
+        # The body (checked as JSON by registry.http.boundary: `json_body`) is validated in a worker thread, since
+        # parsing a prompt's templates is CPU work that grows with it; registry.http.openapi documents it.
         manifest = await anyio.to_thread.run_sync(_manifest, await request.json())
         result = await publishing.publish_version(manifest, actor)
         return Response(result, status_code=201 if result.status == "created" else 200)

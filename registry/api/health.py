@@ -11,8 +11,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from catalog.services import outbox, webhooks
 from catalog.services.health import database_ready
 from catalog.services.tokens import authenticate
-from registry.indexing import index_problem
-from registry.webhooks import key_mismatch
+from registry.workers.indexing import index_problem
+from registry.workers.webhooks import key_mismatch
 from search.errors import SearchError
 
 __all__ = ["MetricsController", "healthz", "metrics_config", "readyz"]

@@ -12,7 +12,7 @@ from catalog.schemas import Actor, DeliveryOut, DeliveryPage, NewWebhook, Webhoo
 from catalog.services import webhooks
 from registry.api.params import Offset, RowId
 from registry.settings import Settings
-from registry.webhooks import checked_url, webhook_key
+from registry.workers.webhooks import checked_url, webhook_key
 
 __all__ = ["WebhookController"]
 

@@ -65,7 +65,7 @@ def backup_export(ctx: click.Context, file: Path) -> None:
     """Write every table to FILE (default: standard output), one JSON row per line after a header line."""
     from catalog.backup import export_lines
     from catalog.services import webhooks
-    from registry.webhooks import webhook_key
+    from registry.workers.webhooks import webhook_key
 
     settings = settings_of(ctx)
 
@@ -88,8 +88,8 @@ def backup_export(ctx: click.Context, file: Path) -> None:
 def backup_restore(ctx: click.Context, file: Path) -> None:
     """Load a backup into an empty catalog (all rows or none), then rebuild the search index from it."""
     from catalog.backup import Restored, restore_lines
-    from registry.indexing import reindex
-    from registry.webhooks import key_mismatch
+    from registry.workers.indexing import reindex
+    from registry.workers.webhooks import key_mismatch
 
     settings = settings_of(ctx)
     backend = search_backend(settings)

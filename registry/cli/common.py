@@ -161,7 +161,7 @@ def validated(model: type[M], data: dict[str, Any]) -> M:
 
 
 def search_backend(settings: Settings) -> Any:
-    from registry.indexing import make_backend
+    from registry.workers.indexing import make_backend
 
     return make_backend(settings)
 

@@ -75,7 +75,7 @@ def search_query(
 @click.pass_context
 def search_reindex(ctx: click.Context) -> None:
     """Rebuild the index from the database into a fresh index and swap it in (search keeps answering)."""
-    from registry.indexing import reindex
+    from registry.workers.indexing import reindex
 
     settings = settings_of(ctx)
     backend = search_backend(settings)
@@ -97,7 +97,7 @@ def search_sync(ctx: click.Context, once: bool) -> None:
     """Apply catalog changes to the search index (a worker; several may run in parallel on PostgreSQL)."""
     import signal
 
-    from registry.indexing import SearchSync
+    from registry.workers.indexing import SearchSync
 
     settings = settings_of(ctx)
     backend = search_backend(settings)

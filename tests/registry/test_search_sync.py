@@ -12,8 +12,8 @@ import pytest
 from catalog.schemas import SYSTEM, AdoptionRequest, AssetDocument, PilotRequest, YankRequest, parse_manifest
 from catalog.services import adoption, curation, outbox, pilots, publishing
 from catalog.tables import SearchLog, SearchOutbox
-from registry.indexing import SearchSync, index_problem, reindex
-from registry.searchlog import SearchLogBuffer
+from registry.workers.indexing import SearchSync, index_problem, reindex
+from registry.workers.searchlog import SearchLogBuffer
 from search.embedded import EmbeddedBackend
 from search.errors import SearchUnavailable
 from search.interfaces import IndexState, SearchQuery

@@ -14,7 +14,7 @@ from catalog.schemas import WebhookRequest
 from catalog.services import webhooks
 from registry.app import create_app
 from registry.settings import Settings
-from registry.webhooks import webhook_key
+from registry.workers.webhooks import webhook_key
 from tests.catalog.test_curation_and_adoption import CLAIMS
 from tests.registry.test_cli_admin import admin
 

@@ -19,7 +19,7 @@ from catalog.services.journal import now
 from catalog.tables import Webhook
 from registry.app import create_app
 from registry.settings import Settings
-from registry.webhooks import DeliveryWorker
+from registry.workers.webhooks import DeliveryWorker
 from tests.catalog.test_curation_and_adoption import CLAIMS
 from tests.conftest import Database, settings_for
 from tests.factories import graduated_pilot, manifest

@@ -11,7 +11,7 @@ import pytest
 
 from catalog.services.webhooks import Due
 from registry.settings import Settings
-from registry.webhooks import DeliveryWorker, TargetRefused, check_target, is_public
+from registry.workers.webhooks import DeliveryWorker, TargetRefused, check_target, is_public
 from tests.conftest import Api
 from tests.registry.test_api import assert_problem
 from tests.registry.test_webhooks import Receiver, receiver  # noqa: F401 (receiver is a fixture)

@@ -24,7 +24,7 @@ from catalog.services import publishing, webhooks
 from catalog.tables import Webhook
 from registry.app import create_app
 from registry.settings import Settings
-from registry.webhooks import webhook_key
+from registry.workers.webhooks import webhook_key
 from tests.catalog.test_curation_and_adoption import CLAIMS
 from tests.conftest import Api, Database, make_tokens, settings_for
 from tests.factories import graduated_pilot, manifest

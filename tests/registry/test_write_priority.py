@@ -10,7 +10,7 @@ import pytest
 
 from catalog.tables import JournalEntry
 from catalog.writer import writes
-from registry.write_priority import WritesFirst
+from registry.http.write_priority import WritesFirst
 from tests.conftest import Database
 
 pytestmark = pytest.mark.anyio

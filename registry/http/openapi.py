@@ -1,7 +1,7 @@
 """The OpenAPI document, told the truth: every status a route can answer, as problem details, and its auth.
 
-Litestar describes what handlers return; the error answers come from one boundary (`registry.boundary`),
-one guard (`registry.auth`) and one error module (`registry.errors`), so they are added here in one pass,
+Litestar describes what handlers return; the error answers come from one boundary (`registry.http.boundary`),
+one guard (`registry.http.auth`) and one error module (`registry.http.errors`), so they are added here in one pass,
 by rules that mirror those modules, instead of being repeated on every handler.
 """
 
@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 import catalog.schemas  # noqa: F401 (loads every schema module the document is built from)
 from registry.api.assets import PublishRequest
-from registry.errors import PROBLEM_JSON
+from registry.http.errors import PROBLEM_JSON
 
 __all__ = ["document_errors"]
 

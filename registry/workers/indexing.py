@@ -19,8 +19,8 @@ from typing import Literal
 
 from catalog.services import indexing, outbox
 from catalog.services.journal import now
-from registry.process_locks import ProcessLock
 from registry.settings import Settings
+from registry.workers.process_locks import ProcessLock
 from search.embedded import EmbeddedBackend
 from search.errors import SearchError
 from search.interfaces import IndexState, SearchBackend

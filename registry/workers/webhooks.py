@@ -30,8 +30,8 @@ from standardwebhooks.webhooks import Webhook as Signer
 
 from catalog.errors import FieldProblem, InvalidInput
 from catalog.services import webhooks
-from registry.process_locks import ProcessLock
 from registry.settings import Settings
+from registry.workers.process_locks import ProcessLock
 
 __all__ = [
     "DeliveryWorker",
