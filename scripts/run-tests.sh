@@ -11,6 +11,13 @@ if [ ! -x /usr/bin/chromium ]; then  # the browser tests drive Debian's Chromium
     echo "[test] Chromium is missing and this is not root: apt-get install chromium" >&2
   fi
 fi
+scripts/test-postgres.sh install  # before leaving the network: apt may need it
+# The suite runs without outside network where the machine allows it (root, unshare, iproute2): a test that
+# reaches outside, a DNS lookup included, then fails loudly instead of passing on a machine that is online.
+if [ -z "${REGISTRY_TEST_OFFLINE:-}" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null && unshare -n true 2>/dev/null; then
+  echo "[test] running in a network namespace of its own (loopback only)" >&2
+  exec unshare -n env REGISTRY_TEST_OFFLINE=1 bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
+fi
 export PG_TEST_PORT=${PG_TEST_PORT:-$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 export PG_TEST_ROOT=${PG_TEST_ROOT:-$(mktemp -d /tmp/registry-test-pg.XXXXXX)}
 trap 'scripts/test-postgres.sh stop' EXIT

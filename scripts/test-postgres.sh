@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start (or stop) a throwaway PostgreSQL for the test suite, installing it via apt when missing (as root).
-# Usage: scripts/test-postgres.sh start|stop   -- start prints `export` lines for the test environment.
+# Usage: scripts/test-postgres.sh install|start|stop   -- start prints `export` lines for the test environment.
 # Works without systemd: initdb + pg_ctl, as the postgres user when run as root.
 set -euo pipefail
 ROOT=${PG_TEST_ROOT:-/tmp/registry-test-pg}
@@ -14,8 +14,7 @@ find_bin() {
   [ -n "$ver" ] && [ -x "/usr/lib/postgresql/$ver/bin/initdb" ] && echo "/usr/lib/postgresql/$ver/bin"
 }
 
-case "${1:-start}" in
-start)
+ensure_installed() {
   PGBIN=$(find_bin || true)
   if [ -z "$PGBIN" ]; then
     if [ "$(id -u)" != 0 ]; then echo "PostgreSQL is not installed and this is not root: apt-get install postgresql" >&2; exit 1; fi
@@ -25,6 +24,14 @@ start)
     apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib >&2
     PGBIN=$(find_bin)
   fi
+}
+
+case "${1:-start}" in
+install)
+  ensure_installed
+  ;;
+start)
+  ensure_installed
   if [ -f "$ROOT/data/postmaster.pid" ] && run_pg "$PGBIN/pg_ctl" -D "$ROOT/data" status >/dev/null 2>&1; then
     echo "[pg] already running on port $PORT" >&2
   else
