@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
+from litestar import Litestar, get
+from litestar.params import FromPath
+from litestar.testing import AsyncTestClient, TestClient
 
 from registry.app import create_app
+from registry.http.errors import exception_handlers
 from tests.conftest import Api, Database, make_tokens, settings_for
 from tests.factories import gate, manifest, pilot_request
 from tests.registry.test_api import assert_problem, graduate, row_counts
@@ -67,6 +70,21 @@ def test_the_error_log_cannot_be_forged(api: Api, caplog: pytest.LogCaptureFixtu
         api.client.get("/api/v1/assets/x%0AFAKE%20LOG%20LINE")
         api.client.get("/no-such-route%0Aforged")
     assert not any("\nFAKE" in r.getMessage() or "\nforged" in r.getMessage() for r in caplog.records)
+
+
+def test_the_failure_log_line_escapes_the_path(caplog: pytest.LogCaptureFixture) -> None:
+    """The boundary refuses control characters before any handler runs, so the escape in the failure log is
+    the second wall: reached here by a handler behind the registry's error handlers but not its boundary."""
+
+    @get("/boom/{rest:str}")
+    async def boom(rest: FromPath[str]) -> None:
+        raise RuntimeError("unexpected")
+
+    app = Litestar(route_handlers=[boom], exception_handlers=exception_handlers, logging_config=None)
+    with TestClient(app=app) as client, caplog.at_level(logging.ERROR, logger="registry"):
+        assert client.get("/boom/x%0AFAKE%20LOG%20LINE").status_code == 500
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "registry"]
+    assert "\n" not in line and "x\\u000aFAKE LOG LINE" in line
 
 
 @pytest.mark.parametrize("route", ["/api/v1/assets", "/api/v1/pilots", "/api/v1/adoptions", "/api/v1/search"])

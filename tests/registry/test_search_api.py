@@ -147,7 +147,7 @@ async def older_copy(root: Path) -> None:
 
 def test_an_index_replaced_while_serving_is_reported_then_heals(db: Database, tmp_path: Path) -> None:
     tokens = asyncio.run(make_tokens())
-    settings = settings_for(db, tmp_path, search_verify_seconds=0.5)
+    settings = settings_for(db, tmp_path, search_verify_seconds=3600)  # no repair but the one this test starts
     with TestClient(app=create_app(settings)) as client:
         api = Api(client, tokens, db)
         publish_three(api)
@@ -158,12 +158,15 @@ def test_an_index_replaced_while_serving_is_reported_then_heals(db: Database, tm
         assert eventually(lambda: search(client, q="late").json()["total"] == 1)
         (tmp_path / "search").rename(tmp_path / "replaced")  # (a rename: the server may be writing files in it)
         shutil.copytree(tmp_path / "copy", tmp_path / "search")  # an older copy put back under the server
-        seen = eventually(lambda: "misses changes" in client.get("/readyz").json()["checks"]["search_index"], 2)
-        assert seen or search(client, q="late").json()["total"] == 1  # (the repair may beat the poll)
+        assert eventually(lambda: "misses changes" in client.get("/readyz").json()["checks"]["search_index"], 5)
+        assert client.get("/readyz").json()["status"] == "degraded"
+    with TestClient(app=create_app(settings)) as client:  # a start checks the index and catches it up
         assert eventually(lambda: search(client, q="late").json()["total"] == 1)
         assert eventually(lambda: client.get("/readyz").json()["status"] == "ready")
-        assert eventually(lambda: search(client).json()["total"] == 4)
+        assert search(client).json()["total"] == 4
         (tmp_path / "search").rename(tmp_path / "lost")  # lost entirely: rebuilt from the database
+        assert eventually(lambda: client.get("/readyz").json()["checks"]["search_index"] != "ok", 5)
+    with TestClient(app=create_app(settings)) as client:
         assert eventually(lambda: client.get("/readyz").json()["checks"]["search_index"] == "ok")
         assert eventually(lambda: search(client).json()["total"] == 4)
 
