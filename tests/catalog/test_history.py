@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from piccolo.engine.postgres import PostgresEngine
@@ -18,7 +19,7 @@ from catalog.services import adoption, curation, diffs, history, publishing
 from catalog.tables import JournalEntry, Label
 from registry.settings import SEED_DIR
 from tests.catalog.test_curation_and_adoption import CLAIMS, FRAUD, catalog_with_two_versions
-from tests.factories import manifest
+from tests.factories import graduated_pilot, manifest
 
 pytestmark = pytest.mark.anyio
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -155,3 +156,33 @@ async def test_adoption_warnings_are_computed_when_read(db: object) -> None:
     assert listed[0].warnings == read.warnings
     await curation.yank_version("claims-triage-prompt", "1.1.0", YankRequest(reason="also bad"), CLAIMS)
     assert not any("is available" in w for w in (await adoption.get_adoption(recorded.id)).warnings)
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "says"),
+    [
+        ("prompt", {"template": "Route {{claim_text}} to a queue.", "variables": ["claim_text"]},
+         "the variable set changed; removed: categories"),
+        ("prompt", {"output_schema": {"type": "object", "required": ["category"]}}, "the output schema changed"),
+        ("prompt", {"template": "Classify into {categories}:\n{claim_text}", "template_format": "f-string"},
+         "the template format changed (mustache -> f-string)"),
+        ("eval_harness", {"metrics": [{"name": "faithfulness", "threshold": 0.85}]},
+         "metrics removed: hallucination_rate"),
+        ("retrieval_pipeline", {"embedder": {"model": "BAAI/bge-base-en-v1.5", "dimensions": 768}},
+         "the embedding dimensions changed (indexes must be rebuilt)"),
+        ("monitor", {"signal": "llm_groundedness_rate"}, "the monitored signal changed"),
+    ],
+)  # fmt: skip
+async def test_every_breaking_rule_is_reported(db: object, kind: str, change: dict[str, Any], says: str) -> None:
+    await graduated_pilot()
+    slug = f"breaking-{kind.replace('_', '-')}"
+    await publishing.publish_version(parse_manifest(manifest(kind, slug)), CLAIMS)
+    later = manifest(kind, slug, "2.0.0")
+    later["spec"] = {**later["spec"], **change}
+    await publishing.publish_version(parse_manifest(later), CLAIMS)
+    diff = await diffs.diff_versions(slug, "1.0.0", "2.0.0")
+    assert diff.breaking == [says]
+    harmless = manifest(kind, slug, "2.0.1", summary="Only the summary changed in this version.")
+    harmless["spec"] = later["spec"]
+    await publishing.publish_version(parse_manifest(harmless), CLAIMS)
+    assert (await diffs.diff_versions(slug, "2.0.0", "2.0.1")).breaking == []
