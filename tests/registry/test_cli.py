@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -13,13 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
 import click
 import httpx
 import pytest
 import yaml
 
 from registry.settings import SEED_DIR
-from tests.conftest import Database
+from tests.conftest import PG_URL, Database
 from tests.factories import manifest
 
 ADMIN = "reg_test-admin-token-for-the-live-server"
@@ -95,6 +97,29 @@ def test_several_workers_start_on_a_fresh_data_dir(tmp_path: Path) -> None:
     env = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "fresh"), "REGISTRY_PORT": str(port),
            "REGISTRY_URL": f"http://127.0.0.1:{port}", "REGISTRY_ADMIN_TOKEN": ADMIN}  # fmt: skip
     env.pop("REGISTRY_DATABASE_URL", None)
+    with serving(env, tmp_path / "server.log", "--workers", "2"):
+        assert httpx.get(f"{env['REGISTRY_URL']}/api/v1/assets").json()["total"] >= 24
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+@pytest.mark.skipif(not PG_URL, reason="REGISTRY_TEST_POSTGRES_URL is not set (make test sets it)")
+def test_several_workers_start_on_a_fresh_postgres_database(tmp_path: Path) -> None:
+    """On PostgreSQL the migration lock is an advisory lock: two workers on an empty database, one migrates."""
+    base, _, name = str(PG_URL).rpartition("/")
+
+    async def fresh() -> None:
+        connection = await asyncpg.connect(str(PG_URL))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}_two_workers"')
+            await connection.execute(f'CREATE DATABASE "{name}_two_workers"')
+        finally:
+            await connection.close()
+
+    asyncio.run(fresh())
+    port = free_port()
+    env = {**os.environ, "REGISTRY_DATA_DIR": str(tmp_path / "fresh"), "REGISTRY_PORT": str(port),
+           "REGISTRY_URL": f"http://127.0.0.1:{port}", "REGISTRY_ADMIN_TOKEN": ADMIN,
+           "REGISTRY_DATABASE_URL": f"{base}/{name}_two_workers"}  # fmt: skip
     with serving(env, tmp_path / "server.log", "--workers", "2"):
         assert httpx.get(f"{env['REGISTRY_URL']}/api/v1/assets").json()["total"] >= 24
     assert "Traceback" not in (tmp_path / "server.log").read_text()

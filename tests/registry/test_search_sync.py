@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from catalog.db import use_engine
 from catalog.schemas import SYSTEM, AdoptionRequest, AssetDocument, PilotRequest, YankRequest, parse_manifest, utc
 from catalog.services import adoption, curation, outbox, pilots, publishing
 from catalog.services.journal import now
@@ -211,3 +214,29 @@ async def test_leases_are_short_and_renewed_while_applying(db: Database) -> None
 
 async def aiter_of(documents: list[AssetDocument]) -> AsyncIterator[list[AssetDocument]]:
     yield documents
+
+
+def test_search_sync_once_and_reindex_from_the_cli(db: Database, tmp_path: Path) -> None:
+    """The production commands beside a server: `search sync --once` applies the queue, `search reindex`
+    rebuilds into a fresh index; `search status` counts what the index holds."""
+    from tests.registry.test_cli_tasks import invoke, ok
+
+    def status() -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(invoke(env, "search", "status", "--json").stdout)
+        return found
+
+    async def two_published() -> None:
+        await graduated_pilot()
+        for slug in ("first-prompt", "second-prompt"):
+            await publish(slug)
+
+    asyncio.run(two_published())
+    env = {"REGISTRY_DATA_DIR": str(tmp_path), "REGISTRY_SEARCH_BACKEND": "embedded", "REGISTRY_DATABASE_URL": db.url}
+    try:
+        assert "applied 2 queued changes to the embedded index" in ok(env, "search", "sync", "--once")
+        assert (status()["documents"], status()["backlog"]) == (2, 0)
+        assert "applied 0 queued changes" in ok(env, "search", "sync", "--once")
+        assert "reindexed 2 assets into a fresh embedded index" in ok(env, "search", "reindex")
+        assert status()["documents"] == 2 and status()["healthy"]
+    finally:
+        use_engine(db.engine)
