@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
-from catalog.schemas import SYSTEM, Actor, GateRequest, PilotRequest
-from catalog.services import pilots
+from catalog.schemas import SYSTEM, Actor, GateRequest, PilotRequest, parse_manifest
+from catalog.services import pilots, publishing
 
 EVIDENCE: dict[int, dict[str, Any]] = {
     1: {},
@@ -124,3 +125,78 @@ def manifest(
     }
     body.update(overrides)
     return body
+
+
+CLAIMS = Actor(name="ci", team="claims-ai", scopes=frozenset({"publish", "adopt"}))
+
+
+FRAUD = Actor(name="ci", team="fraud-ai", scopes=frozenset({"publish", "adopt", "pilots"}))
+
+
+async def catalog_with_two_versions() -> None:
+    await graduated_pilot()
+    await pilots.create_pilot(PilotRequest.model_validate(pilot_request("fraud-screening", "fraud-ai")), SYSTEM)
+    for version in ("1.0.0", "1.1.0"):
+        await publishing.publish_version(parse_manifest(manifest(version=version)), CLAIMS)
+
+
+CONFIG = """description: Summaries stay faithful
+prompts:
+  - file://prompts/summarize.txt
+providers: [openai:gpt-4o-mini]
+tests:
+  - vars:
+      article: file://articles/*
+      notes: file://../outside.txt
+    assert:
+      - type: llm-rubric
+        value: stays faithful to the article
+"""
+
+
+TASK = """task: claims_qa
+dataset_path: acme/claims-qa
+include: _default_template.yaml
+test_split: test
+output_type: generate_until
+doc_to_text: "{{question}}"
+metric_list:
+  - metric: exact_match
+"""
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+async def pilot_on(slug: str, created: str, **overrides: Any) -> None:
+    body = pilot_request(slug, "claims-ai", created_at=at(created).isoformat(), **overrides)
+    await pilots.create_pilot(PilotRequest.model_validate(body), SYSTEM)
+
+
+async def gate_on(slug: str, stage: int, decision: str, day: str, **evidence: Any) -> None:
+    body = gate(stage, decision, decided_at=at(day).isoformat(), notes="Decided at the board after review.")
+    if evidence:
+        body["evidence"] = {**body["evidence"], **evidence}
+    await pilots.decide_gate(slug, GateRequest.model_validate(body), SYSTEM)
+
+
+async def portfolio_scenario() -> None:
+    """alpha stalled at gate 2, bravo circling, charlie killed, delta graduated with nothing extracted, echo new."""
+    await pilot_on("alpha", "2026-01-01", value_per_month={"amount": 1000, "unit": "hours"})
+    await gate_on("alpha", 1, "commit", "2026-01-21")
+    five, fifteen = {"metric": "m", "value": 5, "unit": "u"}, {"metric": "m", "value": 15, "unit": "u"}
+    await pilot_on("bravo", "2026-02-01", value_per_month={"amount": 600, "unit": "usd"}, baseline=five, target=fifteen)
+    await gate_on("bravo", 1, "commit", "2026-02-11")
+    for day in ("2026-03-01", "2026-03-15", "2026-04-01"):
+        await gate_on("bravo", 2, "iterate", day)
+    await pilot_on("charlie", "2026-01-10")
+    await gate_on("charlie", 1, "commit", "2026-01-20")
+    await gate_on("charlie", 2, "kill", "2026-02-19")
+    await pilot_on("delta", "2025-10-01", baseline={"metric": "m", "value": 20, "unit": "u"},
+                 target={"metric": "m", "value": 10, "unit": "u"})  # fmt: skip
+    await gate_on("delta", 1, "commit", "2025-10-21")
+    await gate_on("delta", 2, "commit", "2025-12-20", after=14)
+    await gate_on("delta", 3, "commit", "2026-01-19")
+    await gate_on("delta", 4, "commit", "2026-02-18", metric_value=11)
+    await pilot_on("echo", "2026-05-20")

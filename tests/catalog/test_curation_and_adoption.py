@@ -6,30 +6,18 @@ import pytest
 
 from catalog.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalog.schemas import (
-    SYSTEM,
-    Actor,
     AdoptionRequest,
     DeprecateRequest,
     LabelRequest,
-    PilotRequest,
     RetireRequest,
     YankRequest,
     parse_manifest,
 )
 from catalog.services import adoption, assets, curation, pilots, publishing
 from catalog.tables import Adoption, JournalEntry, SearchOutbox
-from tests.factories import graduated_pilot, manifest, pilot_request
+from tests.factories import CLAIMS, FRAUD, catalog_with_two_versions, manifest
 
 pytestmark = pytest.mark.anyio
-CLAIMS = Actor(name="ci", team="claims-ai", scopes=frozenset({"publish", "adopt"}))
-FRAUD = Actor(name="ci", team="fraud-ai", scopes=frozenset({"publish", "adopt", "pilots"}))
-
-
-async def catalog_with_two_versions() -> None:
-    await graduated_pilot()
-    await pilots.create_pilot(PilotRequest.model_validate(pilot_request("fraud-screening", "fraud-ai")), SYSTEM)
-    for version in ("1.0.0", "1.1.0"):
-        await publishing.publish_version(parse_manifest(manifest(version=version)), CLAIMS)
 
 
 async def test_yank_keeps_version_readable_moves_latest_and_blocks_adoption(db: object) -> None:

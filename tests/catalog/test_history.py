@@ -18,8 +18,7 @@ from catalog.seeding import seed_catalog
 from catalog.services import adoption, curation, diffs, history, publishing
 from catalog.tables import JournalEntry, Label
 from registry.settings import SEED_DIR
-from tests.catalog.test_curation_and_adoption import CLAIMS, FRAUD, catalog_with_two_versions
-from tests.factories import graduated_pilot, manifest
+from tests.factories import CLAIMS, FRAUD, catalog_with_two_versions, graduated_pilot, manifest
 
 pytestmark = pytest.mark.anyio
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -9,29 +9,9 @@ import pytest
 
 from catalog.native.base import NativeError
 from catalog.native.importing import ImportOptions, import_paths
+from tests.factories import CONFIG, TASK
 
 OPTIONS = ImportOptions(owner="claims-ai", pilot="claims-triage-assistant")
-CONFIG = """description: Summaries stay faithful
-prompts:
-  - file://prompts/summarize.txt
-providers: [openai:gpt-4o-mini]
-tests:
-  - vars:
-      article: file://articles/*
-      notes: file://../outside.txt
-    assert:
-      - type: llm-rubric
-        value: stays faithful to the article
-"""
-TASK = """task: claims_qa
-dataset_path: acme/claims-qa
-include: _default_template.yaml
-test_split: test
-output_type: generate_until
-doc_to_text: "{{question}}"
-metric_list:
-  - metric: exact_match
-"""
 
 
 def _promptfoo_folder(tmp_path: Path) -> Path:

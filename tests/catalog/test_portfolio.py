@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import gc
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from piccolo.engine.postgres import PostgresEngine
 
 from catalog.errors import InvalidInput, PermissionDenied
 from catalog.piccolo_migrations.catalog_2026_12_02t10_26_38_000000 import backfill_statements
-from catalog.schemas import SYSTEM, Actor, GateRequest, PilotRequest
+from catalog.schemas import SYSTEM, Actor, PilotRequest
 from catalog.schemas.portfolio import DeadlineRequest, PortfolioPolicy
 from catalog.seeding import seed_catalog
 from catalog.services import deadlines, pilots
@@ -20,52 +19,15 @@ from catalog.services.portfolio import portfolio_report
 from catalog.services.portfolio_reads import latest_measure, pilot_rows, state_of
 from catalog.tables import GateDecision, Pilot
 from registry.settings import SEED_DIR
-from tests.factories import gate, pilot_request
+from tests.factories import at, gate_on, pilot_on, pilot_request, portfolio_scenario
 
 pytestmark = pytest.mark.anyio
 SINCE, UNTIL = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
 TEAM = Actor(name="ci", team="claims-ai", scopes=frozenset({"pilots"}))
 
 
-def at(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=UTC)
-
-
-async def _pilot(slug: str, created: str, **overrides: Any) -> None:
-    body = pilot_request(slug, "claims-ai", created_at=at(created).isoformat(), **overrides)
-    await pilots.create_pilot(PilotRequest.model_validate(body), SYSTEM)
-
-
-async def _gate(slug: str, stage: int, decision: str, day: str, **evidence: Any) -> None:
-    body = gate(stage, decision, decided_at=at(day).isoformat(), notes="Decided at the board after review.")
-    if evidence:
-        body["evidence"] = {**body["evidence"], **evidence}
-    await pilots.decide_gate(slug, GateRequest.model_validate(body), SYSTEM)
-
-
-async def scenario() -> None:
-    """alpha stalled at gate 2, bravo circling, charlie killed, delta graduated with nothing extracted, echo new."""
-    await _pilot("alpha", "2026-01-01", value_per_month={"amount": 1000, "unit": "hours"})
-    await _gate("alpha", 1, "commit", "2026-01-21")
-    five, fifteen = {"metric": "m", "value": 5, "unit": "u"}, {"metric": "m", "value": 15, "unit": "u"}
-    await _pilot("bravo", "2026-02-01", value_per_month={"amount": 600, "unit": "usd"}, baseline=five, target=fifteen)
-    await _gate("bravo", 1, "commit", "2026-02-11")
-    for day in ("2026-03-01", "2026-03-15", "2026-04-01"):
-        await _gate("bravo", 2, "iterate", day)
-    await _pilot("charlie", "2026-01-10")
-    await _gate("charlie", 1, "commit", "2026-01-20")
-    await _gate("charlie", 2, "kill", "2026-02-19")
-    await _pilot("delta", "2025-10-01", baseline={"metric": "m", "value": 20, "unit": "u"},
-                 target={"metric": "m", "value": 10, "unit": "u"})  # fmt: skip
-    await _gate("delta", 1, "commit", "2025-10-21")
-    await _gate("delta", 2, "commit", "2025-12-20", after=14)
-    await _gate("delta", 3, "commit", "2026-01-19")
-    await _gate("delta", 4, "commit", "2026-02-18", metric_value=11)
-    await _pilot("echo", "2026-05-20")
-
-
 async def test_the_report_on_a_hand_made_history(db: object) -> None:
-    await scenario()
+    await portfolio_scenario()
     report = await portfolio_report(SINCE, UNTIL)
     assert report.as_of == UNTIL
     funnel = [(g.stage, g.entered, g.commit, g.iterate, g.kill, g.conversion_rate, g.kill_rate,
@@ -94,7 +56,7 @@ async def test_the_report_on_a_hand_made_history(db: object) -> None:
 
 
 async def test_health_follows_the_same_rules_and_own_deadlines(db: object) -> None:
-    await scenario()
+    await portfolio_scenario()
     page = await pilots.list_pilots(health="circling")
     assert [p.slug for p in page.items] == ["bravo"]
     stalled = await pilots.list_pilots(health="stalled", limit=1)
@@ -114,24 +76,24 @@ async def test_health_follows_the_same_rules_and_own_deadlines(db: object) -> No
 
 
 async def test_back_dating_is_for_admins_and_keeps_the_order(db: object) -> None:
-    await _pilot("alpha", "2026-01-01")
+    await pilot_on("alpha", "2026-01-01")
     body = PilotRequest.model_validate(pilot_request("bravo", "claims-ai", created_at="2026-01-01T00:00:00Z"))
     with pytest.raises(PermissionDenied, match="needs an admin token"):
         await pilots.create_pilot(body, TEAM)
     with pytest.raises(InvalidInput, match="is in the future"):
         await pilots.create_pilot(PilotRequest.model_validate(pilot_request("bravo", created_at="2099-01-01")), SYSTEM)
     with pytest.raises(InvalidInput, match="before the pilot's previous event") as err:
-        await _gate("alpha", 1, "commit", "2025-12-31")
+        await gate_on("alpha", 1, "commit", "2025-12-31")
     assert err.value.problems[0].pointer == "/decided_at"
-    await _gate("alpha", 1, "commit", "2026-01-05")
+    await gate_on("alpha", 1, "commit", "2026-01-05")
     with pytest.raises(InvalidInput, match="before the pilot's previous event"):
-        await _gate("alpha", 2, "iterate", "2026-01-04")
+        await gate_on("alpha", 2, "iterate", "2026-01-04")
     assert (await pilots.list_pilots(status="active")).total == 1
 
 
 async def test_the_state_kept_on_writes_is_the_replay_of_the_decisions(db: object) -> None:
     """The state kept on writes (read for the report as of now) equals the replay, the grouping and the backfill."""
-    await scenario()
+    await portfolio_scenario()
     await seed_catalog(SEED_DIR, only_if_empty=False)
     as_of = datetime.now(UTC)
     kept = {r["id"]: dict(r) for r in await pilot_rows(as_of, from_state=True)}

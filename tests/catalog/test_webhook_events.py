@@ -9,8 +9,7 @@ import pytest
 from catalog.schemas import WebhookRequest, parse_manifest
 from catalog.services import publishing, webhooks
 from catalog.tables import WebhookDelivery
-from tests.catalog.test_curation_and_adoption import CLAIMS, FRAUD
-from tests.factories import graduated_pilot, manifest
+from tests.factories import CLAIMS, FRAUD, graduated_pilot, manifest
 
 pytestmark = pytest.mark.anyio
 KEY = b"k" * 40

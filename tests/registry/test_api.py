@@ -5,45 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 from pathlib import Path
-from typing import Any
 
-import httpx
 from litestar.testing import TestClient
 
 from catalog.schemas import SYSTEM
 from catalog.services.tokens import revoke_token
-from catalog.tables import ALL_TABLES
 from registry.app import create_app
 from tests.conftest import Api, Database, settings_for
 from tests.factories import gate, manifest, pilot_request
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"]
-    if code:
-        assert body["code"] == code, body
-    return body
-
-
-def row_counts() -> dict[str, int]:
-    async def count() -> dict[str, int]:
-        return {t._meta.tablename: await t.count() for t in ALL_TABLES}
-
-    return asyncio.run(count())
-
-
-def graduate(api: Api, slug: str = "claims-triage-assistant", team: str = "claims-ai", who: str = "claims") -> None:
-    r = api.client.post("/api/v1/pilots", json=pilot_request(slug, team), headers=api.auth(who))
-    assert r.status_code == 201, r.text
-    for stage in range(1, 5):
-        r = api.client.post(f"/api/v1/pilots/{slug}/gates", json=gate(stage), headers=api.auth(who))
-        assert r.status_code == 201, r.text
-    assert r.json()["status"] == "graduated"
+from tests.helpers import assert_problem, graduate, row_counts
 
 
 def test_pilot_to_publish_flow(api: Api) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from openapi_spec_validator import validate
 
 from tests.conftest import Api
-from tests.registry.test_api import PROBLEM
+from tests.helpers import PROBLEM
 
 GOOD = {"slug": "claims-triage-prompt", "version": "1.0.0", "label": "production", "path": "prompt.txt"}
 REQUIRED = {"from": "1.0.0", "to": "1.1.0", "pilot": "claims-triage-assistant", "owner": "claims-ai"}

@@ -8,7 +8,7 @@ from typing import Any
 from catalog.tables import AssetVersion, JournalEntry, SearchOutbox
 from tests.conftest import Api
 from tests.factories import graduated_pilot, manifest
-from tests.registry.test_api import assert_problem
+from tests.helpers import assert_problem
 
 
 def counts() -> tuple[int, int, int]:

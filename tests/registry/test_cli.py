@@ -5,13 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -23,71 +19,9 @@ import yaml
 from registry.settings import SEED_DIR
 from tests.conftest import PG_URL, Database
 from tests.factories import manifest
+from tests.helpers import ADMIN, free_port, run, serving
 
-ADMIN = "reg_test-admin-token-for-the-live-server"
 GRADUATED = ["claims-triage-assistant", "kyc-document-review", "clinical-coding-assistant", "it-support-copilot"]
-REGISTRY = [sys.executable, "-m", "registry.cli.main"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*REGISTRY, *args], env=env, capture_output=True, text=True, timeout=120)
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"registry {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result
-
-
-@pytest.fixture
-def live(db: Database, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A `registry serve` process on an empty catalog; yields the environment the CLI needs to reach it."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "REGISTRY_DATA_DIR": str(tmp_path),
-        "REGISTRY_PORT": str(port),
-        "REGISTRY_SEED": "false",
-        "REGISTRY_ADMIN_TOKEN": ADMIN,
-        "REGISTRY_URL": f"http://127.0.0.1:{port}",
-        "REGISTRY_TOKEN": ADMIN,
-    }
-    if db.name == "postgres":
-        env["REGISTRY_DATABASE_URL"] = db.url
-    else:
-        env.pop("REGISTRY_DATABASE_URL", None)
-        env["REGISTRY_DATA_DIR"] = str(Path(db.url.removeprefix("sqlite:///")).parent)
-    with serving(env, tmp_path / "server.log"):
-        yield env
-
-
-@contextmanager
-def serving(env: dict[str, str], log_path: Path, *args: str) -> Iterator[None]:
-    """A `registry serve` process, ready (its /readyz answered 200) for the block, then stopped."""
-    log = log_path.open("w")
-    server = subprocess.Popen([*REGISTRY, "serve", *args], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{env['REGISTRY_URL']}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("server did not start:\n" + log_path.read_text())
-            time.sleep(0.1)
-        yield
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 def test_several_workers_start_on_a_fresh_data_dir(tmp_path: Path) -> None:

@@ -3,22 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PG_URL
-
-REGISTRY = [sys.executable, "-m", "registry.cli.main"]
-
-
-def admin(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    return subprocess.run([*REGISTRY, *args], cwd=folder, env={**clean, **env}, capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+from tests.helpers import admin
 
 
 @pytest.mark.parametrize(

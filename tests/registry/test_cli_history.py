@@ -8,9 +8,6 @@ from typing import Any
 from click.testing import CliRunner
 
 from registry.cli.main import cli
-from tests.registry.test_cli import live
-
-__all__ = ["live"]  # the fixture, shared with test_cli
 
 
 class Ran:

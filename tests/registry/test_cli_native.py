@@ -7,14 +7,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.registry.test_cli import live, run  # noqa: F401 (live is a fixture)
+from tests.helpers import run
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 RULES = CORPORA / "prometheus-rules" / "samber__awesome-prometheus-alerts__dist__rules__python__python-exporter.yml"
 CONFIG = CORPORA / "promptfoo" / "promptfoo__promptfoo__examples__getting-started__promptfooconfig.yaml"
 
 
-def test_import_publish_then_export_gives_the_original_back(live: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_import_publish_then_export_gives_the_original_back(live: dict[str, str], tmp_path: Path) -> None:
     run(live, "seed")
     owner, pilot = ["--owner", "claims-ai"], ["--pilot", "claims-triage-assistant"]  # a graduated seed pilot
     dry = run(live, "import", "--format", "auto", *owner, *pilot, "--dry-run", "--json", str(RULES), str(CONFIG))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.registry.test_cli import live, run  # noqa: F401 (live is a fixture)
+from tests.helpers import run
 
 
 def seeded(env: dict[str, str]) -> list[str]:
@@ -17,7 +17,7 @@ def seeded(env: dict[str, str]) -> list[str]:
 
 
 def test_pull_of_every_seed_asset_is_byte_identical_and_publishes_back_unchanged(
-    live: dict[str, str],  # noqa: F811
+    live: dict[str, str],
     tmp_path: Path,
 ) -> None:
     slugs = seeded(live)
@@ -34,7 +34,7 @@ def test_pull_of_every_seed_asset_is_byte_identical_and_publishes_back_unchanged
     assert len(lines) == len(slugs) and all(line.startswith("unchanged") for line in lines), published.stdout
 
 
-def test_pull_with_a_pilot_records_the_adoption(live: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_pull_with_a_pilot_records_the_adoption(live: dict[str, str], tmp_path: Path) -> None:
     seeded(live)
     url = live["REGISTRY_URL"]
     before = httpx.get(f"{url}/api/v1/assets/claims-triage-prompt").json()
@@ -50,7 +50,7 @@ def test_pull_with_a_pilot_records_the_adoption(live: dict[str, str], tmp_path: 
     assert "hr-policy-assistant" in after["adopting_pilots"] and after["reuse_count"] == before["reuse_count"] + 1
 
 
-def test_pull_refuses_to_overwrite_and_names_what_exists(live: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_pull_refuses_to_overwrite_and_names_what_exists(live: dict[str, str], tmp_path: Path) -> None:
     seeded(live)
     target = tmp_path / "x"
     target.mkdir()
@@ -65,7 +65,7 @@ def test_pull_refuses_to_overwrite_and_names_what_exists(live: dict[str, str], t
     assert (target / "asset.yaml").read_text().startswith("kind: prompt\n")
 
 
-def test_publish_says_when_there_is_nothing_to_publish(live: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_publish_says_when_there_is_nothing_to_publish(live: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = run(live, "publish", str(tmp_path / "empty"), check=False)
     assert result.returncode == 1 and "no asset.yaml in it or its subfolders" in result.stdout

@@ -8,34 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from click.testing import CliRunner, Result
 
 from registry.cli.main import cli
-from tests.registry.test_cli import live
-
-__all__ = ["live"]  # the fixture, shared with test_cli
-
-
-def invoke(env: dict[str, str], *args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=True)
-
-
-def ok(env: dict[str, str], *args: str) -> str:
-    result = invoke(env, *args)
-    assert result.exit_code == 0, (args, result.output, result.exception)
-    return result.output
-
-
-def refused(env: dict[str, str], *args: str, code: int = 1) -> str:
-    """The command fails cleanly: the expected exit code, a message, and no traceback."""
-    result = invoke(env, *args)
-    assert result.exit_code == code, (args, result.exit_code, result.output)
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
-        args,
-        repr(result.exception),
-    )
-    assert "Traceback" not in result.output and result.output.strip(), args
-    return result.output
+from tests.helpers import invoke, ok, refused
 
 
 def commands(group: click.Group, path: list[str]) -> Iterator[list[str]]:

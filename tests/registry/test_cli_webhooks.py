@@ -14,9 +14,7 @@ import pytest
 
 from tests.conftest import Database
 from tests.factories import graduated_pilot, manifest
-from tests.registry.test_cli import ADMIN, free_port, serving
-from tests.registry.test_cli_tasks import ok
-from tests.registry.test_webhooks import Receiver, receiver, wait_for  # noqa: F401 (receiver is a fixture)
+from tests.helpers import ADMIN, Receiver, free_port, ok, serving, wait_until
 
 
 @pytest.fixture
@@ -42,21 +40,21 @@ def _publish(env: dict[str, str], version: str) -> None:
     assert r.status_code == 201, r.text
 
 
-def test_every_webhook_command_from_the_cli(hooked_server: dict[str, str], receiver: Receiver) -> None:  # noqa: F811
+def test_every_webhook_command_from_the_cli(hooked_server: dict[str, str], receiver: Receiver) -> None:
     env = hooked_server
     created = json.loads(ok(env, "webhook", "create", "--url", receiver.url, "--event", "asset.published", "--json"))
     hook = str(created["id"])
     assert created["secret"].startswith("whsec_")
     receiver.failing = True
     _publish(env, "1.0.0")
-    wait_for(lambda: "disabled" in ok(env, "webhook", "list"))  # one failure disables it (max failures 1)
+    wait_until(lambda: "disabled" in ok(env, "webhook", "list"))  # one failure disables it (max failures 1)
     receiver.failing = False
     assert "enabled" in ok(env, "webhook", "enable", hook)
-    wait_for(lambda: len(receiver.received) == 1)
+    wait_until(lambda: len(receiver.received) == 1)
     deliveries = json.loads(ok(env, "webhook", "deliveries", hook, "--json"))
     (delivery,) = [d for d in deliveries["items"] if d["status"] == "delivered"]
     ok(env, "webhook", "redeliver", hook, str(delivery["id"]))
-    wait_for(lambda: len(receiver.received) == 2)
+    wait_until(lambda: len(receiver.received) == 2)
     first, again = (headers["webhook-id"] for headers, _ in receiver.received)
     assert first == again  # the same message id: receivers can tell a redelivery
     assert "deleted" in ok(env, "webhook", "delete", hook)

@@ -12,7 +12,7 @@ import yaml
 from catalog.schemas import parse_manifest
 from tests.conftest import Api
 from tests.factories import manifest
-from tests.registry.test_api import assert_problem, graduate
+from tests.helpers import assert_problem, graduate
 
 BINARY = bytes(range(256))
 RULES = "groups:\n  - name: claims\n    rules:\n      - alert: TriageLatencyHigh\n        expr: latency > 3\n"

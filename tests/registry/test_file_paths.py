@@ -14,8 +14,7 @@ import httpx
 from catalog.tables import AssetFile
 from tests.conftest import Api
 from tests.factories import graduated_pilot, manifest
-from tests.registry.test_api import assert_problem, graduate, row_counts
-from tests.registry.test_cli import live, run  # noqa: F401 (live is a fixture)
+from tests.helpers import assert_problem, graduate, row_counts, run
 
 BAD_PATHS = {
     ".": "`.` segment",
@@ -62,7 +61,7 @@ def _publish(env: dict[str, str], files: list[dict[str, str]], version: str = "1
     assert r.status_code == 201, r.text
 
 
-def test_odd_but_valid_paths_pull_byte_for_byte(live: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_odd_but_valid_paths_pull_byte_for_byte(live: dict[str, str], tmp_path: Path) -> None:
     asyncio.run(graduated_pilot())
     _publish(live, [{"path": p, "content": f"content of {p}\n"} for p in ODD_BUT_FINE])
     run(live, "pull", "claims-triage-prompt", str(tmp_path / "out"))
@@ -71,7 +70,7 @@ def test_odd_but_valid_paths_pull_byte_for_byte(live: dict[str, str], tmp_path: 
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.pull-")]
 
 
-def test_a_pull_that_cannot_finish_leaves_nothing_and_no_traceback(live: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_a_pull_that_cannot_finish_leaves_nothing_and_no_traceback(live: dict[str, str], tmp_path: Path) -> None:
     asyncio.run(graduated_pilot())
     _publish(live, [{"path": "prompts/a.txt", "content": "a"}, {"path": "legacy.txt", "content": "b"}])
     work = tmp_path / "work"

@@ -8,7 +8,7 @@ from typing import Any
 from catalog.seeding import seed_catalog
 from registry.settings import SEED_DIR
 from tests.conftest import Api
-from tests.registry.test_api import assert_problem
+from tests.helpers import assert_problem
 
 
 def seeded(api: Api) -> None:

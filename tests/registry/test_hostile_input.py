@@ -17,7 +17,7 @@ from registry.app import create_app
 from registry.http.errors import exception_handlers
 from tests.conftest import Api, Database, make_tokens, settings_for
 from tests.factories import gate, manifest, pilot_request
-from tests.registry.test_api import assert_problem, graduate, row_counts
+from tests.helpers import assert_problem, graduate, row_counts
 
 PILOT = "/api/v1/pilots/claims-triage-assistant"
 

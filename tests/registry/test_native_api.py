@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.catalog.test_import_notices import CONFIG, TASK
 from tests.conftest import Api
-from tests.factories import manifest
-from tests.registry.test_api import assert_problem, graduate, row_counts
+from tests.factories import CONFIG, TASK, manifest
+from tests.helpers import assert_problem, graduate, row_counts
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 REDIS = (

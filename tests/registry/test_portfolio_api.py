@@ -9,17 +9,15 @@ from pathlib import Path
 import httpx
 
 from registry.reporting import parse_csv
-from tests.catalog.test_portfolio import scenario
 from tests.conftest import Api
-from tests.factories import gate, pilot_request
-from tests.registry.test_api import assert_problem
-from tests.registry.test_cli import live, run  # noqa: F401 (live is a fixture)
+from tests.factories import gate, pilot_request, portfolio_scenario
+from tests.helpers import assert_problem, run
 
 PERIOD = {"since": "2026-01-01", "until": "2026-06-01"}
 
 
 def test_json_and_csv_agree_on_a_hand_made_history(api: Api) -> None:
-    asyncio.run(scenario())
+    asyncio.run(portfolio_scenario())
     body = api.client.get("/api/v1/reports/portfolio", params=PERIOD).json()
     assert body["summary"]["stalled"] == 2 and body["summary"]["value_at_stake_hours"] == 2332.65
     csv = parse_csv(api.client.get("/api/v1/reports/portfolio", params={**PERIOD, "format": "csv"}).text)
@@ -45,7 +43,7 @@ def test_json_and_csv_agree_on_a_hand_made_history(api: Api) -> None:
 
 
 def test_pilot_health_filters_and_own_deadlines(api: Api) -> None:
-    asyncio.run(scenario())
+    asyncio.run(portfolio_scenario())
     circling = api.client.get("/api/v1/pilots", params={"health": "circling"}).json()
     assert [p["slug"] for p in circling["items"]] == ["bravo"] and circling["items"][0]["health"]["circling"]
     assert_problem(api.client.get("/api/v1/pilots", params={"health": "stuck"}), 422)
@@ -71,7 +69,7 @@ def test_back_dates_need_an_admin_token(api: Api) -> None:
     assert_problem(api.client.post("/api/v1/pilots/golf/gates", json=future, headers=api.auth("admin")), 422)
 
 
-def test_the_cli_prints_what_the_api_answers(live: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_the_cli_prints_what_the_api_answers(live: dict[str, str], tmp_path: Path) -> None:
     run(live, "seed")
     params = ["--since", "2026-01-01", "--until", "2026-12-01"]
     as_json = json.loads(run(live, "report", "portfolio", *params, "--format", "json").stdout)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.conftest import Api
 from tests.factories import manifest
-from tests.registry.test_api import assert_problem, graduate
+from tests.helpers import assert_problem, graduate
 
 PAGES = ["/", "/assets/claims-triage-prompt", "/pilots/claims-triage-assistant", "/changes", "/reports/reuse"]
 

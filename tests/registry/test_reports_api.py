@@ -8,7 +8,7 @@ from catalog.seeding import seed_catalog
 from registry.reporting import parse_csv
 from registry.settings import SEED_DIR
 from tests.conftest import Api
-from tests.registry.test_api import assert_problem
+from tests.helpers import assert_problem
 
 
 def test_report_on_the_seed_shows_every_section(api: Api) -> None:

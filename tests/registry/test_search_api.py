@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +17,7 @@ from search.embedded import EmbeddedBackend
 from search.interfaces import IndexState
 from tests.conftest import Api, Database, make_tokens, settings_for
 from tests.factories import manifest
-from tests.registry.test_api import assert_problem, graduate
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Poll until `check` returns something truthy: search follows the catalog within moments."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
+from tests.helpers import assert_problem, graduate, wait_until
 
 
 def search(client: TestClient, **params: Any) -> httpx.Response:  # type: ignore[type-arg]
@@ -47,12 +35,12 @@ def publish_three(api: Api) -> None:
     ]
     for body in bodies:
         assert api.client.post("/api/v1/assets", json=body, headers=api.auth("claims")).status_code == 201
-    assert eventually(lambda: search(api.client).json()["total"] == 3)
+    assert wait_until(lambda: search(api.client).json()["total"] == 3)
 
 
 def test_published_assets_become_searchable(api: Api) -> None:
     publish_three(api)
-    found = eventually(lambda: search(api.client, q="personal data").json()["hits"])
+    found = wait_until(lambda: search(api.client, q="personal data").json()["hits"])
     assert found[0]["slug"] == "pii-leak-monitor"
     body = search(api.client, q="clams trige", tag="claims").json()
     assert set(body) == {"total", "hits", "facets", "took_ms"}
@@ -90,7 +78,7 @@ def test_search_input_errors_are_problems(api: Api) -> None:
 
 def test_starter_kit_picks_assets_per_kind_and_says_why(api: Api) -> None:
     publish_three(api)
-    eventually(lambda: search(api.client).json()["total"] == 3)
+    wait_until(lambda: search(api.client).json()["total"] == 3)
     kit = api.client.get(
         "/api/v1/starter-kit", params={"problem": "We need to triage incoming insurance claims"}
     ).json()
@@ -129,11 +117,11 @@ def test_publishing_works_while_search_is_down_and_catches_up(db: Database, tmp_
         body = assert_problem(search(client, q="triage"), 503, "search-unavailable")
         assert "GET /api/v1/assets" in body["detail"] and r.headers
         (tmp_path / "search").unlink()  # search comes back
-        found = eventually(
+        found = wait_until(
             lambda: search(client, q="triage").status_code == 200 and search(client, q="triage").json()["hits"]
         )
         assert found and found[0]["slug"] == "claims-triage-prompt"
-        assert eventually(lambda: client.get("/readyz").json()["status"] == "ready")
+        assert wait_until(lambda: client.get("/readyz").json()["status"] == "ready")
 
 
 async def older_copy(root: Path) -> None:
@@ -155,20 +143,20 @@ def test_an_index_replaced_while_serving_is_reported_then_heals(db: Database, tm
         asyncio.run(older_copy(tmp_path / "copy"))  # what an operator's backup of the index would hold now
         r = client.post("/api/v1/assets", json=manifest(slug="late-prompt"), headers=api.auth("claims"))
         assert r.status_code == 201
-        assert eventually(lambda: search(client, q="late").json()["total"] == 1)
+        assert wait_until(lambda: search(client, q="late").json()["total"] == 1)
         (tmp_path / "search").rename(tmp_path / "replaced")  # (a rename: the server may be writing files in it)
         shutil.copytree(tmp_path / "copy", tmp_path / "search")  # an older copy put back under the server
-        assert eventually(lambda: "misses changes" in client.get("/readyz").json()["checks"]["search_index"], 5)
+        assert wait_until(lambda: "misses changes" in client.get("/readyz").json()["checks"]["search_index"], 5)
         assert client.get("/readyz").json()["status"] == "degraded"
     with TestClient(app=create_app(settings)) as client:  # a start checks the index and catches it up
-        assert eventually(lambda: search(client, q="late").json()["total"] == 1)
-        assert eventually(lambda: client.get("/readyz").json()["status"] == "ready")
+        assert wait_until(lambda: search(client, q="late").json()["total"] == 1)
+        assert wait_until(lambda: client.get("/readyz").json()["status"] == "ready")
         assert search(client).json()["total"] == 4
         (tmp_path / "search").rename(tmp_path / "lost")  # lost entirely: rebuilt from the database
-        assert eventually(lambda: client.get("/readyz").json()["checks"]["search_index"] != "ok", 5)
+        assert wait_until(lambda: client.get("/readyz").json()["checks"]["search_index"] != "ok", 5)
     with TestClient(app=create_app(settings)) as client:
-        assert eventually(lambda: client.get("/readyz").json()["checks"]["search_index"] == "ok")
-        assert eventually(lambda: search(client).json()["total"] == 4)
+        assert wait_until(lambda: client.get("/readyz").json()["checks"]["search_index"] == "ok")
+        assert wait_until(lambda: search(client).json()["total"] == 4)
 
 
 def test_readiness_is_degraded_every_time_the_index_cannot_be_read(db: Database, tmp_path: Path) -> None:

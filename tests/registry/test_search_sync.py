@@ -24,6 +24,7 @@ from search.errors import SearchUnavailable
 from search.interfaces import IndexState, SearchQuery
 from tests.conftest import Database
 from tests.factories import graduated_pilot, manifest, pilot_request
+from tests.helpers import invoke, ok
 from tests.search.conftest import doc
 
 pytestmark = pytest.mark.anyio
@@ -219,7 +220,6 @@ async def aiter_of(documents: list[AssetDocument]) -> AsyncIterator[list[AssetDo
 def test_search_sync_once_and_reindex_from_the_cli(db: Database, tmp_path: Path) -> None:
     """The production commands beside a server: `search sync --once` applies the queue, `search reindex`
     rebuilds into a fresh index; `search status` counts what the index holds."""
-    from tests.registry.test_cli_tasks import invoke, ok
 
     def status() -> dict[str, Any]:
         found: dict[str, Any] = json.loads(invoke(env, "search", "status", "--json").stdout)

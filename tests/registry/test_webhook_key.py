@@ -15,8 +15,8 @@ from catalog.services import webhooks
 from registry.app import create_app
 from registry.settings import Settings
 from registry.workers.webhooks import webhook_key
-from tests.catalog.test_curation_and_adoption import CLAIMS
-from tests.registry.test_cli_admin import admin
+from tests.factories import CLAIMS
+from tests.helpers import admin
 
 
 async def _subscribed_catalog(folder: Path) -> bytes:

@@ -20,10 +20,9 @@ from catalog.tables import Webhook
 from registry.app import create_app
 from registry.settings import Settings
 from registry.workers.webhooks import DeliveryWorker
-from tests.catalog.test_curation_and_adoption import CLAIMS
 from tests.conftest import Database, settings_for
-from tests.factories import graduated_pilot, manifest
-from tests.registry.test_webhooks import Receiver, receiver, wait_for  # noqa: F401 (receiver is a fixture)
+from tests.factories import CLAIMS, graduated_pilot, manifest
+from tests.helpers import Receiver, wait_until
 
 KEY = b"k" * 40
 
@@ -43,7 +42,7 @@ async def _publish_concurrently(count: int, clients: int) -> None:
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def _deliver_all(settings: Settings, expected: int, receiver: Receiver) -> None:  # noqa: F811
+async def _deliver_all(settings: Settings, expected: int, receiver: Receiver) -> None:
     worker = DeliveryWorker(settings)
     deadline = time.monotonic() + 120
     async with worker.client() as client:
@@ -56,7 +55,7 @@ async def _deliver_all(settings: Settings, expected: int, receiver: Receiver) ->
 def test_concurrent_publishes_are_delivered_in_journal_order(
     db: Database,
     tmp_path: Path,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
     settings = Settings.model_validate({"data_dir": tmp_path, "webhook_allow_private": True, "webhook_key": "k" * 40})
 
@@ -86,7 +85,7 @@ async def _leave_a_dead_lease(webhook_id: int) -> None:
 def test_a_restarted_sqlite_registry_takes_back_a_dead_senders_lease_at_once(
     db: Database,
     tmp_path: Path,
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
 ) -> None:
     asyncio.run(graduated_pilot())
     webhook_id = asyncio.run(_subscribe(receiver.url))
@@ -95,6 +94,6 @@ def test_a_restarted_sqlite_registry_takes_back_a_dead_senders_lease_at_once(
     settings = settings_for(db, tmp_path, webhook_allow_private=True, webhook_key="k" * 40)
     with TestClient(app=create_app(settings)):
         start = time.monotonic()
-        wait_for(lambda: len(receiver.received) == 5, seconds=30)
+        wait_until(lambda: len(receiver.received) == 5, seconds=30)
         assert time.monotonic() - start < 5
     use_engine(db.engine)

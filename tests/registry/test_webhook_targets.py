@@ -13,8 +13,7 @@ from catalog.services.webhooks import Due
 from registry.settings import Settings
 from registry.workers.webhooks import DeliveryWorker, TargetRefused, check_target, is_public
 from tests.conftest import Api
-from tests.registry.test_api import assert_problem
-from tests.registry.test_webhooks import Receiver, receiver  # noqa: F401 (receiver is a fixture)
+from tests.helpers import Receiver, assert_problem
 
 INSIDE = [
     "::127.0.0.1",  # IPv4-compatible
@@ -57,7 +56,7 @@ def test_special_use_names_are_refused_before_any_lookup(host: str) -> None:
 
 
 def test_a_delivery_connects_to_the_checked_address_with_the_original_host(
-    receiver: Receiver,  # noqa: F811
+    receiver: Receiver,
     tmp_path: Path,
 ) -> None:
     port = httpx.URL(receiver.url).port

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,50 +20,9 @@ from catalog.tables import Webhook
 from registry.app import create_app
 from registry.settings import Settings
 from registry.workers.webhooks import webhook_key
-from tests.catalog.test_curation_and_adoption import CLAIMS
 from tests.conftest import Api, Database, make_tokens, settings_for
-from tests.factories import graduated_pilot, manifest
-from tests.registry.test_api import assert_problem
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on a local port: records what it got; `failing` makes it answer 503."""
-
-    url: str = ""
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    failing: bool = False
-    attempts: int = 0
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.received]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            state.attempts += 1
-            if state.failing:
-                self.send_response(503)
-            else:
-                state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/registry"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+from tests.factories import CLAIMS, graduated_pilot, manifest
+from tests.helpers import Receiver, assert_problem, wait_until
 
 
 @pytest.fixture
@@ -85,15 +39,6 @@ def hooked(db: Database, tmp_path: Path) -> Iterator[Api]:
     with TestClient(app=create_app(settings)) as client:
         yield Api(client, tokens, db)
     use_engine(db.engine)
-
-
-def wait_for(check: Callable[[], Any], seconds: float = 30) -> Any:
-    """Poll until `check` is truthy (deliveries are asynchronous); the bound only keeps a broken run finite."""
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-    return result
 
 
 def subscribe(api: Api, receiver: Receiver, **body: Any) -> dict[str, Any]:
@@ -120,9 +65,9 @@ def test_signed_events_arrive_in_order_and_after_an_outage(hooked: Api, receiver
         "/api/v1/assets/claims-triage-prompt/versions/1.0.0/yank", json={"reason": "bad"}, headers=hooked.auth("claims")
     )
     assert response.status_code == 200
-    wait_for(lambda: receiver.attempts >= 2)  # the first event is retried while the receiver is down
+    wait_until(lambda: receiver.attempts >= 2)  # the first event is retried while the receiver is down
     receiver.failing = False  # back from the outage: everything arrives, in order
-    wait_for(lambda: len(receiver.received) >= 4)
+    wait_until(lambda: len(receiver.received) >= 4)
     verifier = Verifier(hook["secret"])
     bodies = [verifier.verify(body, headers) for headers, body in receiver.received]
     assert [b["type"] for b in bodies] == ["label.moved"] * 3 + ["version.yanked"]
@@ -144,7 +89,7 @@ def test_failing_receivers_are_disabled_and_come_back_with_redelivery(hooked: Ap
     url = f"/api/v1/webhooks/{hook['id']}"
     receiver.failing = True
     move(hooked, "1.0.0")
-    state = wait_for(lambda: (s := hooked.client.get(url, headers=hooked.auth("claims")).json())["enabled"] is False
+    state = wait_until(lambda: (s := hooked.client.get(url, headers=hooked.auth("claims")).json())["enabled"] is False
                      and s)  # fmt: skip
     assert "4 failed attempts in a row" in state["disabled_reason"] and state["pending"] == 1
     ready = hooked.client.get("/readyz").json()
@@ -156,12 +101,12 @@ def test_failing_receivers_are_disabled_and_come_back_with_redelivery(hooked: Ap
     receiver.failing = False
     assert hooked.client.post(f"{url}/enable", headers=hooked.auth("claims")).status_code == 200
     assert_problem(hooked.client.post(f"{url}/enable", headers=hooked.auth("claims")), 409, "already-enabled")
-    wait_for(lambda: len(receiver.received) == 2)
+    wait_until(lambda: len(receiver.received) == 2)
     assert [b["data"]["detail"]["to"] for b in receiver.bodies()] == ["1.0.0", "1.1.0"]
     delivered = hooked.client.get(f"{url}/deliveries", headers=hooked.auth("claims")).json()["items"]
     again = hooked.client.post(f"{url}/deliveries/{delivered[-1]['id']}/redeliver", headers=hooked.auth("claims"))
     assert again.status_code == 201 and again.json()["message_id"] == delivered[-1]["message_id"]
-    wait_for(lambda: len(receiver.received) == 3)
+    wait_until(lambda: len(receiver.received) == 3)
     assert receiver.received[2][0]["webhook-id"] == receiver.received[0][0]["webhook-id"]  # the same message
     assert_problem(hooked.client.post(f"{url}/deliveries/999999/redeliver", headers=hooked.auth("claims")), 404)
 
