@@ -13,7 +13,6 @@ from datetime import datetime
 from heapq import nsmallest
 from typing import Any
 
-from catalog.errors import FieldProblem, InvalidInput
 from catalog.schemas import OriginPilotFigures, ReportPeriod, utc
 from catalog.schemas.portfolio import (
     BacklogPilot,
@@ -39,7 +38,7 @@ from catalog.services.portfolio_reads import (
     published_counts,
     state_of,
 )
-from catalog.services.reports import LIST_LIMIT, default_period, reuse_report
+from catalog.services.reports import LIST_LIMIT, report_period, reuse_report
 
 __all__ = ["portfolio_report"]
 
@@ -59,14 +58,7 @@ async def portfolio_report(
 ) -> PortfolioReport:
     """The report for [since, until); health and lists as of `until` (or now, when `until` is later)."""
     policy = policy or PortfolioPolicy()
-    period = default_period(until) if since is None else ReportPeriod(since=since, until=until or now())
-    start, end = utc(period.since), utc(period.until)
-    if start >= end:
-        raise InvalidInput(
-            "the period is empty",
-            [FieldProblem("/query/since", f"since ({start:%Y-%m-%d}) is not before until ({end:%Y-%m-%d})",
-                          "give a `since` earlier than `until`")],
-        )  # fmt: skip
+    start, end = report_period(since, until)
     as_of = min(end, now())
     with collector_paused():  # the rows decoded and the pass allocate tens of thousands of acyclic objects
         # Independent reads side by side, each on its own pooled connection on PostgreSQL.
@@ -75,7 +67,7 @@ async def portfolio_report(
             killed_in_period(start, end, as_of, LIST_LIMIT),
         )  # fmt: skip
         reuse = {o.pilot: o for o in reuse_figures.by_origin_pilot}
-        report = await _report(period, as_of, policy, pilots, figures, published, reuse)
+        report = await _report(ReportPeriod(since=start, until=end), as_of, policy, pilots, figures, published, reuse)
         report.killed = [KilledPilot.model_validate(k) for k in killed]
         return report
 

@@ -46,13 +46,17 @@ from catalog.services.report_sql import Row, one_by_one, postgres, query_rows
 
 __all__ = [
     "LIST_LIMIT",
+    "MAX_YEARS",
     "STALE_AFTER_DAYS",
     "STARTED_WITHIN_DAYS",
     "default_period",
+    "report_period",
     "reuse_report",
 ]
 
 LIST_LIMIT = 100
+MAX_YEARS = 20
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC)  # dates a report can take
 
 
 def _rate(part: int, whole: int) -> float:
@@ -70,6 +74,33 @@ def _months(since: datetime, until: datetime) -> list[tuple[str, datetime, datet
     return out
 
 
+def report_period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """The period a report covers: the last twelve months by default; never empty, at most `MAX_YEARS`
+    (a month is a term of the monthly query, and a report of centuries helps nobody)."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not EARLIEST <= utc(value) <= LATEST:
+            raise InvalidInput(
+                f"`{name}` is outside the years a report covers",
+                [FieldProblem(f"/query/{name}", f"{utc(value):%Y-%m-%d} is not between {EARLIEST:%Y} and {LATEST:%Y}",
+                              "give a date of the catalog's life, e.g. 2026-01-01")],
+            )  # fmt: skip
+    period = default_period(until) if since is None else ReportPeriod(since=since, until=until or now())
+    start, end = utc(period.since), utc(period.until)
+    if start >= end:
+        raise InvalidInput(
+            "the period is empty",
+            [FieldProblem("/query/since", f"since ({start:%Y-%m-%d}) is not before until ({end:%Y-%m-%d})",
+                          "give a `since` earlier than `until`")],
+        )  # fmt: skip
+    if end - start > timedelta(days=366 * MAX_YEARS):
+        raise InvalidInput(
+            f"a report covers at most {MAX_YEARS} years",
+            [FieldProblem("/query/since", f"{start:%Y-%m-%d} to {end:%Y-%m-%d} is longer than {MAX_YEARS} years",
+                          f"give a `since` within {MAX_YEARS} years of `until`")],
+        )  # fmt: skip
+    return start, end
+
+
 def default_period(until: datetime | None = None) -> ReportPeriod:
     """The last twelve months up to now."""
     end = until or now()
@@ -82,14 +113,7 @@ async def reuse_report(since: datetime | None = None, until: datetime | None = N
 
 
 async def _report(since: datetime | None, until: datetime | None, top: int) -> ReuseReport:
-    period = default_period(until) if since is None else ReportPeriod(since=since, until=until or now())
-    since, until = utc(period.since), utc(period.until)
-    if since >= until:
-        raise InvalidInput(
-            "the period is empty",
-            [FieldProblem("/query/since", f"since ({since:%Y-%m-%d}) is not before until ({until:%Y-%m-%d})",
-                          "give a `since` earlier than `until`")],
-        )  # fmt: skip
+    since, until = report_period(since, until)
     dialect = "postgres" if postgres() else "sqlite"
     months = _months(since, until)
     month_sql = "\nUNION ALL\n".join(MONTH.format(i=i) for i in range(len(months)))

@@ -54,3 +54,17 @@ def test_report_input_errors(api: Api) -> None:
     assert_problem(api.client.get("/api/v1/reports/reuse", params={"format": "xml"}), 422)
     assert_problem(api.client.get("/api/v1/reports/reuse", params={"section": "nope"}), 422)
     assert_problem(api.client.get("/api/v1/reports/reuse", params={"top": 0}), 422)
+
+
+def test_a_period_of_centuries_is_a_422_not_a_server_error(api: Api) -> None:
+    """Each month is a term of the monthly query (SQLite takes 500 at most): a report covers 20 years at most."""
+    for path in ("/api/v1/reports/reuse", "/api/v1/reports/portfolio"):
+        r = api.client.get(path, params={"since": "1975-01-01", "until": "2100-01-01"})
+        problem = assert_problem(r, 422, "invalid-input")
+        assert "at most 20 years" in problem["detail"] and problem["errors"][0]["pointer"] == "/query/since"
+    assert api.client.get("/reports/reuse", params={"since": "1975-01-01", "until": "2100-01-01"}).status_code == 422
+    for params in ({"until": "0001-01-05"}, {"since": "9999-12-01", "until": "9999-12-31"}):  # dates that overflowed
+        for path in ("/api/v1/reports/reuse", "/api/v1/reports/portfolio", "/reports/portfolio"):
+            assert api.client.get(path, params=params).status_code == 422, (path, params)
+    ok = api.client.get("/api/v1/reports/reuse", params={"since": "2010-01-01", "until": "2030-01-01"})
+    assert ok.status_code == 200 and len(ok.json()["adoptions_per_month"]) == 240
