@@ -39,6 +39,13 @@ __all__ = [
 ]
 
 
+def _mapping(data: Any, what: str, example: str) -> Any:
+    """A pilot file's nested value must be a mapping: say which shape, with an example, not pydantic's words."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} is a mapping, not {type(data).__name__} {data!r}; e.g. {example}")
+    return data
+
+
 class Measure(StrictModel):
     metric: Name
     """the business metric, e.g. analyst minutes per alert"""
@@ -50,12 +57,7 @@ class Measure(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _shape(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError(
-                f"a measure is a mapping {{metric, value, unit}}, not {type(data).__name__} {data!r}; "
-                "e.g. {metric: handling minutes, value: 20, unit: min}"
-            )
-        return data
+        return _mapping(data, "a measure", "{metric: handling minutes, value: 20, unit: min}")
 
 
 class MonthlyValue(StrictModel):
@@ -67,12 +69,7 @@ class MonthlyValue(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _shape(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError(
-                f"a monthly value is a mapping {{amount, unit}}, not {type(data).__name__} {data!r}; "
-                "e.g. value_per_month: {amount: 900, unit: hours}"
-            )
-        return data
+        return _mapping(data, "a monthly value", "{amount: 900, unit: hours}")
 
 
 class PilotRequest(StrictModel):

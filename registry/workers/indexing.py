@@ -20,7 +20,7 @@ from typing import Literal
 from catalog.services import indexing, outbox
 from catalog.services.journal import now
 from registry.settings import Settings
-from registry.workers.process_locks import ProcessLock
+from registry.workers.process_locks import ProcessLock, held_when_free
 from search.embedded import EmbeddedBackend
 from search.errors import SearchError
 from search.interfaces import IndexState, SearchBackend
@@ -147,11 +147,8 @@ async def run_as_leader(sync: SearchSync, lock: ProcessLock, stop: asyncio.Event
     writer); the others wait and take over if the leader's process ends. The new leader takes back at once
     the rows its dead predecessor had claimed: there is no other worker that could hold them."""
     try:
-        while not lock.try_acquire():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), retry_seconds)
-            if stop.is_set():
-                return
+        if not await held_when_free(lock, stop, retry_seconds):
+            return
         if reclaimed := await outbox.reclaim():
             log.info("took back %d search changes a previous worker had claimed", reclaimed)
         await sync.run_forever(stop)

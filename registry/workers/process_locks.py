@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["ProcessLock", "exclusive"]
+__all__ = ["ProcessLock", "exclusive", "held_when_free"]
 
 
 @contextmanager
@@ -49,3 +51,14 @@ class ProcessLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+async def held_when_free(lock: ProcessLock, stop: asyncio.Event, retry_seconds: float = 1.0) -> bool:
+    """Wait until this process holds `lock` (another may hold it for as long as it lives); False when `stop`
+    came first."""
+    while not lock.try_acquire():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), retry_seconds)
+        if stop.is_set():
+            return False
+    return True

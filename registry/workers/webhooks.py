@@ -31,7 +31,7 @@ from standardwebhooks.webhooks import Webhook as Signer
 from catalog.errors import FieldProblem, InvalidInput
 from catalog.services import webhooks
 from registry.settings import Settings
-from registry.workers.process_locks import ProcessLock
+from registry.workers.process_locks import ProcessLock, held_when_free
 
 __all__ = [
     "DeliveryWorker",
@@ -191,11 +191,8 @@ async def run_deliveries(worker: DeliveryWorker, lock: ProcessLock | None, stop:
         await worker.run_forever(stop)
         return
     try:
-        while not lock.try_acquire():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
-            if stop.is_set():
-                return
+        if not await held_when_free(lock, stop):
+            return
         if taken := await webhooks.release_all():
             log.info("took back %d webhook subscriptions a previous process had leased", taken)
         await worker.run_forever(stop)
