@@ -248,6 +248,7 @@ class Webhook(Table):
     disabled_reason = Text(null=True, default=None)
     consecutive_failures = Integer(default=0)
     leased_until = Timestamptz(null=True, default=None)  # a delivery worker holds the subscription until then
+    leased_by = Varchar(length=40, default="")  # which worker (a process's id): a dead one's lease is taken back
     created_by = Varchar(length=200)
     created_at = Timestamptz(default=TimestamptzNow())
     deleted_at = Timestamptz(null=True, default=None)

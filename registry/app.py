@@ -120,9 +120,9 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
                 tasks.append(asyncio.create_task(run_as_leader(sync, leader, stop), name="search-sync"))
             tasks.append(asyncio.create_task(search_log.run_forever(stop), name="search-log"))
             if start_tasks:
-                sender = (
-                    None if isinstance(engine, PostgresEngine) else ProcessLock(settings.data_dir / ".webhooks.lock")
-                )
+                # SQLite: one process per data dir sends; PostgreSQL: every process, known alive by its presence
+                lock = ProcessLock(settings.data_dir / ".webhooks.lock")
+                sender = engine if isinstance(engine, PostgresEngine) else lock
                 deliveries = run_deliveries(DeliveryWorker(settings), sender, stop)
                 tasks.append(asyncio.create_task(deliveries, name="webhook-delivery"))
             collector.freeze_after_start()

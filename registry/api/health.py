@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from catalog.services import outbox, webhooks
+from catalog.services import deliveries, outbox
 from catalog.services.health import database_ready
 from catalog.services.tokens import authenticate
 from registry.workers.indexing import index_problem
@@ -62,7 +62,7 @@ async def readyz(request: Request) -> Response[dict[str, Any]]:  # type: ignore[
         if backlog.last_error:
             checks["search_last_error"] = backlog.last_error
         degraded = degraded or problem is not None or backlog.failing > 0
-        hooks = await webhooks.backlog()  # receivers' trouble is theirs: reported, never "degraded"
+        hooks = await deliveries.backlog()  # receivers' trouble is theirs: reported, never "degraded"
         checks["webhook_backlog"], checks["webhooks_disabled"] = hooks["pending"], hooks["disabled"]
         mismatch = await key_mismatch(request.app.state.settings)  # but a wrong key is the registry's
         checks["webhook_key"] = "ok" if mismatch is None else f"failing: {mismatch}"

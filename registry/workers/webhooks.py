@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,11 +27,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from piccolo.engine.postgres import PostgresEngine
 from standardwebhooks.webhooks import Webhook as Signer
 
 from catalog.errors import FieldProblem, InvalidInput
-from catalog.services import webhooks
+from catalog.services import deliveries, webhooks
 from registry.settings import Settings
+from registry.workers.presence import Presence
 from registry.workers.process_locks import ProcessLock, held_when_free
 
 __all__ = [
@@ -180,20 +183,28 @@ async def checked_url(url: str, allow_private: bool, resolve: Resolver = system_
 async def _keep_leased(webhook_id: int) -> None:
     """Renew a subscription's lease for as long as its deliveries are being sent (cancelled when done)."""
     while True:
-        await asyncio.sleep(webhooks.LEASE.total_seconds() / 3)
-        await webhooks.renew(webhook_id)
+        await asyncio.sleep(deliveries.LEASE.total_seconds() / 3)
+        await deliveries.renew(webhook_id)
 
 
-async def run_deliveries(worker: DeliveryWorker, lock: ProcessLock | None, stop: asyncio.Event) -> None:
-    """Send webhooks: in every process on PostgreSQL (leases keep them apart), in one process per data dir on
-    SQLite, which then takes back at once the leases a dead predecessor held (no other process can hold one)."""
-    if lock is None:
-        await worker.run_forever(stop)
+async def run_deliveries(worker: DeliveryWorker, sender: ProcessLock | PostgresEngine, stop: asyncio.Event) -> None:
+    """Send webhooks: on PostgreSQL in every process, leases keeping them apart and each worker's presence
+    telling the others when it died; on SQLite in one process per data dir (`sender`, its lock), which takes
+    back at once the leases a dead predecessor held (no other process can hold one)."""
+    if isinstance(sender, PostgresEngine):
+        worker.presence = Presence(worker.holder, sender)
+        try:
+            await worker.presence.start()
+            await worker.presence.take_back()
+            await worker.run_forever(stop)
+        finally:
+            await worker.presence.close()
         return
+    lock = sender
     try:
         if not await held_when_free(lock, stop):
             return
-        if taken := await webhooks.release_all():
+        if taken := await deliveries.release_all():
             log.info("took back %d webhook subscriptions a previous process had leased", taken)
         await worker.run_forever(stop)
     finally:
@@ -216,12 +227,14 @@ class DeliveryWorker:
         self.idle_seconds = idle_seconds
         self.per_round = per_round
         self.keep = timedelta(days=settings.webhook_log_days)
+        self.holder = uuid.uuid4().hex  # names this worker's leases
+        self.presence: Presence | None = None  # on PostgreSQL: how it learns that another worker died
 
     def delay(self, attempts: int) -> timedelta:
         """Before attempt n + 1: retry, 2 x retry, 4 x retry ... capped."""
         return timedelta(seconds=min(self.retry * 2 ** min(attempts, 30), self.retry_max))
 
-    async def send(self, client: httpx.AsyncClient, due: webhooks.Due) -> tuple[int | None, str | None]:
+    async def send(self, client: httpx.AsyncClient, due: deliveries.Due) -> tuple[int | None, str | None]:
         """One attempt: (status, error); no error means the receiver took it (2xx)."""
         try:
             addresses = await check_target(due.url, self.allow_private, self.resolve)
@@ -255,24 +268,24 @@ class DeliveryWorker:
         sent = 0
         heartbeat = asyncio.create_task(_keep_leased(webhook_id))
         try:
-            while sent < self.per_round and (due := await webhooks.next_due(webhook_id)) is not None:
+            while sent < self.per_round and (due := await deliveries.next_due(webhook_id)) is not None:
                 status, error = await self.send(client, due)
                 if error is None:
-                    await webhooks.mark_delivered(due, status or 200)
+                    await deliveries.mark_delivered(due, status or 200)
                     sent += 1
                     continue
-                disabled = await webhooks.mark_failed(due, error, status, self.delay(due.attempts), self.max_failures)
+                disabled = await deliveries.mark_failed(due, error, status, self.delay(due.attempts), self.max_failures)
                 log.warning("webhook %d delivery %d failed: %s%s", webhook_id, due.delivery_id, error,
                             " (subscription disabled)" if disabled else "")  # fmt: skip
                 break
         finally:
             heartbeat.cancel()
-            await webhooks.release(webhook_id)
+            await deliveries.release(webhook_id)
         return sent
 
     async def run_once(self, client: httpx.AsyncClient) -> int:
         """One round over every subscription with something due; returns the deliveries that went out."""
-        leased = await webhooks.lease_due()
+        leased = await deliveries.lease_due(self.holder)
         if not leased:
             return 0
         done = await asyncio.gather(*(self.work(client, w) for w in leased), return_exceptions=True)
@@ -292,8 +305,10 @@ class DeliveryWorker:
                 try:
                     sent = await self.run_once(client)
                     rounds += 1
+                    if self.presence is not None and rounds % 20 == 0:  # every ten seconds or so when idle
+                        await self.presence.take_back()
                     if rounds % 7200 == 1:  # about hourly when idle
-                        await webhooks.prune(self.keep)
+                        await deliveries.prune(self.keep)
                 except Exception:
                     log.exception("webhook delivery round failed")
                     sent = 0

@@ -1,5 +1,5 @@
 """Webhook deliveries go out in journal order under concurrent writes, and a dead sender's leases come back
-at once on a SQLite catalog (its one sender is the process holding the data dir's lock)."""
+at once: on SQLite its one sender holds the data dir's lock, on PostgreSQL a dead worker's presence is gone."""
 
 from __future__ import annotations
 
@@ -77,12 +77,12 @@ def test_concurrent_publishes_are_delivered_in_journal_order(
 
 
 async def _leave_a_dead_lease(webhook_id: int) -> None:
-    """What a sender killed in the middle of its work leaves: a lease that runs on for a while."""
-    await Webhook.update({Webhook.leased_until: now() + timedelta(minutes=10)}).where(Webhook.id == webhook_id)
+    """What a sender killed in the middle of its work leaves: a lease that runs on for a while, in its name."""
+    lease = {Webhook.leased_until: now() + timedelta(minutes=10), Webhook.leased_by: "a-worker-killed-with-9"}
+    await Webhook.update(lease).where(Webhook.id == webhook_id)
 
 
-@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-def test_a_restarted_sqlite_registry_takes_back_a_dead_senders_lease_at_once(
+def test_a_restarted_registry_takes_back_a_dead_senders_lease_at_once(
     db: Database,
     tmp_path: Path,
     receiver: Receiver,
@@ -97,3 +97,26 @@ def test_a_restarted_sqlite_registry_takes_back_a_dead_senders_lease_at_once(
         wait_until(lambda: len(receiver.received) == 5, seconds=30)
         assert time.monotonic() - start < 5
     use_engine(db.engine)
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_a_live_workers_leases_are_left_alone_and_a_gone_ones_taken_back(db: Database, receiver: Receiver) -> None:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from registry.workers.presence import Presence
+
+    async def scenario() -> tuple[int, int]:
+        assert isinstance(db.engine, PostgresEngine)
+        webhook_id = await _subscribe(receiver.url)
+        alive, other = Presence("worker-alive", db.engine), Presence("worker-other", db.engine)
+        await alive.start()
+        await other.start()
+        lease = {Webhook.leased_until: now() + timedelta(minutes=10), Webhook.leased_by: "worker-alive"}
+        await Webhook.update(lease).where(Webhook.id == webhook_id)
+        while_alive = await other.take_back()
+        await alive.close()  # its process ends: PostgreSQL drops its lock
+        after = await other.take_back()
+        await other.close()
+        return while_alive, after
+
+    assert asyncio.run(scenario()) == (0, 1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from catalog.services.webhooks import Due
+from catalog.services.deliveries import Due
 from registry.settings import Settings
 from registry.workers.webhooks import DeliveryWorker, TargetRefused, check_target, is_public
 from tests.conftest import Api

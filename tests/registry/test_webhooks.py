@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from catalog.db import use_engine
 from catalog.schemas import parse_manifest
-from catalog.services import publishing, webhooks
+from catalog.services import deliveries, publishing
 from catalog.tables import Webhook
 from registry.app import create_app
 from registry.settings import Settings
@@ -80,7 +80,7 @@ def test_signed_events_arrive_in_order_and_after_an_outage(hooked: Api, receiver
     first = log["items"][-1]
     assert log["total"] == 4 and first["status"] == "delivered" and first["attempts"] >= 2
     assert first["response_status"] == 204 and first["last_error"] is None
-    assert asyncio.run(webhooks.prune(timedelta(0))) == 4  # delivered events leave the log after a while
+    assert asyncio.run(deliveries.prune(timedelta(0))) == 4  # delivered events leave the log after a while
     assert hooked.client.get("/readyz").json()["checks"]["webhook_backlog"] == 0
 
 
