@@ -14,7 +14,7 @@ fi
 scripts/test-postgres.sh install  # before leaving the network: apt may need it
 # The suite runs without outside network where the machine allows it (root, unshare, iproute2): a test that
 # reaches outside, a DNS lookup included, then fails loudly instead of passing on a machine that is online.
-if [ -z "${REGISTRY_TEST_OFFLINE:-}" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null && unshare -n true 2>/dev/null; then
+if [ -z "${REGISTRY_TEST_OFFLINE:-}" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null && unshare -n ip link set lo up 2>/dev/null; then
   echo "[test] running in a network namespace of its own (loopback only)" >&2
   exec unshare -n env REGISTRY_TEST_OFFLINE=1 bash -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
 fi
