@@ -61,8 +61,11 @@ class ModelRef(OpenModel):
     """sampling parameters, e.g. {\"temperature\": 0}"""
 
 
+MAX_PROMPT_CHARS = 100_000  # a template, or all of a prompt's messages together
+
+
 class PromptSpec(OpenModel):
-    template: str | None = Field(default=None, max_length=100_000)
+    template: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
     """the prompt template (or give `messages`)"""
     messages: list[ChatMessage] | None = None
     """a chat prompt: role and content templates"""
@@ -83,6 +86,10 @@ class PromptSpec(OpenModel):
             raise ValueError("`template` is empty; put the prompt text in it")
         if self.messages is not None and not self.messages:
             raise ValueError("`messages` is empty; add at least one {role, content}")
+        if self.messages is not None and (size := sum(len(m.content) for m in self.messages)) > MAX_PROMPT_CHARS:
+            raise ValueError(  # as for `template`: parsing a prompt's templates costs time in proportion to them
+                f"`messages` hold {size:,} characters in all; a prompt holds at most {MAX_PROMPT_CHARS:,}"
+            )
         bad = [v for v in self.variables if not _IDENT.match(v)]
         if bad:
             raise ValueError(f"variable names {bad} are not identifiers; use letters, digits and _")

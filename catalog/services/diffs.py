@@ -113,18 +113,17 @@ def template_lines(
     if not found.exact:
         notes.append(f"the template changed too much to align line by line ({len(a):,} and {len(b):,} lines): "
                      "its changed part is shown as removed, then added")  # fmt: skip
-    shown = [
-        (op, text)
-        for tag, i1, i2, j1, j2 in found.opcodes
-        for op, text in (
-            [(" ", t) for t in a[i1:i2]]
-            if tag == "equal"
-            else [("-", t) for t in a[i1:i2]] + [("+", t) for t in b[j1:j2]]
-        )
-    ]
-    if len(shown) > MAX_TEMPLATE_LINES:
-        notes.append(f"the template diff has {len(shown):,} lines; the first {MAX_TEMPLATE_LINES:,} are shown")
-    return [line(op, text) for op, text in shown[:MAX_TEMPLATE_LINES]]
+    shown: list[TemplateLine] = []
+    for tag, i1, i2, j1, j2 in found.opcodes:  # only the lines shown are built, however long the diff
+        shown += [
+            line(" " if tag == "equal" else "-", t) for t in a[i1 : min(i2, i1 + MAX_TEMPLATE_LINES - len(shown))]
+        ]
+        if tag != "equal":
+            shown += [line("+", t) for t in b[j1 : min(j2, j1 + MAX_TEMPLATE_LINES - len(shown))]]
+    total = sum(i2 - i1 + (j2 - j1 if tag != "equal" else 0) for tag, i1, i2, j1, j2 in found.opcodes)
+    if total > MAX_TEMPLATE_LINES:
+        notes.append(f"the template diff has {total:,} lines; the first {MAX_TEMPLATE_LINES:,} are shown")
+    return shown
 
 
 def _breaking(kind: str, before: dict[str, Any], after: dict[str, Any], gone: set[str], new: set[str]) -> list[str]:
