@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.roles import searchable_text
 from catalog.schemas import AssetDocument
+from catalog.vocabulary import PATTERNS, RISKS, VOCABULARY_DIGEST
 
-__all__ = ["index_fields", "spec_text"]
+__all__ = ["DOCUMENT_FORMAT", "index_fields", "roles_text", "spec_text"]
+
+# What an index document holds. An index built with another format is rebuilt at start (index_problem): new
+# fields, or patterns and risks derived by another version of the vocabulary.
+DOCUMENT_FORMAT = f"2:{VOCABULARY_DIGEST}"
+_WORDS = {t.id: f"{t.id} {t.noun} {t.label}" for t in (*PATTERNS, *RISKS)}
+
+
+def roles_text(patterns: list[str], risks: list[str]) -> str:
+    """The searchable words of an asset's patterns and risks."""
+    return " ".join(_WORDS.get(term, term) for term in [*patterns, *risks])
 
 
 def _strings(value: Any) -> list[str]:
@@ -42,7 +54,7 @@ def spec_text(kind: str, spec: dict[str, Any]) -> str:
         parts += [spec.get("signal", ""), spec.get("severity", ""), spec.get("format", "")]
     else:
         parts += _strings(spec)
-    return "\n".join(p for p in parts if isinstance(p, str) and p)
+    return searchable_text("\n".join(p for p in parts if isinstance(p, str) and p))
 
 
 def index_fields(doc: AssetDocument) -> dict[str, Any]:
@@ -52,8 +64,11 @@ def index_fields(doc: AssetDocument) -> dict[str, Any]:
         "kind": doc.kind,
         "title": doc.title,
         "summary": doc.summary,
-        "description": doc.description,
+        "description": searchable_text(doc.description),
         "tags": doc.tags,
+        "patterns": doc.patterns,
+        "risks": doc.risks,
+        "roles_text": roles_text(doc.patterns, doc.risks),
         "owner": doc.owner,
         "origin_pilot": doc.origin_pilot,
         "origin_pilot_name": doc.origin_pilot_name,

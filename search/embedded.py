@@ -39,7 +39,8 @@ def _write_state(path: Path, state: IndexState) -> None:
     """Write the index's identity beside its files, atomically (a crash leaves the old one or the new one)."""
     tmp = path / f"{STATE_FILE}.{uuid.uuid4().hex}"
     try:
-        tmp.write_text(json.dumps({"generation": state.generation, "applied_through": state.applied_through}))
+        raw = {"generation": state.generation, "applied_through": state.applied_through, "documents": state.documents}
+        tmp.write_text(json.dumps(raw))
         os.replace(tmp, path / STATE_FILE)
     except OSError as err:
         raise SearchUnavailable(f"the search index state under {path} cannot be written: {err}") from err
@@ -238,7 +239,7 @@ class EmbeddedBackend:
                 if current is None or not (self.root / current / "meta.json").exists():
                     return None
                 raw = json.loads((self.root / current / STATE_FILE).read_text())
-                return IndexState(str(raw["generation"]), int(raw["applied_through"]))
+                return IndexState(str(raw["generation"]), int(raw["applied_through"]), str(raw.get("documents", "")))
             except FileNotFoundError:
                 return None
             except (OSError, ValueError, KeyError, TypeError) as err:
@@ -253,7 +254,8 @@ class EmbeddedBackend:
                 path = self.root / str(self._current)
                 try:
                     raw = json.loads((path / STATE_FILE).read_text())
-                    state = IndexState(str(raw["generation"]), max(int(raw["applied_through"]), through))
+                    state = IndexState(str(raw["generation"]), max(int(raw["applied_through"]), through),
+                                       str(raw.get("documents", "")))  # fmt: skip
                 except FileNotFoundError:
                     return  # an index without identity stays without: the next check rebuilds it
                 except (OSError, ValueError, KeyError, TypeError) as err:

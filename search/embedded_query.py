@@ -103,6 +103,7 @@ def _filters(query: SearchQuery) -> list[tuple[Occur, Query]]:
         ("lifecycle", query.lifecycle),
     ]
     pairs += [("tags", tag.lower()) for tag in query.tags]
+    pairs += [("patterns", p) for p in query.patterns] + [("risks", r) for r in query.risks]
     return [(Occur.Must, Query.term_query(SCHEMA, field, value)) for field, value in pairs if value]
 
 
@@ -163,21 +164,36 @@ def _by_words(
     clauses = [view.group_query(g, _group_query) for g in groups]
     chosen = Query.boolean_query([(Occur.Must, c) for c in clauses] + filters)
     scored, total = _ranked(searcher, chosen, query, len(groups))
+    # A query that names an asset puts it first; the page then fills as for any query, with related assets.
     exact = _exact(view, query, filters, [address for _, _, address in scored])
-    if exact is not None:  # the query names an asset: it leads, and no partial matches pad the page
-        page = [exact, *(address for _, _, address in scored if address != exact)][query.offset : wanted]
-        return page, max(total, len(page)), chosen
-    if total >= wanted or len(groups) == 1:
-        return _page(scored, query), total, chosen
-    if len(query.q.split()) > LAST_WORDS:  # a problem statement: the assets matching most of its words come next
-        counted = Query.boolean_query([(Occur.Should, _counted(c)) for c in clauses])
-        scored, total = _ranked(searcher, Query.boolean_query([(Occur.Must, counted), *filters]), query, None)
-        chosen = Query.boolean_query([(Occur.Must, Query.boolean_query([(Occur.Should, c) for c in clauses])),
-                                      *filters])  # fmt: skip
-        return _page(scored, query), total, chosen
-    # As typed: the last word is dropped first, then the one before, each step one conjunction.
+    if total < wanted and len(groups) > 1:
+        if len(query.q.split()) > LAST_WORDS:  # a problem statement: the assets matching most of its words next
+            counted = Query.boolean_query([(Occur.Should, _counted(c)) for c in clauses])
+            scored, total = _ranked(searcher, Query.boolean_query([(Occur.Must, counted), *filters]), query, None)
+            chosen = Query.boolean_query([(Occur.Must, Query.boolean_query([(Occur.Should, c) for c in clauses])),
+                                          *filters])  # fmt: skip
+        else:  # as typed: the last word is dropped first, then the one before, each step one conjunction
+            scored, total, chosen = _dropping_last(searcher, query, clauses, filters, scored, total)
+    page = [address for _, _, address in scored]
+    if exact is not None:
+        page = [exact, *(address for address in page if address_key(address) != address_key(exact))]
+        total = max(total, 1)
+    return page[query.offset : wanted], total, chosen
+
+
+def _dropping_last(
+    searcher: tantivy.Searcher,
+    query: SearchQuery,
+    clauses: list[Query],
+    filters: list[tuple[Occur, Query]],
+    scored: list[Ranked],
+    total: int,
+) -> tuple[list[Ranked], int, Query]:
+    """The matches of every word, then those of all but the last, and so on until the page is full."""
+    wanted = query.offset + query.limit
     seen = {address_key(address) for _, _, address in scored}
     kept = list(clauses)
+    chosen = Query.boolean_query([(Occur.Must, c) for c in kept] + filters)
     while total < wanted and len(kept) > 1:
         kept.pop()
         chosen = Query.boolean_query([(Occur.Must, c) for c in kept] + filters)
@@ -187,11 +203,7 @@ def _by_words(
                 seen.add(key)
                 scored.append(entry)
     scored.sort(key=BEST, reverse=True)
-    return _page(scored, query), total, chosen
-
-
-def _page(scored: list[Ranked], query: SearchQuery) -> list[Any]:
-    return [address for _, _, address in scored[query.offset : query.offset + query.limit]]
+    return scored, total, chosen
 
 
 def _exact(view: IndexView, query: SearchQuery, filters: list[tuple[Occur, Query]], best: list[Any]) -> Any:

@@ -8,7 +8,7 @@ from catalog.schemas import AssetDocument
 from search.analysis import STEMS, WORDS
 from search.documents import index_fields
 
-__all__ = ["KEYWORDS", "LOOSE_FIELDS", "PHRASE_FIELDS", "SCHEMA", "STEM_FIELDS", "WORD_FIELDS", "document"]
+__all__ = ["KEYWORDS", "LISTS", "LOOSE_FIELDS", "PHRASE_FIELDS", "SCHEMA", "STEM_FIELDS", "WORD_FIELDS", "document"]
 
 # Field weights: title and tags above summary above description above spec text.
 WORD_FIELDS = {
@@ -19,6 +19,7 @@ WORD_FIELDS = {
     "people": 1.0,
     "description": 1.0,
     "spec_text": 0.5,
+    "roles_text": 1.0,  # the words of its task patterns and risks: "extraction" finds what extracts fields
     "context": 0.5,  # the origin pilot's problem statement: what the asset was built to solve
 }
 STEM_FIELDS = {"title_stem": 4.0, "tags_stem": 4.0, "summary_stem": 2.0, "description_stem": 1.0}
@@ -26,7 +27,8 @@ STEM_FIELDS = {"title_stem": 4.0, "tags_stem": 4.0, "summary_stem": 2.0, "descri
 # summary and description; typo matching on `vocab` alone (automata are the costly part of a query).
 LOOSE_FIELDS = {"title": 4.0, "vocab": 2.0}
 PHRASE_FIELDS = ("title", "tags_text", "summary", "description", "context")
-KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags")
+KEYWORDS = ("slug", "kind", "owner", "origin_pilot", "lifecycle", "tags", "patterns", "risks")
+LISTS = ("tags", "patterns", "risks")  # keyword fields holding several values
 
 
 def _schema() -> tantivy.Schema:
@@ -35,7 +37,7 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
     for name in ("title", "summary", "description"):
         sb.add_text_field(name, stored=True, tokenizer_name=WORDS)
-    for name in ("tags_text", "slug_text", "people", "spec_text", "context", "vocab"):
+    for name in ("tags_text", "slug_text", "people", "spec_text", "roles_text", "context", "vocab"):
         sb.add_text_field(name, tokenizer_name=WORDS)
     for name in STEM_FIELDS:
         sb.add_text_field(name, tokenizer_name=STEMS, index_option="freq")
@@ -55,6 +57,9 @@ def document(doc: AssetDocument) -> tantivy.Document:
     text = {
         **{k: f[k] for k in ("slug", "kind", "owner", "origin_pilot", "lifecycle", "title", "summary", "description")},
         "tags": f["tags"],
+        "patterns": f["patterns"],
+        "risks": f["risks"],
+        "roles_text": f["roles_text"],
         "tags_text": " ".join(f["tags"]),
         "slug_text": f["slug"].replace("-", " "),
         "people": f"{f['owner']} {f['origin_pilot']} {f['origin_pilot_name']}",

@@ -29,6 +29,7 @@ from rapidfuzz.distance import OSA
 
 from search.analysis import SNIPPET, TermGroup, Word, shown_words, typed_heads, typos_allowed, words
 from search.cache import LoadingCache
+from search.embedded_schema import LISTS
 from search.interfaces import SearchHit
 
 __all__ = ["IndexView", "StoredAsset", "address_key", "lookup_cost", "stored_cost"]
@@ -135,7 +136,7 @@ def lookup_cost(value: object) -> int:
 
 def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
     stored = searcher.doc(address).to_dict()
-    doc: dict[str, Any] = {name: values if name == "tags" else values[0] for name, values in stored.items() if values}
+    doc: dict[str, Any] = {name: values if name in LISTS else values[0] for name, values in stored.items() if values}
     title, summary, description = (str(doc.get(name, "")) for name in ("title", "summary", "description"))
     # Built without validation: every value comes typed from the index; it is only encoded, once.
     hit = SearchHit.model_construct(
@@ -144,6 +145,8 @@ def _load(searcher: tantivy.Searcher, address: Any) -> StoredAsset:
         title=title,
         summary=summary,
         tags=list(doc.get("tags", [])),
+        patterns=list(doc.get("patterns", [])),
+        risks=list(doc.get("risks", [])),
         owner=doc.get("owner", ""),
         origin_pilot=doc.get("origin_pilot", ""),
         latest_version=doc.get("latest_version", ""),

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 Sort = Literal["relevance", "reuse", "newest"]
-FACETS = ("kind", "tags", "owner", "origin_pilot", "lifecycle")
+FACETS = ("kind", "tags", "owner", "origin_pilot", "lifecycle", "patterns", "risks")
 QUERY_LIMIT = 500  # characters of free text; also the search log's column
 
 
@@ -36,6 +36,8 @@ class SearchQuery(BaseModel):
     q: str = Field(default="", max_length=QUERY_LIMIT)
     kind: Kind | None = None
     tags: list[str] = Field(default_factory=list, description="all must be present")
+    patterns: list[str] = Field(default_factory=list, description="task patterns, all must be served")
+    risks: list[str] = Field(default_factory=list, description="risks, all must be covered")
     owner: str | None = None
     origin_pilot: str | None = None
     lifecycle: Literal["active", "deprecated"] | None = None
@@ -48,6 +50,8 @@ class SearchQuery(BaseModel):
         values = {
             "kind": self.kind,
             "tags": self.tags or None,
+            "patterns": self.patterns or None,
+            "risks": self.risks or None,
             "owner": self.owner,
             "origin_pilot": self.origin_pilot,
             "lifecycle": self.lifecycle,
@@ -61,6 +65,8 @@ class SearchHit(BaseModel):
     title: str
     summary: str
     tags: list[str]
+    patterns: list[str] = Field(default_factory=list, description="the task patterns it serves")
+    risks: list[str] = Field(default_factory=list, description="the risks it covers")
     owner: str
     origin_pilot: str
     latest_version: str
@@ -77,7 +83,7 @@ class SearchResult(BaseModel):
     total: int
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]] = Field(
-        description="counts per value of kind, tags, owner, origin_pilot, lifecycle"
+        description="counts per value of kind, tags, owner, origin_pilot, lifecycle, patterns, risks"
     )
     took_ms: float
 
@@ -107,6 +113,7 @@ class IndexState:
 
     generation: str
     applied_through: int
+    documents: str = ""  # the DOCUMENT_FORMAT it was built with ("": before formats were recorded)
 
 
 class SearchBackend(Protocol):

@@ -43,6 +43,7 @@ def filter_expression(query: SearchQuery) -> list[str]:
         if value:
             clauses.append(f"{field} = {quote(value)}")
     clauses += [f"tags = {quote(tag.lower())}" for tag in query.tags]
+    clauses += [f"patterns = {quote(p)}" for p in query.patterns] + [f"risks = {quote(r)}" for r in query.risks]
     return clauses
 
 
@@ -60,7 +61,7 @@ def index_settings() -> dict[str, Any]:
     return {
         "searchableAttributes": [
             "title", "tags", "slug", "summary", "origin_pilot_name", "owner", "description", "spec_text",
-            "origin_pilot_problem",
+            "roles_text", "origin_pilot_problem",
         ],
         "filterableAttributes": list(FACETS),
         "sortableAttributes": ["reuse_count", "published_at"],
@@ -172,7 +173,8 @@ class MeilisearchBackend:
         return f"{self.index_uid}_registry_state"
 
     async def _write_state(self, state: IndexState) -> None:
-        document = {"id": "state", "generation": state.generation, "applied_through": state.applied_through}
+        document = {"id": "state", "generation": state.generation, "applied_through": state.applied_through,
+                    "documents": state.documents}  # fmt: skip
         task = await self._call(self.client.index(self.state_uid).add_documents, [document], primary_key="id")
         await self._wait(task)
 
@@ -187,12 +189,12 @@ class MeilisearchBackend:
             if "document_not_found" in err.detail:
                 return None
             raise
-        return IndexState(str(raw.generation), int(raw.applied_through))
+        return IndexState(str(raw.generation), int(raw.applied_through), str(getattr(raw, "documents", "") or ""))
 
     async def mark_applied(self, through: int) -> None:
         current = await self.state()
         if current is not None and through > current.applied_through:
-            await self._write_state(IndexState(current.generation, through))
+            await self._write_state(IndexState(current.generation, through, current.documents))
 
     def search_params(self, query: SearchQuery) -> dict[str, Any]:
         """The body of a search request for this query."""
@@ -241,6 +243,8 @@ class MeilisearchBackend:
                     title=hit["title"],
                     summary=hit["summary"],
                     tags=hit.get("tags") or [],
+                    patterns=hit.get("patterns") or [],
+                    risks=hit.get("risks") or [],
                     owner=hit["owner"],
                     origin_pilot=hit["origin_pilot"],
                     latest_version=hit["latest_version"],

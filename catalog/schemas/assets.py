@@ -97,6 +97,10 @@ class AssetOut(BaseModel):
     latest_version: str | None
     created_at: datetime
     updated_at: datetime
+    patterns: list[str] = Field(
+        default_factory=list, description="task patterns it serves (declared in the manifest, else read from it)"
+    )
+    risks: list[str] = Field(default_factory=list, description="risks it covers (declared, else read from it)")
     reuse_count: int = Field(description="pilots other than the origin with an active adoption")
     adoptions: int = Field(description="active adoptions, the origin pilot's own excluded")
     adopting_pilots: list[str] = Field(default_factory=list)
@@ -188,5 +192,7 @@ class AssetDocument(BaseModel):
     successor: str | None
     latest_version: str
     spec: dict[str, Any]
+    patterns: list[str] = Field(default_factory=list)
+    risks: list[str] = Field(default_factory=list)
     reuse_count: int
     published_at: datetime

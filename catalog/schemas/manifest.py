@@ -30,6 +30,7 @@ from catalog.schemas.common import (
     problems_from,
 )
 from catalog.schemas.specs import EvalHarnessSpec, MonitorSpec, PromptSpec, RetrievalPipelineSpec
+from catalog.vocabulary import PATTERNS, RISKS, known_ids
 
 __all__ = [
     "AttachedFile",
@@ -85,6 +86,14 @@ class AttachedFile(BaseModel):
     """utf-8 (text) or base64 (binary, or text with control characters)"""
 
 
+def _patterns(values: list[str]) -> list[str]:
+    return known_ids(values, PATTERNS, "task pattern")
+
+
+def _risks(values: list[str]) -> list[str]:
+    return known_ids(values, RISKS, "risk")
+
+
 class _ManifestBase(StrictModel):
     slug: Slug
     """the asset's unique name: 2-63 lowercase letters, digits and hyphens"""
@@ -98,6 +107,10 @@ class _ManifestBase(StrictModel):
     """Markdown: what it does, when to use it, known limits"""
     tags: Annotated[list[str], AfterValidator(normalize_tags)] = Field(default_factory=list, max_length=30)
     """lowercase words to find and filter it by"""
+    patterns: Annotated[list[str], AfterValidator(_patterns)] | None = Field(default=None, max_length=20)
+    """the task patterns it serves (GET /api/v1/vocabulary lists them); unset: read from its content"""
+    risks: Annotated[list[str], AfterValidator(_risks)] | None = Field(default=None, max_length=20)
+    """the risks it covers (GET /api/v1/vocabulary lists them); unset: read from its content"""
     owner: Slug
     """the team that owns and curates it"""
     origin_pilot: Slug

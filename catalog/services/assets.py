@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.engine.sqlite import SQLiteEngine
@@ -12,6 +14,7 @@ from piccolo.query.methods.exists import Exists
 from piccolo.query.methods.select import Select
 
 from catalog.errors import NotFound
+from catalog.roles import Roles, asset_roles
 from catalog.schemas import (
     AssetOut,
     AssetPage,
@@ -150,6 +153,28 @@ def _versions_of(asset_id: int) -> Select[Any]:
 
 
 @statement
+def _manifest_at(coordinate: str) -> Select[Any]:
+    return (
+        AssetVersion.select(AssetVersion.manifest).where(AssetVersion.coordinate == coordinate).output(load_json=True)
+    )
+
+
+async def _roles(row: dict[str, Any]) -> Roles:
+    """The asset's patterns and risks as search sees them (from its latest version); read off the event loop,
+    a prompt's text being up to 100,000 characters."""
+    if row["latest_version"] is None:
+        return Roles([], [])
+    found = await _manifest_at.first(f"{row['slug']}@{row['latest_version']}")
+    manifest = found["manifest"] if found else {}
+    return await anyio.to_thread.run_sync(
+        functools.partial(
+            asset_roles, row["kind"], title=row["title"], summary=row["summary"], description=row["description"],
+            tags=list(row["tags"] or []), spec=manifest.get("spec") or {}, declared=manifest,
+        )
+    )  # fmt: skip
+
+
+@statement
 def _labels_of(asset_id: int) -> Select[Any]:
     return (
         Label.select(Label.name, Label.version.version.as_alias("version"), Label.moved_by, Label.moved_at)
@@ -166,9 +191,12 @@ async def get_asset(slug: str) -> AssetOut:
     versions = await _versions_of.run(row["id"])
     versions.sort(key=lambda v: sort_key(v["version"]), reverse=True)
     labels = await _labels_of.run(row["id"])
+    roles = await _roles(row)
     return _asset_out(
         row,
         await _reuse([row["id"]]),
+        patterns=roles.patterns,
+        risks=roles.risks,
         versions=[VersionSummary.model_validate({**v, "published_at": utc(v["published_at"])}) for v in versions],
         labels=[LabelOut.model_validate({**lb, "moved_at": utc(lb["moved_at"])}) for lb in labels],
     )

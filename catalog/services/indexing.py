@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import anyio
+
+from catalog.roles import Roles, asset_roles
 from catalog.schemas import AssetDocument, utc
 from catalog.tables import Adoption, Asset, AssetVersion
 
@@ -17,7 +20,9 @@ async def _documents(rows: list[dict[str, Any]]) -> list[AssetDocument]:
     coordinates = [f"{r['slug']}@{r['latest_version']}" for r in rows]
     versions = {
         v["coordinate"]: v
-        for v in await AssetVersion.select(AssetVersion.coordinate, AssetVersion.spec, AssetVersion.published_at)
+        for v in await AssetVersion.select(
+            AssetVersion.coordinate, AssetVersion.spec, AssetVersion.manifest, AssetVersion.published_at
+        )
         .where(AssetVersion.coordinate.is_in(coordinates))
         .output(load_json=True)
     }
@@ -27,7 +32,16 @@ async def _documents(rows: list[dict[str, Any]]) -> list[AssetDocument]:
     ):
         adopters[a["asset"]].add(a["pilot"])
     out = []
-    for r, coordinate in zip(rows, coordinates, strict=True):
+
+    def read_roles() -> list[Roles]:
+        return [
+            asset_roles(r["kind"], title=r["title"], summary=r["summary"], description=r["description"],
+                        tags=list(r["tags"] or []), spec=versions[c]["spec"], declared=versions[c]["manifest"])
+            for r, c in zip(rows, coordinates, strict=True)
+        ]  # fmt: skip
+
+    all_roles = await anyio.to_thread.run_sync(read_roles)  # regular expressions over prompt text: off the loop
+    for r, coordinate, roles in zip(rows, coordinates, all_roles, strict=True):
         version = versions[coordinate]
         out.append(
             AssetDocument(
@@ -45,6 +59,8 @@ async def _documents(rows: list[dict[str, Any]]) -> list[AssetDocument]:
                 successor=r["successor"],
                 latest_version=r["latest_version"],
                 spec=version["spec"],
+                patterns=roles.patterns,
+                risks=roles.risks,
                 reuse_count=len(adopters[r["id"]]),
                 published_at=utc(version["published_at"]),
             )

@@ -26,10 +26,16 @@ def file_bytes(content: str, encoding: str) -> bytes:
     return content.encode("utf-8")
 
 
+ADDED_OPTIONAL = ("patterns", "risks")
+
+
 def content_digest(manifest: Manifest, files: list[bytes] | None = None) -> str:
     """sha256 of the canonical manifest and attached files: equal content gives an equal digest."""
     raw = files if files is not None else [file_bytes(f.content, f.encoding) for f in manifest.files]
     body = manifest.model_dump(mode="json", exclude={"files"})
+    for added in ADDED_OPTIONAL:  # fields added later count only when set, so older manifests keep their digest
+        if body.get(added) is None:
+            body.pop(added, None)
     body["files"] = sorted((f.path, hashlib.sha256(b).hexdigest()) for f, b in zip(manifest.files, raw, strict=True))
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -21,6 +21,7 @@ from catalog.services import indexing, outbox
 from catalog.services.journal import now
 from registry.settings import Settings
 from registry.workers.process_locks import ProcessLock, held_when_free
+from search.documents import DOCUMENT_FORMAT
 from search.embedded import EmbeddedBackend
 from search.errors import SearchError
 from search.interfaces import IndexState, SearchBackend
@@ -165,7 +166,7 @@ async def _keep_leased(ids: list[int]) -> None:
 
 @dataclass(frozen=True)
 class IndexProblem:
-    kind: Literal["new", "missing", "foreign", "behind", "too-old"]
+    kind: Literal["new", "missing", "foreign", "behind", "too-old", "outdated"]
     detail: str
     applied_through: int = 0  # for "behind": the newest change the index holds
 
@@ -185,6 +186,11 @@ async def index_problem(backend: SearchBackend) -> IndexProblem | None:
         return IndexProblem(
             "foreign", f"the index is build {state.generation[:12]}, the catalog last built {record.generation[:12]}"
         )
+    if state.documents != DOCUMENT_FORMAT:
+        return IndexProblem(
+            "outdated", f"the index holds documents of format {state.documents or 'unrecorded'!r}, this registry "
+            f"writes {DOCUMENT_FORMAT!r} (a new version: new fields, or a changed vocabulary of patterns and risks)"
+        )  # fmt: skip
     if state.applied_through < record.pruned_through:
         return IndexProblem(
             "too-old", f"the index stops at change {state.applied_through}, older than the history kept"
@@ -202,7 +208,7 @@ async def reindex(backend: SearchBackend) -> int:
     """Rebuild the index from the database into a fresh index, swap it in, then replay what changed meanwhile."""
     mark = await outbox.high_water_mark()
     generation = uuid.uuid4().hex
-    count = await backend.rebuild(indexing.all_asset_documents(), IndexState(generation, mark))
+    count = await backend.rebuild(indexing.all_asset_documents(), IndexState(generation, mark, DOCUMENT_FORMAT))
     await outbox.record_rebuild(generation)
     replayed = await outbox.requeue_after(mark)
     log.info("reindexed %d assets; %d changes made during the rebuild will be re-applied", count, replayed)

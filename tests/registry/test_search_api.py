@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from catalog.services import indexing, outbox
 from catalog.tables import SearchLog
 from registry.app import create_app
+from search.documents import DOCUMENT_FORMAT
 from search.embedded import EmbeddedBackend
 from search.interfaces import IndexState
 from tests.conftest import Api, Database, make_tokens, settings_for
@@ -129,7 +130,8 @@ async def older_copy(root: Path) -> None:
     record = await outbox.index_record()
     assert record is not None
     backend = EmbeddedBackend(root)
-    await backend.rebuild(indexing.all_asset_documents(), IndexState(record.generation, await outbox.high_water_mark()))
+    state = IndexState(record.generation, await outbox.high_water_mark(), DOCUMENT_FORMAT)
+    await backend.rebuild(indexing.all_asset_documents(), state)
     await backend.close()
 
 

@@ -1,4 +1,4 @@
-"""An exact name leads the embedded backend's results and is answered without padding by partial matches."""
+"""An exact name leads the embedded backend's results; related assets follow it, those matching every word first."""
 
 from __future__ import annotations
 
@@ -28,13 +28,15 @@ async def names(backend: EmbeddedBackend, q: str, **more: object) -> list[str]:
     return [hit.slug for hit in found.hits]
 
 
-async def test_a_slug_or_a_title_typed_exactly_comes_first_without_partial_matches(tmp_path: Path) -> None:
+async def test_a_slug_or_a_title_typed_exactly_comes_first_then_related_assets(tmp_path: Path) -> None:
     backend = EmbeddedBackend(tmp_path / "search")
     await backend.upsert(CATALOG)
     for typed in ("claims-triage-prompt", "Claims triage prompt", "claims triage prompt"):
         found = await names(backend, typed)
         assert found[0] == "claims-triage-prompt", (typed, found)
-        assert set(found) == {"claims-triage-prompt", "claims-intake-router"}  # both hold every word
+        assert found[1] == "claims-intake-router", (typed, found)  # it holds every word too
+        # then the page fills as Meilisearch's "last" strategy does: the first words without the last
+        assert {"claims-summary-prompt", "triage-queue-monitor"} <= set(found[2:]), (typed, found)
     assert (await names(backend, "Triage queue monitor"))[0] == "triage-queue-monitor"  # by title
     # Not an exact name: the assets matching every word, then the first words (the last dropped first), fill the page.
     assert set(await names(backend, "claims triage scores")) >= {"claims-triage-prompt", "fraud-score-prompt"}

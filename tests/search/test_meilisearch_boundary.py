@@ -24,7 +24,10 @@ def test_settings_mirror_the_embedded_ranking() -> None:
     settings = index_settings()
     assert settings["searchableAttributes"][:4] == ["title", "tags", "slug", "summary"]
     assert settings["searchableAttributes"].index("description") < settings["searchableAttributes"].index("spec_text")
-    assert set(settings["filterableAttributes"]) == {"kind", "tags", "owner", "origin_pilot", "lifecycle"}
+    assert set(settings["filterableAttributes"]) == {
+        "kind", "tags", "owner", "origin_pilot", "lifecycle", "patterns", "risks"
+    }  # fmt: skip
+    assert "roles_text" in settings["searchableAttributes"]
     assert set(settings["sortableAttributes"]) == {"reuse_count", "published_at"}
     assert settings["rankingRules"][:6] == ["words", "typo", "proximity", "attribute", "sort", "exactness"]
     assert settings["rankingRules"][6:] == ["lifecycle_rank:desc", "reuse_count:desc", "published_at:desc"]
@@ -181,7 +184,7 @@ async def test_search_request_and_result_mapping(stub: tuple[str, dict[str, Any]
     assert body["filter"] == ['owner = "x\\" OR kind = \\"monitor"']
     assert body["sort"] == ["reuse_count:desc", "published_at:desc"]
     assert (body["limit"], body["offset"], body["matchingStrategy"]) == (5, 10, "frequency")
-    assert set(body["facets"]) == {"kind", "tags", "owner", "origin_pilot", "lifecycle"}
+    assert set(body["facets"]) == {"kind", "tags", "owner", "origin_pilot", "lifecycle", "patterns", "risks"}
     assert result.total == 41
     hit = result.hits[0]
     assert hit.highlights["title"] == "<mark>PII</mark> &lt;leak&gt; monitor"
@@ -237,7 +240,7 @@ async def test_rebuild_fills_a_fresh_index_and_swaps_it_in(stub: tuple[str, dict
         yield [doc("a-one"), doc("a-two")]
 
     backend = MeilisearchBackend(url, None)
-    assert await backend.rebuild(batches(), IndexState("test-build", 0)) == 2
+    assert await backend.rebuild(batches(), IndexState("test-build", 0, "2:abc")) == 2
     calls = [(m, p.split("?")[0], b) for m, p, b in state["requests"] if not p.startswith("/tasks/")]
     swap = next(b for m, p, b in calls if p == "/swap-indexes")
     fresh = swap[0]["indexes"][1]
@@ -248,7 +251,7 @@ async def test_rebuild_fills_a_fresh_index_and_swaps_it_in(stub: tuple[str, dict
         ("POST", "/indexes/assets_registry_state/documents")
     )
     state_write = next(b for m, p, b in calls if p == "/indexes/assets_registry_state/documents")
-    assert state_write == [{"id": "state", "generation": "test-build", "applied_through": 0}]
+    assert state_write == [{"id": "state", "generation": "test-build", "applied_through": 0, "documents": "2:abc"}]
 
 
 async def test_the_index_identity_lives_in_its_own_small_index(stub: tuple[str, dict[str, Any]]) -> None:
@@ -261,10 +264,12 @@ async def test_the_index_identity_lives_in_its_own_small_index(stub: tuple[str, 
     state["script"][path] = (404, {"message": "Index not found.", "code": "index_not_found", "type": "x"})
     assert await backend.state() is None
     state["script"][path] = (200, {"id": "state", "generation": "build-1", "applied_through": 7})
-    assert await backend.state() == IndexState("build-1", 7)
+    assert await backend.state() == IndexState("build-1", 7)  # written before formats were recorded: rebuilt
+    state["script"][path] = (200, {"id": "state", "generation": "build-1", "applied_through": 7, "documents": "2:x"})
+    assert await backend.state() == IndexState("build-1", 7, "2:x")
     await backend.mark_applied(5)  # older than what the index holds: nothing to write
     await backend.mark_applied(9)
     writes = [
         b for m, p, b in state["requests"] if m == "POST" and p.startswith("/indexes/assets_registry_state/documents")
     ]
-    assert writes == [[{"id": "state", "generation": "build-1", "applied_through": 9}]]
+    assert writes == [[{"id": "state", "generation": "build-1", "applied_through": 9, "documents": "2:x"}]]
