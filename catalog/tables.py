@@ -30,6 +30,7 @@ __all__ = [
     "AssetVersion",
     "GateDecision",
     "JournalEntry",
+    "KitFeedback",
     "Label",
     "OriginReach",
     "Pilot",
@@ -323,6 +324,18 @@ class SearchLog(Table):
     source = Varchar(length=16, default="api")
 
 
+class KitFeedback(Table):
+    """A starter-kit pick someone marked useful or not for a problem (the demand report lists the misses)."""
+
+    id = Serial(primary_key=True)
+    asset = ForeignKey(references=Asset, null=False, on_delete=OnDelete.restrict, index=True)
+    problem = Text()
+    useful = Boolean()
+    note = Text(default="")
+    given_by = Varchar(length=200)
+    given_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Pilot,
     GateDecision,
@@ -340,4 +353,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     SearchLog,
     Webhook,
     WebhookDelivery,
+    KitFeedback,
 )

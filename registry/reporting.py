@@ -28,6 +28,7 @@ SECTIONS = (
     "stale",
     "at_risk",
     "demand",
+    "unhelpful_picks",
 )
 
 PORTFOLIO_SECTIONS = ("summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "killed", "compounding")

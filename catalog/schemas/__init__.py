@@ -49,6 +49,7 @@ from catalog.schemas.common import (
     problems_from,
     utc,
 )
+from catalog.schemas.feedback import KitFeedbackOut, KitFeedbackRequest, UnhelpfulPick
 from catalog.schemas.history import (
     FileDiff,
     JournalEntryOut,
@@ -173,6 +174,8 @@ __all__ = [
     "JournalPage",
     "Kind",
     "KindFigures",
+    "KitFeedbackOut",
+    "KitFeedbackRequest",
     "LabelAt",
     "LabelMove",
     "LabelOut",
@@ -221,6 +224,7 @@ __all__ = [
     "Text",
     "TokenOut",
     "TokenRequest",
+    "UnhelpfulPick",
     "Url",
     "ValueChange",
     "VersionDiff",

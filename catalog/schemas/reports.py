@@ -10,6 +10,8 @@ from pydantic import (
     Field,
 )
 
+from catalog.schemas.feedback import UnhelpfulPick
+
 __all__ = [
     "AssetFigures",
     "AtRiskAdoption",
@@ -131,3 +133,6 @@ class ReuseReport(BaseModel):
     at_risk: list[AtRiskAdoption]
     at_risk_total: int
     demand: list[DemandQuery]
+    unhelpful_picks: list[UnhelpfulPick] = Field(
+        default_factory=list, description="starter-kit picks marked not useful, most often first (demand)"
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "STALE",
     "STALE_AFTER_DAYS",
     "STARTED_WITHIN_DAYS",
+    "UNHELPFUL",
     "at_risk",
     "new_pilots",
     "origin_pilots",
@@ -197,6 +198,16 @@ DEMAND = """
 SELECT normalized, COUNT(*) AS searches, MAX(at) AS last_at FROM search_log
 WHERE hits = 0 AND at >= :since AND at < :until AND normalized <> ''
 GROUP BY normalized ORDER BY searches DESC, normalized LIMIT :top
+"""
+
+
+UNHELPFUL = """
+SELECT a.slug AS slug, f.problem AS problem, COUNT(*) AS times, MAX(f.given_at) AS last_at,
+  (SELECT g.note FROM kit_feedback g WHERE g.asset = f.asset AND g.problem = f.problem AND NOT g.useful
+   ORDER BY g.given_at DESC, g.id DESC LIMIT 1) AS last_note
+FROM kit_feedback f JOIN asset a ON a.id = f.asset
+WHERE NOT f.useful AND f.given_at >= :since AND f.given_at < :until
+GROUP BY a.slug, f.asset, f.problem ORDER BY times DESC, last_at DESC, a.slug LIMIT :top
 """
 
 

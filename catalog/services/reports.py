@@ -18,6 +18,7 @@ from catalog.schemas import (
     ReuseReport,
     ReuseSummary,
     StaleAsset,
+    UnhelpfulPick,
     utc,
 )
 from catalog.services.gateflow import when
@@ -35,6 +36,7 @@ from catalog.services.report_sections import (
     STALE,
     STALE_AFTER_DAYS,
     STARTED_WITHIN_DAYS,
+    UNHELPFUL,
     at_risk,
     new_pilots,
     origin_pilots,
@@ -112,6 +114,13 @@ async def reuse_report(since: datetime | None = None, until: datetime | None = N
     return await _report(since, until, top)
 
 
+def _unhelpful(row: Row) -> UnhelpfulPick:
+    return UnhelpfulPick(
+        slug=row["slug"], problem=row["problem"], times=int(row["times"]), last_note=row["last_note"] or "",
+        last_marked_at=when(row["last_at"]),
+    )  # fmt: skip
+
+
 async def _report(since: datetime | None, until: datetime | None, top: int) -> ReuseReport:
     since, until = report_period(since, until)
     dialect = "postgres" if postgres() else "sqlite"
@@ -135,12 +144,13 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
         (NEW_PILOTS[dialect], {**span, "within": timedelta(days=STARTED_WITHIN_DAYS)}),
         (AT_RISK, {"until": until, "limit": LIST_LIMIT}),
         (DEMAND, {**span, "top": top}),
+        (UNHELPFUL, {**span, "top": top}),
     ]
     if postgres():
         sums, rest = await asyncio.gather(query_rows(*period_sums), one_by_one(others))
     else:
         sums, rest = await query_rows(*period_sums), await one_by_one(others)
-    counts, origins, stale, downstream_rows, month_rows, new_pilot_rows, at_risk_rows, demand = rest
+    counts, origins, stale, downstream_rows, month_rows, new_pilot_rows, at_risk_rows, demand, unhelpful = rest
     adopters = [r for r in sums if r["section"] == "adopters"]
     by_origin, by_kind_sums, by_owner = sum_by(counts, [r for r in sums if r["section"] == "group"])
     candidates = [r for r in sums if r["section"] == "top"]
@@ -200,4 +210,5 @@ async def _report(since: datetime | None, until: datetime | None, top: int) -> R
             DemandQuery(query=r["normalized"], searches=int(r["searches"]), last_searched_at=when(r["last_at"]))
             for r in demand
         ],
+        unhelpful_picks=[_unhelpful(r) for r in unhelpful],
     )

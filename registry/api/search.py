@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal, cast
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import MediaType
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
 from catalog.errors import FieldProblem, InvalidInput
-from catalog.schemas import AssetDocument, Kind
+from catalog.schemas import Actor, AssetDocument, Kind, KitFeedbackOut, KitFeedbackRequest
 from catalog.services.indexing import asset_documents
+from catalog.services.kit_feedback import record_feedback
 from catalog.vocabulary import INPUTS, PATTERNS, RISKS, Term, known_ids
 from search.interfaces import SearchAnswer, SearchQuery, SearchResult, Sort
 from search.starter_kit import StarterKit, starter_kit
@@ -140,6 +141,15 @@ class SearchController(Controller):
     ) -> StarterKit:
         patterns, risks = vocabulary_ids(pattern, "pattern"), vocabulary_ids(risk, "risk")
         return await kit_for(request, problem, per_kind=per_kind, patterns=patterns, risks=risks)
+
+    @post(
+        "/starter-kit/feedback",
+        opt={"scope": "adopt"},
+        status_code=201,
+        summary="Mark a starter-kit pick useful or not (the misses are listed in the reuse report's demand section)",
+    )
+    async def kit_feedback(self, data: JSONBody[KitFeedbackRequest], actor: NamedDependency[Actor]) -> KitFeedbackOut:
+        return await record_feedback(data, actor)
 
     @get("/vocabulary", summary="The task patterns and risks assets carry and problem statements are read into")
     async def vocabulary(self) -> Vocabulary:
