@@ -45,6 +45,7 @@ from registry.settings import Settings
 from registry.web.filters import register_filters
 from registry.web.history_pages import HistoryPages
 from registry.web.pages import STATIC, TEMPLATES, WebController
+from registry.web.start_page import StartPage
 from registry.workers import collector
 from registry.workers.indexing import SearchSync, make_backend, run_as_leader
 from registry.workers.process_locks import ProcessLock, exclusive
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, *, start_tasks: bool = True) ->
             WebhookController,
             ReportController,
             WebController,
+            StartPage,
             HistoryPages,
             create_static_files_router(path="/static", directories=[STATIC], opt={"public": True}),
             *api_docs_routes(),

@@ -20,7 +20,16 @@ from registry.reporting import PORTFOLIO_SECTIONS, SECTIONS, to_csv
 __all__ = ["ReportController", "parse_instant"]
 
 Section = Literal[
-    "summary", "adoptions_per_month", "by_kind", "by_asset", "by_origin_pilot", "by_team", "stale", "at_risk", "demand"
+    "summary",
+    "adoptions_per_month",
+    "by_kind",
+    "by_asset",
+    "by_origin_pilot",
+    "by_team",
+    "stale",
+    "at_risk",
+    "demand",
+    "unhelpful_picks",
 ]
 PortfolioSection = Literal[
     "summary", "funnel", "waiting", "metric_movement", "extraction_backlog", "killed", "compounding"

@@ -10,6 +10,7 @@ from registry.cli.adoptions import adopt, adoption
 from registry.cli.assets import asset, deprecate, publish, version, yank
 from registry.cli.common import EXIT_CODES
 from registry.cli.history import diff, label, log
+from registry.cli.kit import kit
 from registry.cli.native import export_cmd, import_cmd
 from registry.cli.pilots import pilot
 from registry.cli.pull import pull
@@ -40,7 +41,7 @@ def cli(ctx: click.Context) -> None:
 
 
 COMMANDS = (serve, db, seed, backup, token, publish, asset, version, yank, deprecate, pilot, adopt, adoption, search,
-            pull, report, import_cmd, export_cmd, log, diff, label, webhook)  # fmt: skip
+            pull, kit, report, import_cmd, export_cmd, log, diff, label, webhook)  # fmt: skip
 for command in COMMANDS:
     cli.add_command(command)
 

@@ -18,7 +18,7 @@ from catalog.services.publishing import file_bytes
 from registry.cli.client import RegistryClient
 from registry.settings import Settings
 
-__all__ = ["pull"]
+__all__ = ["pull", "pull_into"]
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -112,33 +112,41 @@ def pull(
     Exit codes: 0 done, 1 the registry refused (nothing written), 2 usage.
     """
     slug, _, wanted = target.partition("@")
+    adoption = {"pilot": pilot_slug, "mode": mode, "hours_saved": hours_saved, "note": note} if pilot_slug else None
     with RegistryClient(settings) as client:
-        asset = client.json("GET", f"/api/v1/assets/{slug}")
-        version_name = resolve_version(asset, wanted)
-        version = client.json("GET", f"/api/v1/assets/{slug}/versions/{version_name}")
-        folder = directory or Path(slug)
-        planned = _planned(version)
-        try:
-            if folder.exists() and not folder.is_dir():
-                raise click.ClickException(f"{folder} is a file; name a folder to pull into")
-            clashes = _clashes(folder, planned)
-            if clashes and not force:
-                raise click.ClickException(
-                    f"{folder} already holds other content in {', '.join(clashes)}; pass --force to overwrite"
-                )
-            _write(folder, planned)
-        except OSError as err:
-            raise click.ClickException(f"could not write into {folder}: {err.strerror or err}") from None
-        out.print(f"pulled     {slug}@{version_name} into {folder} ({len(planned) - 1} files and {MANIFEST_NAME})")
-        if version["yanked"]:
-            out.print(f"warning    {slug}@{version_name} is yanked: {version['yanked_reason']}")
-        if asset["lifecycle"] == "deprecated":
-            successor = f"; its successor is {asset['successor']}" if asset["successor"] else ""
-            out.print(f"warning    {slug} is deprecated{successor}")
-        if pilot_slug:
-            body = {"asset": slug, "version": version_name, "pilot": pilot_slug, "mode": mode,
-                    "hours_saved": hours_saved, "note": note}  # fmt: skip
-            adoption = client.json("POST", "/api/v1/adoptions", json=body)
-            out.print(f"adopted    {slug}@{version_name} by {pilot_slug} (adoption {adoption['id']})")
-            for warning in adoption.get("warnings", []):
-                out.print(f"warning    {warning}")
+        pull_into(client, slug, wanted, directory or Path(slug), force=force, adoption=adoption)
+
+
+def pull_into(
+    client: RegistryClient, slug: str, wanted: str, folder: Path, *, force: bool, adoption: dict[str, Any] | None
+) -> str:
+    """Pull one asset version into a folder and, given `adoption` (pilot, mode, hours_saved, note), record it;
+    returns the version pulled. Prints one line per step, and the warnings of yanked and deprecated assets."""
+    asset = client.json("GET", f"/api/v1/assets/{slug}")
+    version_name = resolve_version(asset, wanted)
+    version = client.json("GET", f"/api/v1/assets/{slug}/versions/{version_name}")
+    planned = _planned(version)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise click.ClickException(f"{folder} is a file; name a folder to pull into")
+        clashes = _clashes(folder, planned)
+        if clashes and not force:
+            raise click.ClickException(
+                f"{folder} already holds other content in {', '.join(clashes)}; pass --force to overwrite"
+            )
+        _write(folder, planned)
+    except OSError as err:
+        raise click.ClickException(f"could not write into {folder}: {err.strerror or err}") from None
+    out.print(f"pulled     {slug}@{version_name} into {folder} ({len(planned) - 1} files and {MANIFEST_NAME})")
+    if version["yanked"]:
+        out.print(f"warning    {slug}@{version_name} is yanked: {version['yanked_reason']}")
+    if asset["lifecycle"] == "deprecated":
+        successor = f"; its successor is {asset['successor']}" if asset["successor"] else ""
+        out.print(f"warning    {slug} is deprecated{successor}")
+    if adoption:
+        body = {"asset": slug, "version": version_name, **adoption}
+        recorded = client.json("POST", "/api/v1/adoptions", json=body)
+        out.print(f"adopted    {slug}@{version_name} by {adoption['pilot']} (adoption {recorded['id']})")
+        for warning in recorded.get("warnings", []):
+            out.print(f"warning    {warning}")
+    return version_name

@@ -6,14 +6,14 @@ import html
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import anyio
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from markupsafe import Markup
 
@@ -32,7 +32,6 @@ from registry.web.history_pages import CHANGE_ACTIONS, activity, describe, previ
 from registry.web.markdown import render_description
 from search.errors import SearchError
 from search.interfaces import SearchBackend, SearchQuery, SearchResult
-from search.starter_kit import starter_kit
 
 __all__ = ["STATIC", "TEMPLATES", "WebController", "marked_template"]
 
@@ -215,15 +214,6 @@ class WebController(Controller):
             # The address bar shows the same canonical, shareable URL a full page load would have.
             return Template(template_name="_results.html", context=context, headers={"HX-Push-Url": _url(params)})
         return Template(template_name="search.html", context=context)
-
-    @get("/start", name="starter-kit-page")
-    async def start_page(
-        self,
-        request: Request,  # type: ignore[type-arg]
-        problem: Annotated[str, QueryParameter(max_length=2000)] = "",
-    ) -> Template:
-        kit = await starter_kit(request.app.state.search, problem) if len(problem.strip()) >= 3 else None
-        return Template(template_name="start.html", context={"section": "start", "problem": problem, "kit": kit})
 
     @get("/assets/{slug:str}", name="asset-page")
     async def asset_page(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
