@@ -64,8 +64,8 @@ def matches(term: Term, text: str) -> int:
 PATTERNS: tuple[Term, ...] = (
     Term("extract", "extract fields from documents", "extracts fields from documents", "extraction", (
         "extract*", "clause*", "key fields", "fields from", "field-level", "field level", "entity extraction",
-        "named entit*", "pull", "pull out", "pull * out", "capture data", "data capture", "data entry", "fill in", "fills in",
-        "populate*", "line items", "structured data from", "return * fields", "beneficial owner*", "ubo*",
+        "named entit*", "pull", "pull out", "pull * out", "capture data", "data capture", "data entry", "fill in",
+        "fills in", "populate*", "line items", "structured data from", "return * fields", "beneficial owner*", "ubo*",
         "key information", "key dates", "renewal dates", "ner", "!flexible-extract",
     )),
     Term("summarize", "summarize", "summarizes documents", "summarization", (
