@@ -6,6 +6,8 @@ import json
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from search.problem import label_of
+
 __all__ = ["plain_number", "register_filters", "shown_value"]
 
 
@@ -28,3 +30,4 @@ def shown_value(value: object) -> str:
 def register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["number"] = plain_number
     engine.engine.filters["value"] = shown_value
+    engine.engine.filters["vocabulary"] = label_of

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from catalog.services import adoption, assets, diffs, pilots
 from catalog.services.history import label_moves
 from catalog.services.pilots import STAGE_NAMES
 from catalog.services.portfolio import portfolio_report
+from catalog.services.report_sections import STARTED_WITHIN_DAYS
 from catalog.services.reports import reuse_report
 from registry.api.reports import parse_instant
 from registry.api.search import provide_search_query
@@ -43,7 +45,10 @@ FACET_NAMES = [
     ("owner", "Owner"),
     ("origin_pilot", "Origin pilot"),
     ("lifecycle", "Lifecycle"),
+    ("patterns", "Task"),
+    ("risks", "Risks covered"),
 ]
+LIST_PARAMS = {"tags": "tag", "patterns": "pattern", "risks": "risk"}  # facet -> its repeatable query parameter
 
 
 def _url(params: dict[str, Any], **changes: Any) -> str:
@@ -65,12 +70,11 @@ def _hidden(params: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _toggle(params: dict[str, Any], name: str, value: str) -> str:
-    key = "tag" if name == "tags" else name
-    if key == "tag":
-        tags = list(params.get("tag") or [])
-        tags = [t for t in tags if t != value] if value in tags else [*tags, value]
-        return _url(params, tag=tags, offset=None)
-    return _url(params, **{key: None if params.get(key) == value else value, "offset": None})
+    if key := LIST_PARAMS.get(name):
+        values = list(params.get(key) or [])
+        values = [v for v in values if v != value] if value in values else [*values, value]
+        return _url(params, **{key: values, "offset": None})
+    return _url(params, **{name: None if params.get(name) == value else value, "offset": None})
 
 
 _VARIABLE = {
@@ -172,7 +176,7 @@ class WebController(Controller):
         params: dict[str, Any] = {
             "q": q, "kind": kind, "tag": tag, "owner": query.owner, "origin_pilot": query.origin_pilot,
             "lifecycle": query.lifecycle, "sort": None if query.sort == "relevance" else query.sort,
-            "offset": offset or None,
+            "offset": offset or None, "pattern": query.patterns, "risk": query.risks,
         }  # fmt: skip
         backend = request.app.state.search
         search_error = None
@@ -196,7 +200,8 @@ class WebController(Controller):
             if not wider.hits and q:
                 suggestions = (await backend.search(SearchQuery(q=" ".join(q.split()[:1]) + " ", limit=3))).hits
         single = {"kind": kind, "owner": query.owner, "origin_pilot": query.origin_pilot, "lifecycle": query.lifecycle}
-        selected = {"tags": tag or [], **{name: [value] if value else [] for name, value in single.items()}}
+        selected = {"tags": tag or [], "patterns": query.patterns, "risks": query.risks,
+                    **{name: [value] if value else [] for name, value in single.items()}}  # fmt: skip
         facet_urls = {
             name: {value: _toggle(params, name, value) for value in result.facets.get(name, {})}
             for name, _ in FACET_NAMES
@@ -246,11 +251,15 @@ class WebController(Controller):
         except NotFound as err:
             raise NotFoundException(detail=err.detail) from err
         adopted = (await adoption.list_adoptions(pilot=slug, limit=1000)).items
+        # What it started from: adopted within its first days, as the reuse report's "started with the catalog".
+        window = pilot.created_at + timedelta(days=STARTED_WITHIN_DAYS)
+        started_from = [a for a in pilot.adopted_assets if a.adopted_at < window]
         return Template(
             template_name="pilot.html",
             context={"section": "pilots", "pilot": pilot, "stages": STAGE_NAMES, "activity": await activity(pilot=slug),
                      "warnings": {a.id: a.warnings for a in adopted}, "describe": describe,
-                     "action_labels": CHANGE_ACTIONS},
+                     "action_labels": CHANGE_ACTIONS, "started_from": started_from,
+                     "started_within": STARTED_WITHIN_DAYS},
         )  # fmt: skip
 
     @get("/reports/reuse", name="report-page")
