@@ -18,7 +18,7 @@ from catalog.services import batch, pilots
 from catalog.services.indexing import all_asset_documents
 from registry.settings import SEED_DIR
 
-__all__ = ["CORPORA", "PUBLIC_PILOT", "kit_catalog"]
+__all__ = ["CORPORA", "PUBLIC_PILOT", "kit_catalog", "load_kit_catalog"]
 
 CORPORA = Path(__file__).resolve().parents[1] / "tests" / "corpora"  # copies of ../shared/corpora
 PUBLIC_PILOT = "open-source-examples"
@@ -65,6 +65,12 @@ def _folders(corpora: Path) -> list[Path]:
 async def kit_catalog(workdir: Path, corpora: Path = CORPORA) -> tuple[list[AssetDocument], list[str]]:
     """Build the catalog on a scratch SQLite file; its documents, and the corpus files that could not be published."""
     await migrate(make_engine(None, workdir))
+    refused = await load_kit_catalog(corpora)
+    return [d async for page in all_asset_documents() for d in page], refused
+
+
+async def load_kit_catalog(corpora: Path = CORPORA) -> list[str]:
+    """Seed and publish the corpora into the catalog in use (an empty one); the files that could not be published."""
     await seed_catalog(SEED_DIR)
     await _public_pilot()
     options = ImportOptions(owner="oss", pilot=PUBLIC_PILOT, allow_missing_includes=True)
@@ -77,4 +83,4 @@ async def kit_catalog(workdir: Path, corpora: Path = CORPORA) -> tuple[list[Asse
             continue
         result = await batch.publish_batch([i.manifest for i in imported], SYSTEM)
         refused += [f"{imported[r.index].origin}: {r.problem}" for r in result.results if r.status == "failed"]
-    return [d async for page in all_asset_documents() for d in page], refused
+    return refused

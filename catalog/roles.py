@@ -23,6 +23,8 @@ WEIGHTS = {"title": 3, "tags": 3, "summary": 2, "spec": 2, "dataset": 1, "descri
 STRONG_FIELDS = ("title", "tags", "summary", "spec")
 THRESHOLD = 3
 STRONG = 2
+DOMINANCE = 0.3
+SHORT_PROMPT = 400  # characters
 READ_CHARS = 20_000  # of each field: what an asset is for is said early; this bounds the work on a huge prompt
 # Operations risks count for monitors only when they watch a model: a Redis or Kubernetes latency alert is not
 # an AI pilot's latency monitor.
@@ -100,13 +102,15 @@ def _pipeline_patterns(spec: dict[str, Any]) -> list[str]:
 
 
 def _found(terms: Iterable[Term], fields: dict[str, str], weights: dict[str, int]) -> list[str]:
-    """The terms whose signals count enough, and enough of it in the fields that say what the asset is."""
-    found = []
+    """The terms whose signals count enough, enough of it in the fields that say what the asset is, and at least
+    DOMINANCE of the strongest term's: an extraction prompt that "drafts records" is no drafting prompt."""
+    found: dict[str, int] = {}
     for term in terms:
         scores = {f: weights[f] * min(matches(term, text), 2) for f, text in fields.items() if text}
         if sum(scores.values()) >= THRESHOLD and sum(scores.get(f, 0) for f in STRONG_FIELDS) >= STRONG:
-            found.append(term.id)
-    return found
+            found[term.id] = sum(scores.values())
+    top = max(found.values(), default=0)
+    return [term for term, score in found.items() if score >= DOMINANCE * top]
 
 
 def asset_roles(
@@ -128,7 +132,8 @@ def asset_roles(
         "dataset": _dataset_text(kind, spec)[:READ_CHARS],
         "description": plain_text(description[: READ_CHARS * 2]).lower()[:READ_CHARS],
     }
-    weights = {**WEIGHTS, "spec": 3} if kind == "prompt" else WEIGHTS  # a prompt's text is what it does
+    # A short prompt is its instruction: each word says what it does. In a long one a word may be incidental.
+    weights = {**WEIGHTS, "spec": 3} if kind == "prompt" and len(fields["spec"]) < SHORT_PROMPT else WEIGHTS
     patterns = _found(PATTERNS, fields, weights)
     if kind == "retrieval_pipeline":
         patterns = sorted(set(patterns) | set(_pipeline_patterns(spec)), key=[t.id for t in PATTERNS].index)
