@@ -65,17 +65,18 @@ PATTERNS: tuple[Term, ...] = (
     Term("extract", "extract fields from documents", "extracts fields from documents", "extraction", (
         "extract*", "clause*", "key fields", "fields from", "field-level", "field level", "entity extraction",
         "named entit*", "pull", "pull out", "pull * out", "capture data", "data capture", "data entry", "fill in",
-        "fills in", "populate*", "line items", "structured data from", "return * fields", "beneficial owner*", "ubo*",
-        "key information", "key dates", "renewal dates", "ner", "!flexible-extract",
+        "fills in", "populate*", "line items", "structured data from", "return * fields", "beneficial owner*",
+        "ubo*", "key information", "key dates", "renewal dates", "ner", "!flexible-extract",
     )),
     Term("summarize", "summarize", "summarizes documents", "summarization", (
         "summar*", "condens*", "digest*", "tl;dr", "tldr", "chain of density", "handover note*", "briefing*",
         "key points", "recap*", "synopsis", "abstracts", "!discharge summar*", "!summary of changes",
     )),
     Term("draft", "draft replies and documents", "drafts replies and documents", "drafting", (
-        "draft*", "compose*", "write* repl*", "write* letter*", "write* email*", "write* response*", "write* a weekly",
-        "write* a report", "write* report*", "generat* text", "generat* repl*", "generat* letter*",
-        "generat* descriptions", "copywrit*", "ad copy", "marketing copy", "writ* * descriptions", "writ* descriptions",
+        "draft*", "compose*", "write* repl*", "write* letter*", "write* email*", "write* response*",
+        "write* a weekly", "write* a report", "write* report*", "generat* text", "generat* repl*",
+        "generat* letter*", "generat* descriptions", "generat* * descriptions", "email writer", "letter writer",
+        "copy writer", "copywrit*", "ad copy", "marketing copy", "writ* * descriptions", "writ* descriptions",
         "first repl*", "respond to customers", "reply to", "replies to", "response letter*", "claims letters",
         "!ai-drafted",
     )),
@@ -87,11 +88,11 @@ PATTERNS: tuple[Term, ...] = (
     )),
     Term("answer", "answer questions over a corpus", "answers questions from a body of documents",
          "question answering", (
-        "question answering", "answer* questions", "answer* * questions", "answer* their questions", "questions about",
-        "questions from", "questions over", "q&a", "qna", "rag", "retrieval-augmented", "retrieval augmented",
-        "knowledge base*", "chatbot*", "chat bot*", "self-service", "faq*", "answer quality", "answer relevance",
-        "answer-relevance", "context recall", "context-recall", "answers grounded", "answers are grounded",
-        "written answers", "answers to", "answers", "deflection", "resolution accuracy",
+        "question answering", "answer* questions", "answer* * questions", "answer* their questions",
+        "questions about", "questions from", "questions over", "q&a", "qna", "rag", "retrieval-augmented",
+        "retrieval augmented", "knowledge base*", "chatbot*", "chat bot*", "self-service", "faq*", "answer quality",
+        "answer relevance", "answer-relevance", "context recall", "context-recall", "answers grounded",
+        "answers are grounded", "written answers", "answers to", "answers", "deflection", "resolution accuracy",
     )),
     Term("search", "find relevant documents", "finds relevant documents and records", "retrieval", (
         "retriev*", "semantic search", "vector search", "hybrid search", "find similar", "similar past",
@@ -119,9 +120,9 @@ PATTERNS: tuple[Term, ...] = (
         "translat*", "into german", "into french", "into spanish", "localis*", "localiz*",
     )),
     Term("act", "act with tools (agents)", "acts by calling tools and APIs", "agent", (
-        "ai agent*", "an agent", "agent prompt", "agent that", "agent which", "agentic", "agent-redteam", "tool call*",
-        "tools call*", "tools-call", "function call*", "calling tools", "calling our", "call* * apis", "tool use",
-        "with tools", "access to tools", "react", "mcp",
+        "ai agent*", "an agent", "agent prompt", "agent that", "agent which", "agentic", "agent-redteam",
+        "tool call*", "tools call*", "tools-call", "function call*", "calling tools", "calling our", "call* * apis",
+        "tool use", "with tools", "access to tools", "react", "mcp",
     )),
 )
 
@@ -141,7 +142,8 @@ RISKS: tuple[Term, ...] = (
         "take more than * seconds", "few seconds",
     )),
     Term("cost", "cost", "must keep model spend in budget", "cost", (
-        "cost*", "spend", "spending", "budget*", "finops", "token usage", "token spend", "expensive", "cheap*",
+        "cost*", "!cost cent*", "!cost code*", "spend", "spending", "budget*", "finops", "token usage",
+        "token spend", "expensive", "cheap*",
     )),
     Term("drift", "drift", "must notice when quality drifts", "drift", (
         "drift*", "getting worse", "degrad*", "over time", "since the * changed",
@@ -160,7 +162,8 @@ RISKS: tuple[Term, ...] = (
         "schema valid*", "malformed", "valid json", "system can load", "systems can load",
     )),
     Term("errors", "failed model calls", "depends on model calls that can fail", "error-rate", (
-        "failed requests", "failed responses", "error rate", "errors rate", "provider outage*", "model outage*", "5xx",
+        "failed requests", "failed responses", "error rate", "errors rate", "provider outage*", "model outage*",
+        "5xx",
     )),
 )
 
@@ -168,13 +171,13 @@ RISKS: tuple[Term, ...] = (
 INPUTS: tuple[Term, ...] = (
     Term("corpus", "a body of documents", "reads a body of documents", "corpus", (
         "knowledge base*", "handbook*", "manual*", "guidance", "guideline*", "policies", "policy documents",
-        "documentation", "wiki*", "intranet", "formulary", "procedures", "articles", "corpus", "archive*",
-        "past incidents", "past cases", "years of", "published guidance", "tender documents", "planograms",
-        "sanctions lists", "watchlists", "lists", "vendor master", "master data",
+        "documentation", "wiki*", "intranet", "formulary", "knowledge articles", "support articles", "help articles",
+        "corpus", "archive*", "past incidents", "past cases", "years of", "published guidance", "tender documents",
+        "planograms", "sanctions lists", "watchlists", "lists", "vendor master", "master data",
     )),
     Term("documents", "documents", "reads documents", "document", (
-        "document*", "contract*", "agreement*", "invoice*", "letter*", "pdf*", "scanned", "filings", "reports", "forms",
-        "statements", "bills of lading", "transcripts", "spec sheets", "logs",
+        "document*", "contract*", "agreement*", "invoice*", "letter*", "pdf*", "scanned", "filings", "reports",
+        "forms", "statements", "bills of lading", "transcripts", "spec sheets", "logs",
     )),
     Term("emails", "emails", "reads emails", "email", (
         "email*", "e-mail*", "inbox", "messages",
