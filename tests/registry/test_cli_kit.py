@@ -1,0 +1,60 @@
+"""`registry kit` against a live server: the kit in the terminal, then the start in one step (pull and adopt)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.helpers import run, wait_until
+
+PROBLEM = "Answer employee questions about travel policy from the staff handbook"
+
+
+def seeded(env: dict[str, str]) -> str:
+    run(env, "seed")
+    url = env["REGISTRY_URL"]
+    assert wait_until(lambda: httpx.get(f"{url}/api/v1/search").json()["total"] == 24)
+    return url
+
+
+def test_kit_prints_the_reading_the_picks_and_why(live: dict[str, str]) -> None:
+    seeded(live)
+    printed = run(live, "kit", PROBLEM).stdout
+    assert printed.startswith("read as: answer questions over a corpus; risks: hallucination, personal data")
+    assert "kb-article-retrieval@1.0.0" in printed
+    assert (
+        "- a question answering pipeline (langchain) from it-support-copilot: your pilot answers questions" in printed
+    )
+    assert "rag-groundedness-eval" not in printed  # deprecated
+    answer = json.loads(run(live, "kit", "Translate manuals into Japanese", "--json").stdout)
+    assert all(not s["assets"] and s["note"].startswith("nothing fits translate") for s in answer["sections"])
+    corrected = run(live, "kit", PROBLEM, "--pattern", "redact", "--risk", "pii").stdout
+    assert corrected.startswith("read as: redact personal data; risks: personal data")
+    assert "phi-redaction-prompt" in corrected and "kb-article-retrieval" not in corrected
+    wrong = run(live, "kit", PROBLEM, "--pattern", "redcat", check=False)
+    assert wrong.returncode == 1 and "did you mean 'redact'" in wrong.stderr + wrong.stdout
+
+
+def test_kit_with_a_pilot_pulls_the_chosen_picks_and_records_their_adoptions(
+    live: dict[str, str], tmp_path: Path
+) -> None:
+    url = seeded(live)
+    folder = tmp_path / "starter"
+    took = ["kb-article-retrieval", "rag-answer-quality-eval"]
+    result = run(live, "kit", PROBLEM, "--pilot", "motor-fnol-intake", "--pull", str(folder),
+                 "--take", took[0], "--take", took[1])  # fmt: skip
+    for slug in took:
+        assert f"adopted    {slug}@1.0.0 by motor-fnol-intake" in result.stdout
+        assert (folder / slug / "asset.yaml").is_file()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(took)
+    adoptions = httpx.get(f"{url}/api/v1/adoptions", params={"pilot": "motor-fnol-intake"}).json()["items"]
+    from_kit = [a for a in adoptions if a["note"].startswith("starter kit: Answer employee questions")]
+    assert sorted(a["asset"] for a in from_kit) == sorted(took)
+    # Usage errors say what to do, and change nothing.
+    no_pull = run(live, "kit", PROBLEM, "--pilot", "hr-policy-assistant", check=False)
+    assert no_pull.returncode == 2 and "add --pull DIR" in no_pull.stderr
+    not_offered = run(live, "kit", PROBLEM, "--pull", str(tmp_path / "other"), "--take", "redis-down", check=False)
+    assert not_offered.returncode == 2 and "not among the picks" in not_offered.stderr
+    assert not (tmp_path / "other").exists()
