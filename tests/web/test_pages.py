@@ -119,6 +119,45 @@ def test_the_starter_kit_suggests_assets_per_kind_with_reasons(page: Page, live_
     expect(pipelines.locator(".why li").first).to_be_visible()
 
 
+def test_the_starter_kit_page_shows_its_reading_takes_a_correction_and_gives_the_command(
+    page: Page, live_url: str
+) -> None:
+    page.goto(live_url + "/start")
+    page.locator("#problem").fill("Summarize supplier contracts and flag risky clauses for procurement")
+    page.get_by_role("button", name="Suggest a starter kit").click()
+    expect(page.locator(".reading-summary")).to_have_text(
+        "read as: summarize; extract fields from documents; risks: hallucination, malformed output; reads: documents"
+    )
+    evals = page.locator('.kit-section[data-kind="eval_harness"]')
+    expect(evals).to_contain_text("Claims faithfulness and hallucination eval")
+    expect(evals).to_contain_text("KYC extraction accuracy eval")
+    expect(page.locator('.kit-section[data-kind="monitor"] .pick').first).to_have_attribute(
+        "data-slug", "hallucination-rate-monitor"
+    )
+    expect(page.locator("main")).not_to_contain_text("LLM latency SLO")
+    expect(page.locator('.kit-section[data-kind="retrieval_pipeline"] .note')).to_have_text(
+        "No retrieval pipeline: the task reads no corpus."
+    )
+    # Not quite: the pilot only summarizes. Unticking "extract" picks again without the extraction assets.
+    page.locator('#reading input[value="extract"]').uncheck()
+    page.get_by_role("button", name="Not quite: use these").click()
+    expect(page.locator(".reading-summary")).to_contain_text("read as: summarize; risks:")
+    expect(page.locator('.kit-section[data-kind="eval_harness"]')).not_to_contain_text("KYC extraction")
+    # Take two picks for a pilot: the page gives the one command that pulls them and records the adoptions.
+    page.locator('#start input[name="take"]').evaluate_all("boxes => boxes.forEach(b => b.checked = false)")
+    page.locator('.pick[data-slug="claims-summary-prompt"] input[name="take"]').check()
+    page.locator('.pick[data-slug="hallucination-rate-monitor"] input[name="take"]').check()
+    page.select_option("#pilot", "hr-policy-assistant")
+    page.get_by_role("button", name="Show the command").click()
+    expect(page.locator("pre.command")).to_have_text(
+        "registry kit 'Summarize supplier contracts and flag risky clauses for procurement' --pattern summarize "
+        "--risk hallucination --risk format --pilot hr-policy-assistant --pull starter --take claims-summary-prompt "
+        "--take hallucination-rate-monitor"
+    )
+    expect(page.locator('.pick[data-slug="claims-summary-prompt"] input[name="take"]')).to_be_checked()
+    page.screenshot(path=str(ARTIFACTS / "starter-kit.png"), full_page=True)
+
+
 def test_basic_search_works_without_javascript(no_js_page: Page, live_url: str) -> None:
     no_js_page.goto(live_url + "/")
     no_js_page.locator("#q").fill("personal data")
