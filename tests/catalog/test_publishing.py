@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,22 @@ async def test_digest_ignores_key_order_and_covers_files(db: object) -> None:
     assert publishing.content_digest(parse_manifest(a)) == publishing.content_digest(parse_manifest(b))
     c = manifest(files=[{"path": "a.txt", "content": "two"}])
     assert publishing.content_digest(parse_manifest(a)) != publishing.content_digest(parse_manifest(c))
+
+
+def test_manifests_without_patterns_and_risks_keep_the_digest_they_had() -> None:
+    """`patterns` and `risks` came later: a manifest that sets neither keeps its digest, so re-publishing a
+    version published before them is still a no-op; one that sets them is other content."""
+    body = manifest()
+    before = "sha256:" + hashlib.sha256(
+        json.dumps(
+            {**parse_manifest(body).model_dump(mode="json", exclude={"files", "patterns", "risks"}), "files": []},
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        ).encode()
+    ).hexdigest()  # fmt: skip
+    assert publishing.content_digest(parse_manifest(body)) == before
+    assert publishing.content_digest(parse_manifest({**body, "patterns": None, "risks": None})) == before
+    assert publishing.content_digest(parse_manifest({**body, "patterns": ["classify"]})) != before
+    assert publishing.content_digest(parse_manifest({**body, "risks": []})) != before  # "covers none" is a statement
 
 
 async def test_other_team_cannot_publish(db: object) -> None:

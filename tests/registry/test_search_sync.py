@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tantivy
 
 from catalog.db import use_engine
 from catalog.schemas import SYSTEM, AdoptionRequest, AssetDocument, PilotRequest, YankRequest, parse_manifest, utc
@@ -189,6 +190,40 @@ async def test_a_lost_or_foreign_index_is_rebuilt(db: Database, tmp_path: Path) 
     assert problem is not None and problem.kind == "foreign"
     await sync.verify()
     assert await hits(backend) == ["first-prompt"] and await index_problem(backend) is None
+
+
+async def test_an_index_of_an_older_release_is_rebuilt_with_the_new_fields(db: Database, tmp_path: Path) -> None:
+    """An upgrade: the index on disk has the previous release's schema and no document format in its state.
+    The first check rebuilds it, and search answers with what the new release derives (patterns, risks)."""
+    root = tmp_path / "search"
+    await graduated_pilot()
+    await publish("first-prompt")
+    backend = EmbeddedBackend(root)
+    sync = SearchSync(backend)
+    await sync.verify()
+    await sync.drain()
+    generation = (await backend.state()).generation  # type: ignore[union-attr]
+    await backend.close()
+    old = tantivy.SchemaBuilder()
+    old.add_text_field("slug", stored=True, tokenizer_name="raw")
+    old_dir = root / "index-previous-release"
+    old_dir.mkdir()
+    writer = tantivy.Index(old.build(), path=str(old_dir)).writer()
+    writer.add_document(tantivy.Document(slug="first-prompt"))
+    writer.commit()
+    (old_dir / "registry-state.json").write_text(json.dumps({"generation": generation, "applied_through": 10**6}))
+    (root / "current").write_text(old_dir.name)
+
+    backend = EmbeddedBackend(root)
+    problem = await index_problem(backend)
+    assert problem is not None and problem.kind == "outdated" and "unrecorded" in problem.detail
+    with pytest.raises(SearchUnavailable):  # the old schema cannot be read, until ...
+        await backend.search(SearchQuery())
+    assert await SearchSync(backend).verify() == problem.detail  # ... the check rebuilds it
+    found = await backend.search(SearchQuery(patterns=["classify"]))
+    assert [h.slug for h in found.hits] == ["first-prompt"] and found.facets["patterns"] == {"classify": 1}
+    assert await index_problem(backend) is None
+    await backend.close()
 
 
 async def test_a_new_leader_takes_back_rows_a_dead_worker_claimed(db: Database, tmp_path: Path) -> None:

@@ -51,6 +51,8 @@ def test_filter_values_are_quoted_so_user_text_cannot_escape() -> None:
         'tags = "pii"',
         'tags = "a\\"b"',
     ]
+    roles = filter_expression(SearchQuery(patterns=["extract"], risks=["pii", 'x" OR kind = "y']))
+    assert roles == ['patterns = "extract"', 'risks = "pii"', 'risks = "x\\" OR kind = \\"y"']
 
 
 class Stub(BaseHTTPRequestHandler):
