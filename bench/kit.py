@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,8 +68,11 @@ async def main(show: bool = False) -> int:
             return (await asset_documents(slugs))[0]
 
         rows: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+        took: list[float] = []
         for judged in load_problems():
+            started = time.perf_counter()
             kit = await starter_kit(backend, judged.problem, details=details)
+            took.append((time.perf_counter() - started) * 1000)
             ranked = picks(kit)
             figures = score(ranked, judged.relevant)
             rows[judged.pattern].append(figures)
@@ -86,6 +90,9 @@ async def main(show: bool = False) -> int:
         v = rows[pattern]
         means = [sum(x[i] for x in v) / len(v) for i in range(3)]
         print(f"{pattern:<12} {len(v):>8} {means[0]:>8.3f} {means[1]:>9.3f} {means[2]:>7.3f}")
+    took.sort()
+    print(f"\n{len(documents)} assets; a kit in-process (reading, searches, picks, reasons): "
+          f"p50 {took[len(took) // 2]:.1f} ms, max {took[-1]:.1f} ms")  # fmt: skip
     return 0
 
 

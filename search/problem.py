@@ -29,7 +29,7 @@ _PEOPLE = re.compile(
 # "our chatbot is slow", "our model's answers": a pilot that runs already, asking about what goes wrong with it
 _EXISTING = re.compile(
     r"(?<!\w)(our|my|the team's) ([\w-]+ ){0,3}(chatbot|bot|assistant|model|generator|agent|copilot|system|pipeline)"
-    r"('s)?(?!\w)"
+    r"('s)?(?!\w)|(?<!\w)the (ai|model|assistant|chatbot|bot)'s(?!\w)|^(monitor|alert|watch|track) (whether|when|if|how)"
 )
 _PUBLIC = re.compile(r"(?<!\w)(public-facing|public facing|members of the public|anyone can)(?!\w)")
 _LABELS = {t.id: t.label for t in (*PATTERNS, *RISKS, *INPUTS)}

@@ -31,7 +31,8 @@ IMPLIED = 0.75  # a risk the task implies counts this much of one the statement 
 FOREIGN = 1.0  # per pattern an asset serves that the problem does not have: it was built for another task
 SAME_ORIGIN = 1.5  # per pick of the section already from the same origin pilot
 RELATIVE_BAR = 0.5  # a pick must score at least this share of its section's best
-MITIGATES = {"redact": "pii"}  # prompts whose task removes a risk: offered when the statement names the risk
+MITIGATES = {"redact": "pii"}
+RELATED = {"search": ("answer",), "answer": ("search",)}  # for evals: tasks whose evals measure each other's output  # prompts whose task removes a risk: offered when the statement names the risk
 
 
 class KitItem(BaseModel):
@@ -89,6 +90,8 @@ class _Fit:
 def _fit(kind: str, hit: SearchHit, reading: Reading, text_rank: dict[str, float]) -> _Fit | None:
     """How well an asset fills its kind's role for this problem (None: it does not)."""
     serves = [p for p in reading.patterns if p in hit.patterns]
+    if kind == "eval_harness":  # an eval of answers over a corpus measures its retrieval too, and the reverse
+        serves += [p for p in reading.patterns if p not in serves and set(RELATED.get(p, ())) & set(hit.patterns)]
     covers = [r for r in reading.risks if r in hit.risks]
     mitigates = [p for p, r in MITIGATES.items() if p in hit.patterns and r in reading.stated_risks]
     if kind == "prompt" and mitigates and not serves:
@@ -110,7 +113,9 @@ def _fit(kind: str, hit: SearchHit, reading: Reading, text_rank: dict[str, float
             return None
     elif kind == "eval_harness" and not (serves or covers):
         return None
-    pattern = max((1.0 - 0.2 * reading.patterns.index(p) for p in serves), default=0.0)
+    pattern = max(
+        ((1.0 - 0.2 * reading.patterns.index(p)) * (1.0 if p in hit.patterns else 0.6) for p in serves), default=0.0
+    )
     risk = sum(1.0 if r in reading.stated_risks else IMPLIED for r in covers[:2])
     foreign = len([p for p in hit.patterns if p not in reading.patterns])
     weight = RISK if kind != "prompt" or mitigates else 0.5  # a prompt's risk words are a bonus, not its role
@@ -120,10 +125,13 @@ def _fit(kind: str, hit: SearchHit, reading: Reading, text_rank: dict[str, float
 
 
 def _gain(kind: str, fit: _Fit, chosen: list[_Fit], covered: set[str], twice: set[str], stated: list[str]) -> float:
-    """What a fit adds to the section: its score, less for an origin pilot already picked; a monitor must cover
-    a risk not yet covered (or a named risk a second time)."""
-    repeats = kind == "monitor" and not fit.serves and not (set(fit.covers) - covered)
-    if repeats and (not set(fit.covers) & set(stated) or twice & set(fit.covers)):
+    """What a fit adds to the section: its score, less for an origin pilot already picked. A monitor must cover
+    a risk not yet covered (or a named risk a second time); an eval that serves none of the problem's tasks must
+    cover a risk no pick covers yet."""
+    repeats = not fit.serves and not (set(fit.covers) - covered)
+    if kind == "monitor" and repeats and (not set(fit.covers) & set(stated) or twice & set(fit.covers)):
+        return -math.inf
+    if kind == "eval_harness" and repeats:  # a second eval for a risk only, built for another task: noise
         return -math.inf
     return fit.score - SAME_ORIGIN * sum(1 for c in chosen if c.hit.origin_pilot == fit.hit.origin_pilot)
 
@@ -208,7 +216,7 @@ async def starter_kit(
         documents = {d.slug: d for d in await details(slugs)}
     sections = []
     for kind in KINDS:
-        closest = next((h for h in by_words if h.kind == kind), None)
+        closest = next((h for h in by_words if h.kind == kind and (h.patterns or h.risks)), None)
         items = [_item(f, documents.get(f.hit.slug)) for f in picked[kind]]
         sections.append(KitSection(kind=kind, assets=items, note=_note(kind, reading, picked[kind], closest)))
     # The kind with the best fitting pick first: read in order, the kit is close to one ranking of all picks.
