@@ -148,6 +148,8 @@ _PARAMETERS: dict[str, tuple[str, object]] = {
     "sort": ("relevance (default), reuse or newest", "reuse"),
     "status": ("active, graduated or killed", "active"),
     "tag": ("repeatable: every tag given must match", "rag"),
+    "pattern": ("a task pattern (GET /api/v1/vocabulary); repeatable or comma-separated", "extract"),
+    "risk": ("a risk (GET /api/v1/vocabulary); repeatable or comma-separated", "hallucination"),
     "team": ("a team's slug", "claims-ai"),
     "top": ("how many rows the top lists hold", 10),
     "version": ("a semantic version such as 1.2.0", "1.2.0"),

@@ -155,7 +155,7 @@ async def test_csv_reads_back_to_the_same_figures(db: object) -> None:
     report = await reuse_report(SINCE, UNTIL)
     sections = parse_csv(to_csv(report))
     assert list(sections) == ["summary", "adoptions_per_month", "by_kind", "by_asset", "by_origin_pilot", "by_team",
-                              "stale", "at_risk", "demand"]  # fmt: skip
+                              "stale", "at_risk", "demand", "unhelpful_picks"]  # fmt: skip
     summary = {row["figure"]: row["value"] for row in sections["summary"]}
     for key, value in report.summary.model_dump().items():
         assert float(summary[key]) == pytest.approx(value), key

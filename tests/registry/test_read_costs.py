@@ -19,9 +19,9 @@ from tests.factories import manifest
 
 # The most statements each read may take on the seed catalog (the counts measured when they were set).
 BUDGET = {
-    "/api/v1/assets/claims-triage-prompt": 4,
+    "/api/v1/assets/claims-triage-prompt": 5,  # the latest manifest: its patterns and risks
     "/api/v1/assets/claims-triage-prompt/versions/1.1.0": 2,
-    "/assets/claims-triage-prompt": 12,
+    "/assets/claims-triage-prompt": 13,  # the latest manifest: its patterns and risks
     "/pilots/claims-triage-assistant": 8,
     "/api/v1/search?q=claims": 0,
 }
