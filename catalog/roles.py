@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.vocabulary import PATTERNS, RISKS, Term, matches
+from catalog.vocabulary import PATTERNS, RISKS, Term, matches, normalized
 
 __all__ = ["Roles", "asset_roles", "plain_text", "searchable_text"]
 
@@ -33,24 +33,33 @@ _AI = re.compile(
     r"(?<!\w)(llms?|models?|gpt\w*|genai|ai|inference|tokens?|prompts?|litellm|openai|anthropic|embeddings?|"
     r"chatbots?|assistants?|generat\w*|judge)(?!\w)"
 )
-_MARKUP = (
-    re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S),  # template placeholders ({{ $labels.instance }})
-    re.compile(r"\*\*[\w ]{1,40}\*\*:"),  # annotation keys of imported files (**summary**:)
-)
+_PLACEHOLDERS = (("{{", "}}"), ("{%", "%}"), ("{#", "#}"))  # template placeholders ({{ $labels.instance }})
+_ANNOTATION_KEY = re.compile(r"\*\*[\w ]{1,40}\*\*:")  # annotation keys of imported files (**summary**:)
 _NOISE = (
     re.compile(r"```.*?(?:```|$)", re.S),  # code blocks: templates, PromQL, jinja shown as examples
-    *_MARKUP,
     re.compile(r"`[^`\n]*`"),  # inline code: class paths, alert and file names
     re.compile(r"https?://\S+"),
 )
 
 
+def _without(text: str, opener: str, closer: str) -> str:
+    """The text with every `opener ... closer` span blanked, in one pass (an unclosed opener keeps the rest:
+    a lazy regular expression would rescan to the end from every one of 49,000 unclosed `{{`)."""
+    kept: list[str] = []
+    at = 0
+    while (start := text.find(opener, at)) != -1 and (end := text.find(closer, start + len(opener))) != -1:
+        kept += [text[at:start], " "]
+        at = end + len(closer)
+    kept.append(text[at:])
+    return "".join(kept)
+
+
 def searchable_text(text: str) -> str:
     """Text without template placeholders and annotation keys, which are no words of its subject: an alert's
     `**summary**:` or `{{ $labels.instance }}` must not make it a match for "summary" or "instance"."""
-    for pattern in _MARKUP:
-        text = pattern.sub(" ", text)
-    return text
+    for opener, closer in _PLACEHOLDERS:
+        text = _without(text, opener, closer)
+    return _ANNOTATION_KEY.sub(" ", text)
 
 
 def plain_text(text: str) -> str:
@@ -59,7 +68,7 @@ def plain_text(text: str) -> str:
     Those are not words of the asset's subject: `**summary**:` in an alert is no summarization asset."""
     for pattern in _NOISE:
         text = pattern.sub(" ", text)
-    return text
+    return searchable_text(text)
 
 
 @dataclass(frozen=True)
@@ -125,12 +134,12 @@ def asset_roles(
 ) -> Roles:
     """The asset's patterns and risks: what its team declared, else what its content says, in vocabulary order."""
     fields = {
-        "title": plain_text(title).lower(),
-        "tags": " ; ".join(tags).lower(),
-        "summary": plain_text(summary).lower(),
-        "spec": _spec_text(kind, spec)[:READ_CHARS],
-        "dataset": _dataset_text(kind, spec)[:READ_CHARS],
-        "description": plain_text(description[: READ_CHARS * 2]).lower()[:READ_CHARS],
+        "title": normalized(plain_text(title)),
+        "tags": normalized(" ; ".join(tags)),
+        "summary": normalized(plain_text(summary)),
+        "spec": normalized(_spec_text(kind, spec)[:READ_CHARS]),
+        "dataset": normalized(_dataset_text(kind, spec)[:READ_CHARS]),
+        "description": normalized(plain_text(description[: READ_CHARS * 2])[:READ_CHARS]),
     }
     # A short prompt is its instruction: each word says what it does. In a long one a word may be incidental.
     weights = {**WEIGHTS, "spec": 3} if kind == "prompt" and len(fields["spec"]) < SHORT_PROMPT else WEIGHTS

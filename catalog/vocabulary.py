@@ -6,7 +6,8 @@ solved the same task elsewhere. Assets carry these terms (derived from their con
 problem statements are read into them, and the starter kit picks by them.
 
 A signal is a lower-case word or phrase: `*` ends a word's stem (`summar*` matches summary, summarise ...),
-spaces match spaces, hyphens or underscores. Keep signals specific: a word that many unrelated texts use
+spaces match spaces, hyphens or underscores (texts are `normalized` first: every run of them is one space, so
+matching never backtracks over long runs). Keep signals specific: a word that many unrelated texts use
 (`summary`, `answer`, `question`) belongs only in the phrases that make it specific.
 """
 
@@ -26,6 +27,7 @@ __all__ = [
     "Term",
     "known_ids",
     "matches",
+    "normalized",
 ]
 
 
@@ -45,16 +47,21 @@ class Term:
         object.__setattr__(self, "unless", _compile(exceptions) if exceptions else None)
 
 
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def normalized(text: str) -> str:
+    """Text as signals are matched against: lower case, each run of spaces, hyphens and underscores one space."""
+    return _SEPARATORS.sub(" ", text.lower())
+
+
 def _compile(signals: Iterable[str]) -> re.Pattern[str]:
-    parts = []
-    for signal in signals:
-        text = re.escape(signal.lower()).replace(r"\*", r"\w*").replace(r"\ ", r"[\s_-]+").replace(r"\-", r"[\s_-]*")
-        parts.append(text)
+    parts = [re.escape(normalized(signal)).replace(r"\*", r"\w*").replace(r"\ ", " ") for signal in signals]
     return re.compile(r"(?<![\w$])(?:" + "|".join(parts) + r")(?!\w)")
 
 
 def matches(term: Term, text: str) -> int:
-    """How many times the term's signals occur in the (lower-cased) text, its exceptions left out."""
+    """How many times the term's signals occur in a `normalized` text, its exceptions left out."""
     if term.unless is not None:
         text = term.unless.sub(" ", text)
     return sum(1 for _ in term.regex.finditer(text))

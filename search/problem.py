@@ -14,7 +14,7 @@ import re
 from pydantic import BaseModel, Field
 
 from catalog.roles import plain_text
-from catalog.vocabulary import INPUTS, PATTERNS, RISKS, Term, matches
+from catalog.vocabulary import INPUTS, PATTERNS, RISKS, Term, matches, normalized
 from search.analysis import STOPWORDS, words
 
 __all__ = ["CORPUS_PATTERNS", "Reading", "label_of", "read_problem"]
@@ -29,7 +29,8 @@ _PEOPLE = re.compile(
 # "our chatbot is slow", "our model's answers": a pilot that runs already, asking about what goes wrong with it
 _EXISTING = re.compile(
     r"(?<!\w)(our|my|the team's) ([\w-]+ ){0,3}(chatbot|bot|assistant|model|generator|agent|copilot|system|pipeline)"
-    r"('s)?(?!\w)|(?<!\w)the (ai|model|assistant|chatbot|bot)'s(?!\w)|^(monitor|alert|watch|track) (whether|when|if|how)"
+    r"('s)?(?!\w)|(?<!\w)the (ai|model|assistant|chatbot|bot)'s(?!\w)"
+    r"|^(monitor|alert|watch|track) (whether|when|if|how)"
 )
 _PUBLIC = re.compile(r"(?<!\w)(public-facing|public facing|members of the public|anyone can)(?!\w)")
 _LABELS = {t.id: t.label for t in (*PATTERNS, *RISKS, *INPUTS)}
@@ -97,7 +98,7 @@ def _summary(reading: Reading) -> str:
 
 def read_problem(problem: str, *, patterns: list[str] | None = None, risks: list[str] | None = None) -> Reading:
     """The statement's patterns, risks, inputs and domain words; given `patterns` or `risks` replace what was read."""
-    text = plain_text(problem).lower()
+    text = normalized(plain_text(problem))
     read_patterns = _found(PATTERNS, text)[:MAX_PATTERNS]
     inputs = _found(INPUTS, text)
     if not read_patterns and "chat" in inputs:  # "an assistant for ...": people ask, it answers

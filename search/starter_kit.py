@@ -31,8 +31,8 @@ IMPLIED = 0.75  # a risk the task implies counts this much of one the statement 
 FOREIGN = 1.0  # per pattern an asset serves that the problem does not have: it was built for another task
 SAME_ORIGIN = 1.5  # per pick of the section already from the same origin pilot
 RELATIVE_BAR = 0.5  # a pick must score at least this share of its section's best
-MITIGATES = {"redact": "pii"}
-RELATED = {"search": ("answer",), "answer": ("search",)}  # for evals: tasks whose evals measure each other's output  # prompts whose task removes a risk: offered when the statement names the risk
+MITIGATES = {"redact": "pii"}  # prompts whose task removes a risk: offered when the statement names the risk
+RELATED = {"search": ("answer",), "answer": ("search",)}  # for evals: tasks whose evals measure each other's output
 
 
 class KitItem(BaseModel):
@@ -165,7 +165,7 @@ def _note(kind: str, reading: Reading, chosen: list[_Fit], closest: SearchHit | 
     needs = [label_of(p) for p in reading.patterns]
     if kind in ("eval_harness", "monitor"):
         needs += [label_of(r) for r in reading.risks]
-    what = ", ".join(needs) or "this problem (no task pattern recognised: name one with patterns=)"
+    what = ", ".join(needs) or "this problem (no task pattern recognised: name one with pattern=)"
     hint = f"; closest: {closest.title} ({closest.slug})" if closest else ""
     return f"nothing fits {what}{hint}"
 

@@ -3,6 +3,7 @@ placeholders, annotation keys or infrastructure alerts; what a manifest declares
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,15 @@ def test_what_a_team_declares_wins(declared: dict[str, Any], expected: tuple[lis
                         description="Every fact cites its document.", tags=["summarization", "faithfulness"],
                         spec={"template": "Summarise {{claim}}"}, declared=declared)  # fmt: skip
     assert (roles.patterns, roles.risks) == expected
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["{{" * 49_000, "{%" * 49_000, "write " + "-" * 20_000, "answer " + " " * 20_000 + "x", "**" * 50_000],
+)
+def test_reading_hostile_text_is_linear(hostile: str) -> None:
+    """Unclosed placeholders and long separator runs once took minutes (a lazy pattern rescanning to the end from
+    every `{{`, a signal backtracking over spaces); the bound is generous, the real time is a tenth of a second."""
+    start = time.perf_counter()
+    asset_roles("prompt", title="t", summary="s", description=hostile, tags=[], spec={"template": hostile})
+    assert time.perf_counter() - start < 2
