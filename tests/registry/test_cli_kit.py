@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import run, wait_until
+from tests.helpers import ok, refused, run, wait_until
 
 PROBLEM = "Answer employee questions about travel policy from the staff handbook"
 
@@ -21,20 +21,19 @@ def seeded(env: dict[str, str]) -> str:
 
 def test_kit_prints_the_reading_the_picks_and_why(live: dict[str, str]) -> None:
     seeded(live)
-    printed = run(live, "kit", PROBLEM).stdout
+    printed = ok(live, "kit", PROBLEM)
     assert printed.startswith("read as: answer questions over a corpus; risks: hallucination, personal data")
     assert "kb-article-retrieval@1.0.0" in printed
     assert (
         "- a question answering pipeline (langchain) from it-support-copilot: your pilot answers questions" in printed
     )
     assert "rag-groundedness-eval" not in printed  # deprecated
-    answer = json.loads(run(live, "kit", "Translate manuals into Japanese", "--json").stdout)
+    answer = json.loads(ok(live, "kit", "Translate manuals into Japanese", "--json"))
     assert all(not s["assets"] and s["note"].startswith("nothing fits translate") for s in answer["sections"])
-    corrected = run(live, "kit", PROBLEM, "--pattern", "redact", "--risk", "pii").stdout
+    corrected = ok(live, "kit", PROBLEM, "--pattern", "redact", "--risk", "pii")
     assert corrected.startswith("read as: redact personal data; risks: personal data")
     assert "phi-redaction-prompt" in corrected and "kb-article-retrieval" not in corrected
-    wrong = run(live, "kit", PROBLEM, "--pattern", "redcat", check=False)
-    assert wrong.returncode == 1 and "did you mean 'redact'" in wrong.stderr + wrong.stdout
+    assert "did you mean 'redact'" in refused(live, "kit", PROBLEM, "--pattern", "redcat")
 
 
 def test_kit_with_a_pilot_pulls_the_chosen_picks_and_records_their_adoptions(
@@ -43,18 +42,17 @@ def test_kit_with_a_pilot_pulls_the_chosen_picks_and_records_their_adoptions(
     url = seeded(live)
     folder = tmp_path / "starter"
     took = ["kb-article-retrieval", "rag-answer-quality-eval"]
-    result = run(live, "kit", PROBLEM, "--pilot", "motor-fnol-intake", "--pull", str(folder),
-                 "--take", took[0], "--take", took[1])  # fmt: skip
+    result = ok(live, "kit", PROBLEM, "--pilot", "motor-fnol-intake", "--pull", str(folder),
+                "--take", took[0], "--take", took[1])  # fmt: skip
     for slug in took:
-        assert f"adopted    {slug}@1.0.0 by motor-fnol-intake" in result.stdout
+        assert f"adopted    {slug}@1.0.0 by motor-fnol-intake" in result
         assert (folder / slug / "asset.yaml").is_file()
     assert sorted(p.name for p in folder.iterdir()) == sorted(took)
     adoptions = httpx.get(f"{url}/api/v1/adoptions", params={"pilot": "motor-fnol-intake"}).json()["items"]
     from_kit = [a for a in adoptions if a["note"].startswith("starter kit: Answer employee questions")]
     assert sorted(a["asset"] for a in from_kit) == sorted(took)
     # Usage errors say what to do, and change nothing.
-    no_pull = run(live, "kit", PROBLEM, "--pilot", "hr-policy-assistant", check=False)
-    assert no_pull.returncode == 2 and "add --pull DIR" in no_pull.stderr
-    not_offered = run(live, "kit", PROBLEM, "--pull", str(tmp_path / "other"), "--take", "redis-down", check=False)
-    assert not_offered.returncode == 2 and "not among the picks" in not_offered.stderr
+    assert "add --pull DIR" in refused(live, "kit", PROBLEM, "--pilot", "hr-policy-assistant", code=2)
+    not_offered = refused(live, "kit", PROBLEM, "--pull", str(tmp_path / "other"), "--take", "redis-down", code=2)
+    assert "not among the picks" in not_offered
     assert not (tmp_path / "other").exists()
