@@ -49,6 +49,8 @@ def reasons(hit: SearchHit, document: AssetDocument | None, serves: list[str], c
     detail = _detail(hit.kind, document.spec) if document is not None else ""
     detail = f" ({detail})" if detail else ""
     out = []
+    if hit.kind == "monitor" and covers:  # a monitor is there for a risk; the task it watches comes second
+        serves = []
     if serves:
         term = _TERMS[serves[0]]
         out.append(f"{_a(term.noun)} {kind}{detail} from {hit.origin_pilot}: your pilot {term.does}")
