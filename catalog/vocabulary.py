@@ -28,6 +28,7 @@ __all__ = [
     "known_ids",
     "matches",
     "normalized",
+    "occurrences",
 ]
 
 
@@ -60,11 +61,17 @@ def _compile(signals: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w$])(?:" + "|".join(parts) + r")(?!\w)")
 
 
+def occurrences(term: Term, text: str) -> list[re.Match[str]]:
+    """Where the term's signals occur in a `normalized` text, its exceptions left out (blanked, so the positions
+    are the text's own)."""
+    if term.unless is not None:
+        text = term.unless.sub(lambda found: " " * len(found.group()), text)
+    return list(term.regex.finditer(text))
+
+
 def matches(term: Term, text: str) -> int:
     """How many times the term's signals occur in a `normalized` text, its exceptions left out."""
-    if term.unless is not None:
-        text = term.unless.sub(" ", text)
-    return sum(1 for _ in term.regex.finditer(text))
+    return len(occurrences(term, text))
 
 
 # fmt: off

@@ -14,7 +14,7 @@ import re
 from pydantic import BaseModel, Field
 
 from catalog.roles import plain_text
-from catalog.vocabulary import INPUTS, PATTERNS, RISKS, Term, matches, normalized
+from catalog.vocabulary import INPUTS, PATTERNS, RISKS, Term, normalized, occurrences
 from search.analysis import STOPWORDS, words
 
 __all__ = ["CORPUS_PATTERNS", "Reading", "label_of", "read_problem"]
@@ -59,12 +59,7 @@ class Reading(BaseModel):
 
 def _found(terms: tuple[Term, ...], text: str) -> list[str]:
     """The terms the text signals, in the order the text first signals them."""
-    first: list[tuple[int, str]] = []
-    for term in terms:
-        if matches(term, text):
-            text_left = term.unless.sub(" ", text) if term.unless is not None else text
-            found = term.regex.search(text_left)
-            first.append((found.start() if found else len(text), term.id))
+    first = [(found[0].start(), term.id) for term in terms if (found := occurrences(term, text))]
     return [term for _, term in sorted(first)]
 
 
@@ -106,7 +101,7 @@ def read_problem(problem: str, *, patterns: list[str] | None = None, risks: list
     chosen = list(patterns) if patterns is not None else read_patterns
     stated = _found(RISKS, text)
     chosen_risks = list(risks) if risks is not None else list(dict.fromkeys([*stated, *_implied_risks(chosen, text)]))
-    signal_words = {w for t in (*PATTERNS, *RISKS, *INPUTS) for m in t.regex.finditer(text) for w in words(m.group())}
+    signal_words = {w for t in (*PATTERNS, *RISKS, *INPUTS) for m in occurrences(t, text) for w in words(m.group())}
     domain = [w for w in dict.fromkeys(words(text)) if w not in STOPWORDS and w not in signal_words and len(w) > 2]
     reading = Reading(
         patterns=chosen,
