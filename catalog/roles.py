@@ -7,13 +7,13 @@ the next index build. A team that sets `patterns` or `risks` in its manifest is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from catalog.vocabulary import PATTERNS, RISKS, Term, matches, normalized
 
-__all__ = ["Roles", "asset_roles", "plain_text", "searchable_text"]
+__all__ = ["Roles", "asset_roles", "plain_text", "row_roles", "searchable_text"]
 
 # How much a signal counts by where it occurs. A term needs THRESHOLD in all, STRONG of it from what says what
 # the asset is (title, tags, summary, the spec's defining parts): one mention in the title or the tags is
@@ -130,7 +130,7 @@ def asset_roles(
     description: str,
     tags: list[str],
     spec: dict[str, Any],
-    declared: dict[str, list[str] | None] | None = None,
+    declared: Mapping[str, Any] | None = None,
 ) -> Roles:
     """The asset's patterns and risks: what its team declared, else what its content says, in vocabulary order."""
     fields = {
@@ -157,3 +157,12 @@ def asset_roles(
         patterns=list(chosen_patterns) if chosen_patterns is not None else patterns,
         risks=list(chosen_risks) if chosen_risks is not None else risks,
     )
+
+
+def row_roles(asset: Mapping[str, Any], manifest: Mapping[str, Any]) -> Roles:
+    """The roles of an asset row (kind, title, summary, description, tags) with its latest version's manifest:
+    what the index and the asset read both show."""
+    return asset_roles(
+        asset["kind"], title=asset["title"], summary=asset["summary"], description=asset["description"],
+        tags=list(asset["tags"] or []), spec=manifest.get("spec") or {}, declared=manifest,
+    )  # fmt: skip

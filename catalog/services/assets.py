@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +13,7 @@ from piccolo.query.methods.exists import Exists
 from piccolo.query.methods.select import Select
 
 from catalog.errors import NotFound
-from catalog.roles import Roles, asset_roles
+from catalog.roles import Roles, row_roles
 from catalog.schemas import (
     AssetOut,
     AssetPage,
@@ -166,12 +165,7 @@ async def _roles(row: dict[str, Any]) -> Roles:
         return Roles([], [])
     found = await _manifest_at.first(f"{row['slug']}@{row['latest_version']}")
     manifest = found["manifest"] if found else {}
-    return await anyio.to_thread.run_sync(
-        functools.partial(
-            asset_roles, row["kind"], title=row["title"], summary=row["summary"], description=row["description"],
-            tags=list(row["tags"] or []), spec=manifest.get("spec") or {}, declared=manifest,
-        )
-    )  # fmt: skip
+    return await anyio.to_thread.run_sync(row_roles, row, manifest)
 
 
 @statement

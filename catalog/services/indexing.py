@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 
-from catalog.roles import Roles, asset_roles
+from catalog.roles import Roles, row_roles
 from catalog.schemas import AssetDocument, utc
 from catalog.tables import Adoption, Asset, AssetVersion
 
@@ -34,11 +34,7 @@ async def _documents(rows: list[dict[str, Any]]) -> list[AssetDocument]:
     out = []
 
     def read_roles() -> list[Roles]:
-        return [
-            asset_roles(r["kind"], title=r["title"], summary=r["summary"], description=r["description"],
-                        tags=list(r["tags"] or []), spec=versions[c]["spec"], declared=versions[c]["manifest"])
-            for r, c in zip(rows, coordinates, strict=True)
-        ]  # fmt: skip
+        return [row_roles(r, versions[c]["manifest"]) for r, c in zip(rows, coordinates, strict=True)]
 
     all_roles = await anyio.to_thread.run_sync(read_roles)  # regular expressions over prompt text: off the loop
     for r, coordinate, roles in zip(rows, coordinates, all_roles, strict=True):
