@@ -22,8 +22,14 @@ from search.interfaces import QUERY_LIMIT, SearchBackend, SearchHit, SearchQuery
 from search.kit_reasons import reasons
 from search.problem import CORPUS_PATTERNS, Reading, label_of, read_problem
 
-__all__ = ["Details", "KitItem", "KitSection", "StarterKit", "problem_query", "starter_kit"]
+__all__ = ["SECTION_TITLES", "Details", "KitItem", "KitSection", "StarterKit", "problem_query", "starter_kit"]
 
+SECTION_TITLES = {  # how the page and the CLI head each kind's section
+    "eval_harness": "Eval harnesses",
+    "prompt": "Prompts",
+    "retrieval_pipeline": "Retrieval pipelines",
+    "monitor": "Monitors",
+}
 Details = Callable[[Sequence[str]], Awaitable[list[AssetDocument]]]  # the picked assets' documents, for reasons
 CANDIDATES = 100  # per pattern and per risk, most reused first
 PATTERN, RISK, QUALITY = 10.0, 8.0, 5.0  # a matched pattern, a covered risk, a monitor of the task's quality

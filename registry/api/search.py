@@ -69,7 +69,7 @@ async def kit_for(
     logged as a search without result, so the demand report shows what new pilots needed and did not find."""
     kit = await starter_kit(
         request.app.state.search, problem, per_kind=per_kind, patterns=patterns, risks=risks,
-        details=lambda slugs: _documents(slugs),
+        details=_documents,
     )  # fmt: skip
     log = request.app.state.search_log
     log.add(SearchQuery(q=problem[:500]), sum(len(s.assets) for s in kit.sections), 0.0, source=source)

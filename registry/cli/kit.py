@@ -13,21 +13,15 @@ from registry.cli.client import RegistryClient
 from registry.cli.common import EXIT_CODES, out
 from registry.cli.pull import pull_into
 from registry.settings import Settings
+from search.starter_kit import SECTION_TITLES
 
 __all__ = ["kit"]
-
-KIND_TITLES = {
-    "eval_harness": "Eval harnesses",
-    "prompt": "Prompts",
-    "retrieval_pipeline": "Retrieval pipelines",
-    "monitor": "Monitors",
-}
 
 
 def _print(kit: dict[str, Any]) -> None:
     out.print(kit["reading"]["summary"], markup=False)
     for section in kit["sections"]:
-        out.print(f"\n{KIND_TITLES.get(section['kind'], section['kind'])}", style="bold", markup=False)
+        out.print(f"\n{SECTION_TITLES.get(section['kind'], section['kind'])}", style="bold", markup=False)
         for item in section["assets"]:
             out.print(f"  {item['slug']}@{item['latest_version']}  {item['title']}", markup=False)
             for reason in item["why"]:
@@ -83,6 +77,8 @@ def kit(
         raise click.UsageError("--pilot records what is pulled: add --pull DIR")
     params: dict[str, Any] = {"problem": problem, "per_kind": per_kind, "pattern": list(patterns), "risk": list(risks)}
     with RegistryClient(settings) as client:
+        if pilot_slug:  # before anything is pulled: a pilot that does not exist would leave half a start behind
+            client.json("GET", f"/api/v1/pilots/{pilot_slug}")
         answer = client.json("GET", "/api/v1/starter-kit", params=params)
         if as_json:
             click.echo(json.dumps(answer, indent=2))

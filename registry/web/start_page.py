@@ -13,16 +13,9 @@ from litestar.response import Template
 from catalog.services import pilots
 from catalog.vocabulary import PATTERNS, RISKS
 from registry.api.search import kit_for, vocabulary_ids
-from search.starter_kit import StarterKit
+from search.starter_kit import SECTION_TITLES, StarterKit
 
 __all__ = ["StartPage", "start_command"]
-
-KIND_TITLES = {
-    "eval_harness": "Eval harnesses",
-    "prompt": "Prompts",
-    "retrieval_pipeline": "Retrieval pipelines",
-    "monitor": "Monitors",
-}
 
 
 def start_command(problem: str, kit: StarterKit, pilot: str | None, take: list[str], folder: str = "starter") -> str:
@@ -55,7 +48,7 @@ class StartPage(Controller):
         pilot: FromQuery[str | None] = None,
         take: FromQuery[list[str] | None] = None,
     ) -> Template:
-        context: dict[str, Any] = {"section": "start", "problem": problem, "kit": None, "kinds": KIND_TITLES}
+        context: dict[str, Any] = {"section": "start", "problem": problem, "kit": None, "kinds": SECTION_TITLES}
         if len(problem.strip()) >= 3:
             # The correction form always sends its boxes: an empty list then means "none", not "read them".
             patterns = vocabulary_ids(pattern or [], "pattern") if corrected else None

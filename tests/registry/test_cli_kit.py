@@ -60,6 +60,8 @@ def test_kit_with_a_pilot_pulls_the_chosen_picks_and_records_their_adoptions(
     assert sorted(a["asset"] for a in from_kit) == sorted(took)
     # Usage errors say what to do, and change nothing.
     assert "add --pull DIR" in kit(live, PROBLEM, "--pilot", "hr-policy-assistant", code=2)
+    unknown = kit(live, PROBLEM, "--pilot", "no-such-pilot", "--pull", str(tmp_path / "other"), code=1)
+    assert "no-such-pilot" in unknown
     not_offered = kit(live, PROBLEM, "--pull", str(tmp_path / "other"), "--take", "redis-down", code=2)
     assert "not among the picks" in not_offered
     assert not (tmp_path / "other").exists()
