@@ -77,7 +77,7 @@ async def load_kit_catalog(corpora: Path = CORPORA) -> list[str]:
     refused: list[str] = []
     for folder in await anyio.to_thread.run_sync(_folders, corpora):  # one import per folder, as a team runs it
         try:
-            imported, _ = import_paths([folder], options)
+            imported = import_paths([folder], options).imported
         except Exception as err:  # a folder the importer refuses is reported, not fatal to the benchmark
             refused.append(f"{folder.name}: {err}")
             continue

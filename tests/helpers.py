@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from click.testing import CliRunner, Result
 
+from catalog.native.importing import Imported, ImportOptions, import_paths
 from catalog.tables import ALL_TABLES
 from registry.cli.main import cli
 from tests.conftest import Api
@@ -149,3 +150,12 @@ class Receiver:
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in self.received]
+
+
+def import_strictly(paths: list[Path], options: ImportOptions) -> list[Imported]:
+    """import_paths, raising the first file's failure (the tests of single files expect the error itself)."""
+    run = import_paths(paths, options)
+    failed = run.having("failed")
+    if failed and failed[0].error is not None:
+        raise failed[0].error
+    return run.imported

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, ClassVar, Protocol
 
 __all__ = [
     "MAX_FILE_BYTES",
     "Draft",
+    "Folder",
     "NativeError",
     "NativeFormat",
     "Source",
@@ -54,8 +55,7 @@ class Source:
     name: str
     raw: bytes
     text: str
-    folder: Path | None = None  # the directory references are resolved against; None: references are not read
-    root: Path | None = None  # references must resolve inside it
+    folder: Folder | None = None  # where references are read; None: they are not read (a single upload)
     missing_includes_ok: bool = False  # an lm-eval `include:` that is absent is recorded instead of refused
 
     @classmethod
@@ -64,8 +64,7 @@ class Source:
         name: str,
         raw: bytes,
         *,
-        folder: Path | None = None,
-        root: Path | None = None,
+        folder: Folder | None = None,
         missing_includes_ok: bool = False,
     ) -> Source:
         """Refuse what no format accepts: too large, not UTF-8."""
@@ -83,7 +82,7 @@ class Source:
         if "\x00" in text:
             raise NativeError(name, "the file contains NUL bytes", line=text[: text.index("\x00")].count("\n") + 1)
         text = text.removeprefix("\ufeff")
-        return cls(name=name, raw=raw, text=text, folder=folder, root=root, missing_includes_ok=missing_includes_ok)
+        return cls(name=name, raw=raw, text=text, folder=folder, missing_includes_ok=missing_includes_ok)
 
     @property
     def stem(self) -> str:
@@ -93,22 +92,9 @@ class Source:
     def suffix(self) -> str:
         return PurePosixPath(self.name).suffix.lower()
 
-    def reference(self, ref: str) -> Path | None:
-        """A referenced file that exists inside the import root (after symlinks), or None: never read outside it."""
-        if self.folder is None or self.root is None or not ref or "://" in ref:
-            return None
-        candidate = PurePosixPath(ref)
-        if candidate.is_absolute() or ".." in candidate.parts:
-            return None
-        path = (self.folder / candidate).resolve()
-        if not path.is_relative_to(self.root.resolve()) or not path.is_file():
-            return None
-        return path
-
-    def relative(self, path: Path) -> str:
-        """The attached path of a referenced file: relative to the imported file's folder."""
-        assert self.folder is not None
-        return path.relative_to(self.folder.resolve()).as_posix()
+    def reference(self, ref: str) -> tuple[str, bytes] | None:
+        """(path relative to this file's folder, bytes) of a referenced file that may be read, or None."""
+        return self.folder.read(ref) if self.folder is not None else None
 
 
 @dataclass
@@ -128,6 +114,19 @@ class Draft:
     secrets: list[str] = field(default_factory=list)  # literal credentials found in known secret slots
     extra_files: dict[str, bytes] = field(default_factory=dict)  # referenced files attached beside the original
     notices: list[str] = field(default_factory=list)
+
+
+class Folder(Protocol):
+    """Where references are read (catalog/native/folders.py): the imported folder, or a version's attached files."""
+
+    @property
+    def name(self) -> str: ...
+
+    def read(self, ref: str) -> tuple[str, bytes] | None: ...
+
+    def glob(self, pattern: str) -> dict[str, bytes]: ...
+
+    def at(self, rel_dir: str) -> Folder: ...
 
 
 class NativeFormat(Protocol):

@@ -134,9 +134,9 @@ class Dotprompt:
         partials = sorted(set(re.findall(r"\{\{>\s*([\w.-]+)", body)))
         extra: dict[str, bytes] = {}
         for partial in partials:
-            path = source.reference(f"_{partial}.prompt")
-            if path is not None:
-                extra[source.relative(path)] = path.read_bytes()
+            found = source.reference(f"_{partial}.prompt")
+            if found is not None:
+                extra[found[0]] = found[1]
         if partials:
             spec["partials"] = partials
         stem, _, variant = source.stem.partition(".")

@@ -12,12 +12,13 @@ from typing import Any
 
 from catalog.errors import InvalidInput
 from catalog.manifests import MANIFEST_NAME, inline_file
-from catalog.native.base import Draft, NativeError, NativeFormat, Source, normalize_tags, slugify
+from catalog.native.base import MAX_FILE_BYTES, Draft, NativeError, NativeFormat, Source, normalize_tags, slugify
+from catalog.native.folders import DiskFolder
 from catalog.native.formats import FORMATS, NOT_NATIVE, detect, get_format
 from catalog.schemas import parse_manifest
 from catalog.versions import InvalidVersion, parse_version
 
-__all__ = ["ImportOptions", "Imported", "import_paths", "import_source"]
+__all__ = ["FileOutcome", "ImportOptions", "ImportRun", "Imported", "import_paths", "import_source"]
 
 _WALKED_SUFFIXES = {".yaml", ".yml", ".json", ".prompty", ".prompt"}
 
@@ -187,52 +188,109 @@ def _explicit(source: Source, format_id: str) -> tuple[NativeFormat, Any]:
     return fmt, data
 
 
-def _candidates(path: Path, explicit: bool) -> list[Path]:
-    if path.is_file():
-        return [path]
-    found = []
-    for candidate in sorted(path.rglob("*")):
-        if not candidate.is_file() or candidate.name == MANIFEST_NAME:
-            continue
-        if candidate.suffix.lower() in _WALKED_SUFFIXES or (explicit and candidate.suffix.lower() == ".txt"):
-            found.append(candidate)
-    return found
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one file of an import: `imported`, `attached` (to another asset), `skipped` (a file that
+    could have been native and is not), `ignored` (not a native file type), or `failed` (with the error)."""
+
+    path: str
+    outcome: str
+    detail: str = ""
+    error: NativeError | None = None  # the failure itself, for callers that stop at the first one
 
 
-def import_paths(paths: list[Path], options: ImportOptions) -> tuple[list[Imported], list[str]]:
-    """Every asset in the files and folders given, and the notices of files in folders that are not native.
+@dataclass
+class ImportRun:
+    """Every asset an import proposes, and one line per file it saw."""
 
-    A file named directly must be native; a file found while walking a folder that no format recognises is
-    skipped with a notice (folders hold READMEs and data too).
+    imported: list[Imported] = field(default_factory=list)
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def having(self, outcome: str) -> list[FileOutcome]:
+        return [f for f in self.files if f.outcome == outcome]
+
+
+def _is_prompt_text(path: Path) -> bool:
+    """A `.txt` found in a folder is a promptfoo prompt file when it has template variables (a README has none)."""
+    try:
+        text = path.read_text(encoding="utf-8")[:MAX_FILE_BYTES]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "{{" in text and "}}" in text
+
+
+def _walk(path: Path) -> list[Path]:
+    return [path] if path.is_file() else [p for p in sorted(path.rglob("*")) if p.is_file()]
+
+
+def _import_one(candidate: Path, root: Path, options: ImportOptions, taken: set[str]) -> list[Imported]:
+    source = Source.of(candidate.name, candidate.read_bytes(), folder=DiskFolder(candidate.parent, root),
+                       missing_includes_ok=options.allow_missing_includes)  # fmt: skip
+    return import_source(source, options, taken)
+
+
+def import_paths(paths: list[Path], options: ImportOptions) -> ImportRun:
+    """Every asset in the files and folders given, and what became of every file seen.
+
+    A file that fails fails only itself (the caller decides whether the rest goes on). A file named directly
+    must be native; a file found in a folder that no format recognises is skipped with the reason (folders hold
+    READMEs, scripts and data too), and one another asset references is reported as attached to it.
     """
-    imported: list[Imported] = []
-    skipped: list[str] = []
+    run = ImportRun()
     taken: set[str] = set()
+    attached: dict[Path, list[str]] = {}
+    seen: list[tuple[Path, FileOutcome | None]] = []
     for path in paths:
         if not path.exists():
-            raise NativeError(str(path), "no such file or folder")
+            run.files.append(FileOutcome(str(path), "failed", "no such file or folder"))
+            continue
         direct = path.is_file()
         root = path.parent if direct else path
-        for candidate in _candidates(path, options.format != "auto"):
-            if not candidate.resolve().is_relative_to(root.resolve()):
-                skipped.append(f"{candidate}: a symlink out of {root}, not read")
+        for candidate in _walk(path):
+            suffix = candidate.suffix.lower()
+            if candidate.name == MANIFEST_NAME and not direct:
+                seen.append((candidate, FileOutcome(str(candidate), "ignored", "a registry manifest")))
                 continue
-            source = Source.of(candidate.name, candidate.read_bytes(), folder=candidate.parent, root=root,
-                               missing_includes_ok=options.allow_missing_includes)  # fmt: skip
+            if not candidate.resolve().is_relative_to(root.resolve()):
+                seen.append((candidate, FileOutcome(str(candidate), "skipped", f"a symlink out of {root}, not read")))
+                continue
+            txt = suffix == ".txt" and (direct or options.format != "auto" or _is_prompt_text(candidate))
+            if not direct and suffix not in _WALKED_SUFFIXES and not txt:
+                seen.append((candidate, None))  # ignored unless another asset attaches it
+                continue
             try:
-                imported += import_source(source, options, taken)
+                items = _import_one(candidate, root, options, taken)
             except NativeError as err:
-                if direct or not err.message.startswith(NOT_NATIVE):
-                    err.file = str(candidate)
-                    raise
-                skipped.append(f"{candidate}: {err.message}, skipped")
+                skip = not direct and err.message.startswith(NOT_NATIVE)
+                err.file = str(candidate)
+                said = err.message if skip else str(err)
+                seen.append((candidate, FileOutcome(str(candidate), "skipped" if skip else "failed", said, err)))
+                continue
+            run.imported += items
+            for item in items:
+                for rel in list(item.files)[1:]:
+                    attached.setdefault((candidate.parent / rel).resolve(), []).append(item.manifest["slug"])
+            slugs = ", ".join(i.manifest["slug"] for i in items)
+            seen.append((candidate, FileOutcome(str(candidate), "imported", slugs)))
+    for candidate, outcome in seen:
+        users = attached.get(candidate.resolve())
+        if users and (outcome is None or outcome.outcome != "imported"):
+            outcome = FileOutcome(str(candidate), "attached", "to " + ", ".join(dict.fromkeys(users)))
+        elif users and outcome is not None:
+            outcome = FileOutcome(outcome.path, "imported", f"{outcome.detail}; also attached to {', '.join(users)}")
+        elif outcome is None:
+            why = "plain text with no {{variables}}" if candidate.suffix.lower() == ".txt" else "not a native file type"
+            outcome = FileOutcome(str(candidate), "ignored", why)
+        run.files.append(outcome)
+    skipped = run.having("skipped")
     if options.strict and skipped:
-        raise NativeError(", ".join(str(p) for p in paths), f"--strict, and files were skipped: {'; '.join(skipped)}",
+        raise NativeError(", ".join(str(p) for p in paths),
+                          f"--strict, and files were skipped: {'; '.join(f'{f.path}: {f.detail}' for f in skipped)}",
                           fix="import only native files, or import without --strict")  # fmt: skip
-    if not imported:
+    if not run.imported and not run.having("failed"):
         raise NativeError(
             ", ".join(str(p) for p in paths),
             "found nothing to import",
             fix=f"name a native file ({', '.join(f.id for f in FORMATS)})",
         )
-    return imported, skipped
+    return run

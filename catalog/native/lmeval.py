@@ -6,7 +6,7 @@ registry never does.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from catalog.native.base import Draft, NativeError, Source, cut, normalize_tags, slugify
@@ -45,6 +45,20 @@ _TAGS = frozenset({FUNCTION_TAG})
 
 def _ref(value: Any) -> str:
     return str(value[FUNCTION_TAG]) if isinstance(value, dict) and FUNCTION_TAG in value else str(value)
+
+
+def _member_name(member: Any) -> str:
+    """A group member as lm-eval names it: a task name, an inline group's `group`, an inline task's `task`."""
+    if isinstance(member, str):
+        return member
+    if not isinstance(member, dict):
+        return "inline task"
+    inner = member.get("task")
+    parts = [_member_name(t) for t in inner] if isinstance(inner, list) else [inner] if isinstance(inner, str) else []
+    name = member.get("group")
+    if isinstance(name, str):
+        return f"{name} ({', '.join(parts)})" if parts else name
+    return ", ".join(parts) or "inline task"
 
 
 class LmEval:
@@ -104,21 +118,26 @@ class LmEval:
             if target is None:
                 raise NativeError(
                     source.name,
-                    f"the include {name!r} is not a file inside the imported folder",
+                    f"the include {name!r} is neither in the imported folder nor attached beside the task",
                     fix="import the folder that holds it (includes outside it are never read), or pass "
                     "--allow-missing-includes to import the task without it",
                 )
-            rel = source.relative(target)
+            rel, raw = target
             if rel in chain:
                 raise NativeError(source.name, f"the include {rel!r} includes itself")
-            parent_source = Source.of(target.name, target.read_bytes(), folder=target.parent, root=source.root)
+            folder = PurePosixPath(rel).parent
+            parent_source = Source.of(
+                PurePosixPath(rel).name,
+                raw,
+                folder=source.folder.at(folder.as_posix()) if source.folder else None,
+                missing_includes_ok=source.missing_includes_ok,
+            )
             parent = load_yaml(parent_source.text, tags=_TAGS).data
             if not isinstance(parent, dict):
                 raise NativeError(rel, "an included file must be a mapping")
             parent_merged, parent_includes = self._resolve(parent_source, parent, [*chain, rel], missing)
             parent_merged.pop("task_list", None)
             merged.update(parent_merged)
-            folder = Path(rel).parent
             attached += [rel, *[(folder / p).as_posix() for p in parent_includes]]
         merged.update({k: v for k, v in data.items() if k != "include"})
         return merged, list(dict.fromkeys(attached))
@@ -127,9 +146,9 @@ class LmEval:
         includes, missing = data.pop("_includes"), data.pop("_missing_includes", [])
         extra_files = {}
         for rel in includes:
-            path = source.reference(rel)
-            if path is not None:
-                extra_files[rel] = path.read_bytes()
+            found = source.reference(rel)
+            if found is not None:
+                extra_files[rel] = found[1]
         draft = self._group(source, data) if "group" in data else self._task(source, data)
         draft.extra_files = extra_files
         draft.spec["native"] = {"format": self.id, "path": source.name}
@@ -268,7 +287,7 @@ class LmEval:
         group = str(data["group"])
         members_raw = data.get("task")
         members_list = members_raw if isinstance(members_raw, list) else [members_raw] if members_raw else []
-        members = [m if isinstance(m, str) else str(m.get("task", "inline")) for m in members_list]
+        members = [_member_name(m) for m in members_list]
         entries = data.get("aggregate_metric_list") or []
         entries = entries if isinstance(entries, list) else [entries]
         metrics: list[dict[str, Any]] = []

@@ -68,7 +68,7 @@ class PromptHub:
         if version != data["version"]:
             spec["native_version"] = data["version"]
         companion = source.reference(f"{source.stem}.md")
-        extra = {source.relative(companion): companion.read_bytes()} if companion is not None else {}
+        extra = dict([companion]) if companion is not None else {}
         authors = data["meta"].get("authors") or []
         description = data["description"]
         if authors:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from catalog.native.base import MAX_FILE_BYTES, Source
+from catalog.native.base import Source
 
 __all__ = ["attach_refs"]
 
@@ -33,21 +33,9 @@ def attach_refs(source: Source, refs: list[str]) -> tuple[dict[str, bytes], list
 
 
 def _expand(source: Source, path: str) -> dict[str, bytes]:
-    if source.folder is None or source.root is None:
+    if source.folder is None:
         return {}
     if any(ch in path for ch in "*?["):
-        if path.startswith("/") or ".." in path.split("/"):
-            return {}
-        matches = sorted(p for p in source.folder.glob(path) if p.is_file())
-    else:
-        target = source.reference(path)
-        matches = [target] if target is not None else []
-    out: dict[str, bytes] = {}
-    for match in matches:
-        resolved = match.resolve()
-        if not resolved.is_relative_to(source.root.resolve()) or resolved.stat().st_size > MAX_FILE_BYTES:
-            continue
-        if not resolved.is_relative_to(source.folder.resolve()):
-            continue  # attached paths are relative to the imported file's folder and never climb out of it
-        out[source.relative(resolved)] = resolved.read_bytes()
-    return out
+        return source.folder.glob(path)
+    found = source.reference(path)
+    return dict([found]) if found is not None else {}

@@ -6,10 +6,12 @@ and only fail when a new pilot tries to run what it adopted.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 from catalog.errors import FieldProblem
 from catalog.native.base import NativeError, Source
+from catalog.native.folders import AttachedFolder
 from catalog.native.formats import get_format
 
 __all__ = ["native_problems"]
@@ -69,7 +71,8 @@ def native_problems(kind: str, spec: dict[str, Any], files: list[tuple[str, byte
             continue
         index = paths.index(path)
         try:
-            get_format(fmt_id).load(Source.of(path, files[index][1]))
+            folder = AttachedFolder.around(dict(files), path)  # includes and partials are attached beside it
+            get_format(fmt_id).load(Source.of(PurePosixPath(path).name, files[index][1], folder=folder))
         except NativeError as err:
             where = f" (line {err.line})" if err.line else ""
             problems.append(

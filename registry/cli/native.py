@@ -15,7 +15,7 @@ from catalog.archives import manifest_yaml
 from catalog.manifests import MANIFEST_NAME
 from catalog.native.base import NativeError
 from catalog.native.formats import FORMAT_IDS
-from catalog.native.importing import Imported, ImportOptions, import_paths
+from catalog.native.importing import Imported, ImportOptions, ImportRun, import_paths
 from registry.cli.client import RegistryClient, describe_problem, publish_in_batches
 from registry.cli.pull import resolve_version
 from registry.settings import Settings
@@ -76,6 +76,21 @@ def _publish(settings: Settings, imported: list[Imported]) -> int:
     return failed
 
 
+def _report(run: ImportRun) -> None:
+    """One line per file on stderr: imported, attached, skipped or failed (with why); ignored files in one line."""
+    for outcome in run.files:
+        if outcome.outcome != "ignored":
+            err.print(f"{outcome.outcome:<10} {outcome.path}: {outcome.detail}", markup=False)
+    ignored = run.having("ignored")
+    if ignored:
+        names = ", ".join(Path(f.path).name for f in ignored[:8]) + (
+            f" and {len(ignored) - 8} more" if len(ignored) > 8 else ""
+        )
+        err.print(f"ignored    {names} (not native files)", markup=False)
+    for notice in dict.fromkeys(n for item in run.imported for n in item.notices):
+        err.print(f"notice     {notice}", markup=False)
+
+
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "format_id", type=click.Choice(["auto", *FORMAT_IDS], case_sensitive=False), default="auto",
@@ -108,6 +123,7 @@ def _publish(settings: Settings, imported: list[Imported]) -> int:
     help="lm-eval: import a task whose include: parent is absent (recorded in spec.unresolved_includes)",
 )
 @click.option("--strict", is_flag=True, help="fail when anything is not attached or a file is skipped (notices)")
+@click.option("--all-or-nothing", is_flag=True, help="import nothing when any file fails")
 @click.option("--source-repo", help="the repository the files come from (recorded as source)")
 @click.option("--source-commit", help="the commit they were taken at")
 @click.pass_obj
@@ -134,6 +150,7 @@ def import_cmd(
     thresholds: tuple[tuple[str, float], ...],
     allow_missing_includes: bool,
     strict: bool,
+    all_or_nothing: bool,
 ) -> None:
     """Turn native files (or folders of them) into assets: promptfoo, lm-eval, Haystack, Prompty, Dotprompt,
     LangChain, PromptHub, promptfoo prompt files, Prometheus and Grafana rules.
@@ -163,30 +180,33 @@ def import_cmd(
         strict=strict,
     )
     try:
-        imported, skipped = import_paths(list(paths), options)
+        run = import_paths(list(paths), options)
     except NativeError as error:
         raise click.ClickException(str(error)) from None
-    for line in skipped:
-        err.print(f"skipped    {line}")
-    for notice in dict.fromkeys(n for item in imported for n in item.notices):
-        err.print(f"notice     {notice}")
+    _report(run)
+    imported = run.imported
+    failures = run.having("failed")
+    if failures and all_or_nothing:
+        err.print(f"{len(failures)} file(s) failed; nothing imported (--all-or-nothing)")
+        sys.exit(1)
     if as_json:
         sys.stdout.write(json.dumps([item.manifest for item in imported], ensure_ascii=False, indent=2) + "\n")
     elif dry_run or (out_dir is None and not do_publish):
         for item in imported:
             m = item.manifest
             out.print(f"{m['kind']:<18} {m['slug']}@{m['version']}  {m['title']}  ({item.format}: {item.origin})")
-    if dry_run:
-        return
-    if out_dir is not None:
+    if not dry_run and out_dir is not None:
         _write_folders(imported, out_dir)
-    elif do_publish:
+    elif not dry_run and do_publish:
         failed = _publish(settings, imported)
         if failed:
-            err.print(f"{failed} of {len(imported)} failed")
+            err.print(f"{failed} of {len(imported)} asset(s) refused")
             sys.exit(1)
-    elif not as_json:
+    elif not dry_run and not as_json:
         err.print(f"{len(imported)} asset(s); nothing written: pass --out DIR or --publish")
+    if failures:
+        err.print(f"{len(failures)} file(s) failed; the others were imported (--all-or-nothing stops them all)")
+        sys.exit(1)
 
 
 @click.command("export")

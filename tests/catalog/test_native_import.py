@@ -17,7 +17,6 @@ from catalog.services.publishing import content_digest
 
 CORPORA = Path(__file__).resolve().parents[1] / "corpora"
 OPTIONS = ImportOptions(owner="claims-ai", pilot="motor-fnol-intake")
-ALL_FILES = sorted(p for p in CORPORA.rglob("*") if p.is_file() and p.name != "SOURCES.md")
 FOLDER_FORMATS = {
     "promptfoo": {"promptfoo"},
     "lm-eval": {"lm-eval"},
@@ -26,11 +25,13 @@ FOLDER_FORMATS = {
     "prompt-other": {"prompthub", "langchain", "promptfoo-prompt"},
     "prometheus-rules": {"prometheus"},
 }
+# The flat folders: one file each, named after its source; tests/corpora/folders keeps real folder layouts.
+ALL_FILES = sorted(p for p in CORPORA.glob("*/*") if p.is_file() and p.parent.name in FOLDER_FORMATS)
 
 
 def _import(name: str) -> list[Imported]:
     path = next(p for p in ALL_FILES if p.name.endswith(name))
-    return import_paths([path], OPTIONS)[0]
+    return import_paths([path], OPTIONS).imported
 
 
 def _spec(name: str) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def _spec(name: str) -> dict[str, Any]:
 def test_every_sample_imports_to_the_counts_the_notes_give() -> None:
     counts: dict[str, int] = {}
     for path in ALL_FILES:
-        imported, _ = import_paths([path], OPTIONS)
+        imported = import_paths([path], OPTIONS).imported
         assert {i.format for i in imported} <= FOLDER_FORMATS[path.parent.name], path.name
         counts[path.parent.name] = counts.get(path.parent.name, 0) + len(imported)
         for item in imported:
@@ -61,7 +62,7 @@ def test_all_115_alerting_rules_match_appendix_a() -> None:
     expected = json.loads((Path(__file__).parent / "native_alerts.json").read_text(encoding="utf-8"))
     actual = []
     for path in sorted((CORPORA / "prometheus-rules").iterdir()):
-        for item in import_paths([path], OPTIONS)[0]:
+        for item in import_paths([path], OPTIONS).imported:
             spec = item.manifest["spec"]
             actual.append(
                 {
@@ -315,8 +316,8 @@ def test_detection_names_each_sample_format() -> None:
 def test_import_is_deterministic_and_exports_the_original_byte_for_byte() -> None:
     """RT1 and RT2: export gives the file back; importing that again gives the same digest."""
     for path in ALL_FILES:
-        first, _ = import_paths([path], OPTIONS)
-        second, _ = import_paths([path], OPTIONS)
+        first = import_paths([path], OPTIONS).imported
+        second = import_paths([path], OPTIONS).imported
         assert [i.manifest for i in first] == [i.manifest for i in second]
         for item in first:
             files = [{"path": p, "sha256": _sha(raw), "raw": raw} for p, raw in item.files.items()]
@@ -330,7 +331,7 @@ def test_import_is_deterministic_and_exports_the_original_byte_for_byte() -> Non
 def test_generated_files_import_back_and_generate_the_same_bytes() -> None:
     """RT3 and RT4: without the original, the generated file imports back and regenerates byte for byte."""
     for path in ALL_FILES:
-        for item in import_paths([path], OPTIONS)[0][:2]:
+        for item in import_paths([path], OPTIONS).imported[:2]:
             fmt = get_format(item.format)
             generated = fmt.generate(item.manifest)
             assert generated == fmt.generate(item.manifest) and generated.endswith(b"\n")

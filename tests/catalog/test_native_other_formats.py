@@ -16,7 +16,7 @@ OPTIONS = ImportOptions(owner="claims-ai", pilot="claims-triage-assistant")
 
 
 def test_dotprompt_with_role_helpers_blocks_and_a_partial() -> None:
-    (item,), _ = import_paths([SAMPLES / "greeting.prompt"], OPTIONS)
+    (item,) = import_paths([SAMPLES / "greeting.prompt"], OPTIONS).imported
     spec = item.manifest["spec"]
     assert item.format == "dotprompt" and spec["template_format"] == "handlebars"
     assert [m["role"] for m in spec["messages"]] == ["system", "user"]
@@ -31,7 +31,7 @@ def test_dotprompt_with_role_helpers_blocks_and_a_partial() -> None:
 
 
 def test_grafana_rule_reads_its_threshold_through_the_expression_chain() -> None:
-    (item,), _ = import_paths([SAMPLES / "alerts.yaml"], OPTIONS)
+    (item,) = import_paths([SAMPLES / "alerts.yaml"], OPTIONS).imported
     spec = item.manifest["spec"]
     assert item.format == "grafana" and item.manifest["slug"] == "llm-p95-latency-above-3-s"
     assert spec["signal"] == "histogram_quantile(0.95, sum(rate(llm_request_seconds_bucket[5m])) by (le))"
@@ -41,7 +41,7 @@ def test_grafana_rule_reads_its_threshold_through_the_expression_chain() -> None
 
 def test_both_generate_files_that_import_back_the_same() -> None:
     for name in ("greeting.prompt", "alerts.yaml"):
-        (item,), _ = import_paths([SAMPLES / name], OPTIONS)
+        (item,) = import_paths([SAMPLES / name], OPTIONS).imported
         fmt = get_format(item.format)
         generated = fmt.generate(item.manifest)
         options = ImportOptions(owner="claims-ai", pilot="claims-triage-assistant", format=item.format)

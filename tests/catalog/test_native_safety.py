@@ -9,6 +9,7 @@ import pytest
 
 from catalog.native.base import NativeError, Source
 from catalog.native.importing import ImportOptions, import_paths, import_source
+from tests.helpers import import_strictly
 
 OPTIONS = ImportOptions(owner="claims-ai", pilot="motor-fnol-intake")
 RULES = b"groups:\n  - name: g\n    rules:\n      - alert: HighErrors\n        expr: rate(errors[5m]) > 1\n        for: 5m\n        labels: {severity: critical}\n"  # noqa: E501
@@ -45,7 +46,7 @@ def test_lm_eval_function_modules_are_never_imported(tmp_path: Path) -> None:
         "task: t1\ndataset_path: org/data\ntest_split: test\ndoc_to_text: '{{q}}'\n"
         "doc_to_target: a\nprocess_docs: !function utils.process_docs\n"
     )
-    (item,), _ = import_paths([task], OPTIONS)
+    (item,) = import_paths([task], OPTIONS).imported
     assert item.manifest["spec"]["config"]["process_docs"] == {"!function": "utils.process_docs"}
     assert not marker.exists()
 
@@ -57,8 +58,8 @@ def test_includes_outside_the_folder_are_never_read(tmp_path: Path) -> None:
     for include in ("../secret.yaml", "/etc/passwd", "../../etc/passwd"):
         task = inner / "task.yaml"
         task.write_text(f"task: t1\ninclude: {include}\ndoc_to_text: x\n")
-        with pytest.raises(NativeError, match="not a file inside the imported folder"):
-            import_paths([task], OPTIONS)
+        with pytest.raises(NativeError, match="neither in the imported folder nor attached"):
+            import_strictly([task], OPTIONS)
 
 
 def test_symlinks_out_of_the_folder_are_not_followed(tmp_path: Path) -> None:
@@ -73,11 +74,11 @@ def test_symlinks_out_of_the_folder_are_not_followed(tmp_path: Path) -> None:
     (folder / "promptfooconfig.yaml").write_text(
         "prompts: [file://prompts.txt, file://../outside/prompts.txt]\nproviders: [echo]\ntests: []\n"
     )
-    imported, skipped = import_paths([folder], OPTIONS)
-    (item,) = imported  # the symlinked rule file is not imported
+    run = import_paths([folder], OPTIONS)
+    (item,) = run.imported  # the symlinked rule file is not imported
     assert list(item.files) == ["promptfooconfig.yaml"]
     assert item.manifest["spec"]["unresolved_refs"] == ["file://prompts.txt", "file://../outside/prompts.txt"]
-    assert any("symlink" in line for line in skipped)
+    assert {f.detail for f in run.having("skipped")} == {f"a symlink out of {folder}, not read"}
 
 
 def test_files_over_the_limit_and_invalid_utf8_are_refused() -> None:
@@ -130,16 +131,16 @@ def test_broken_rule_files_say_what_and_where(raw: bytes, message: str) -> None:
 def test_a_folder_walk_skips_files_of_no_known_format(tmp_path: Path) -> None:
     (tmp_path / "rules.yml").write_bytes(RULES)
     (tmp_path / "notes.yaml").write_text("owner: someone\n")
-    assert [i.manifest["slug"] for i in import_paths([tmp_path], OPTIONS)[0]] == ["high-errors"]
+    assert [i.manifest["slug"] for i in import_paths([tmp_path], OPTIONS).imported] == ["high-errors"]
     (tmp_path / "broken.json").write_text("{not json")
-    _, skipped = import_paths([tmp_path], OPTIONS)
-    assert [s.split(": ", 1)[1] for s in skipped] == [
-        "not a file of any format the registry imports (not valid JSON: Expecting property name enclosed in double "
-        "quotes: line 1 column 2 (char 1)), skipped",
-        "not a file of any format the registry imports, skipped",
-    ]
+    skipped = import_paths([tmp_path], OPTIONS).having("skipped")
+    assert [(Path(f.path).name, f.detail) for f in skipped] == [
+        ("broken.json", "not a file of any format the registry imports (not valid JSON: Expecting property name "
+         "enclosed in double quotes: line 1 column 2 (char 1))"),
+        ("notes.yaml", "not a file of any format the registry imports"),
+    ]  # fmt: skip
     with pytest.raises(NativeError, match="not a file of any format"):
-        import_paths([tmp_path / "notes.yaml"], OPTIONS)
+        import_strictly([tmp_path / "notes.yaml"], OPTIONS)
 
 
 def test_select_and_slug_prefix() -> None:
@@ -163,7 +164,7 @@ def test_command_line_overrides() -> None:
         tags=("science",),
         thresholds=(("acc", 0.8),),
     )
-    (item,), _ = import_paths([task], options)
+    (item,) = import_paths([task], options).imported
     assert item.manifest["title"] == "ARC easy, our gate" and "science" in item.manifest["tags"]
     assert item.manifest["slug"] == "arc-easy-gate"
     assert item.manifest["spec"]["metrics"][0] == {
@@ -173,7 +174,7 @@ def test_command_line_overrides() -> None:
         "threshold_kind": "score",
     }
     with pytest.raises(NativeError, match="--threshold names no metric 'f1'; the metrics are: acc, acc_norm"):
-        import_paths([task], ImportOptions(owner="a-b", pilot="c-d", thresholds=(("f1", 0.5),)))
+        import_strictly([task], ImportOptions(owner="a-b", pilot="c-d", thresholds=(("f1", 0.5),)))
     with pytest.raises(NativeError, match="--slug, --title and --summary name one asset; the file gives 2"):
         import_source(
             Source.of("rules.yml", RULES + RULES[RULES.index(b"      - alert") :].replace(b"HighErrors", b"B")),

@@ -37,6 +37,6 @@ def test_import_publish_then_export_gives_the_original_back(live: dict[str, str]
     republished = run(live, "publish", str(tmp_path / "folders"))
     assert all(line.startswith("unchanged") for line in republished.stdout.splitlines()), republished.stdout
     refused = run(live, "import", *owner, "--pilot", "no-such-pilot", "--publish", str(CONFIG), check=False)
-    assert refused.returncode == 1 and "1 of 1 failed" in refused.stderr
+    assert refused.returncode == 1 and "1 of 1 asset(s) refused" in refused.stderr
     asset = httpx.get(f"{live['REGISTRY_URL']}/api/v1/assets/python-virtual-memory-high").json()
     assert asset["origin_pilot"]["slug"] == "claims-triage-assistant"
