@@ -59,7 +59,8 @@ async def _public_pilot() -> None:
 
 
 def _folders(corpora: Path) -> list[Path]:
-    return sorted(p for p in corpora.iterdir() if p.is_dir())
+    """The flat corpus folders the judgements were made on (`folders/` holds real layouts added later)."""
+    return sorted(p for p in corpora.iterdir() if p.is_dir() and p.name != "folders")
 
 
 async def kit_catalog(workdir: Path, corpora: Path = CORPORA) -> tuple[list[AssetDocument], list[str]]:

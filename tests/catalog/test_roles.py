@@ -78,7 +78,7 @@ def _catalog() -> dict[str, dict[str, Any]]:
         manifest = load_manifest(path)
         manifests[manifest["slug"]] = manifest
     options = ImportOptions(owner="oss", pilot="open-source-examples", allow_missing_includes=True)
-    for folder in sorted(p for p in CORPORA.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in CORPORA.iterdir() if p.is_dir() and p.name != "folders"):
         for item in import_paths([folder], options).imported:
             manifests[item.manifest["slug"]] = item.manifest
     return manifests
