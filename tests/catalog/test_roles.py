@@ -92,7 +92,7 @@ def _roles(m: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 def test_every_seed_and_corpus_asset_gets_the_patterns_and_risks_its_content_says() -> None:
     catalog = _catalog()
-    assert len(catalog) == 185  # 24 seed assets, 161 imported from the corpora
+    assert len(catalog) == 187  # 24 seed assets, 163 imported from the flat corpus folders
     found = {slug: _roles(m) for slug, m in catalog.items() if any(_roles(m))}
     assert found == EXPECTED
     # The infrastructure alerts (Redis, Kubernetes, containers, ...) watch no AI pilot's risk: only LiteLLM's do.
