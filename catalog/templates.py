@@ -130,6 +130,8 @@ def _mustache_variables(text: str) -> set[str]:
 _HB_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\(|\)|[^\s()]+')
 _HB_SCOPING = {"each", "with"}  # blocks whose body reads names of the items, not of the top-level context
 _HB_LITERALS = {"true", "false", "null", "undefined", "this", "else"}
+# Dotprompt's built-in helpers (js/src/helpers.ts): `{{history}}` or `{{section "x"}}` name a helper, not an input.
+_HB_HELPERS = {"history", "role", "media", "section", "json", "ifEquals", "unlessEquals"}
 
 
 def _hb_root(token: str) -> str | None:
@@ -144,6 +146,8 @@ def _hb_root(token: str) -> str | None:
 def _hb_expression(tokens: list[str]) -> Iterator[str]:
     """Names read by one mustache: `{{name}}` reads name; `{{helper a b=c}}` reads a and c, not helper."""
     words = [t for t in tokens if t not in "()"]
+    if words and words[0] in _HB_HELPERS:
+        words = ["helper", *words[1:]] if len(words) > 1 else []
     if len(words) == 1:
         root = _hb_root(words[0])
         if root is not None:
@@ -172,6 +176,9 @@ def _hb_tags(text: str) -> Iterator[str]:
     last = {"--}}": text.rfind("--}}"), "}}}": text.rfind("}}}"), "}}": text.rfind("}}")}
     at = 0
     while (start := text.find("{{", at)) != -1:
+        if start and text[start - 1] == "\\" and (start < 2 or text[start - 2] != "\\"):
+            at = start + 2  # `\{{x}}` is written out as is: an escaped mustache reads nothing
+            continue
         for opener, closer in (("{{!--", "--}}"), ("{{{", "}}}"), ("{{", "}}")):
             if text.startswith(opener, start) and start + len(opener) <= last[closer]:
                 end = text.find(closer, start + len(opener))
@@ -191,7 +198,11 @@ def _handlebars_variables(text: str) -> set[str]:
     scoping = 0  # open blocks whose body reads the items' names (counted: nesting can be deep)
     for tag in _hb_tags(text):
         body = tag.strip()
-        if not body or body[0] in "!>":
+        if body.startswith(">"):  # a partial: `{{> style personality=personality}}` passes names it reads
+            passed = _HB_TOKEN.findall(body[1:].strip())[1:]
+            names.update(_hb_expression(["helper", *passed]) if passed else ())
+            continue
+        if not body or body[0] == "!":
             continue
         sigil = body[0] if body[0] in "#^/&" else ""
         tokens = _HB_TOKEN.findall(body[len(sigil) :].strip())

@@ -66,6 +66,18 @@ def _pico_type(value: Any) -> dict[str, Any]:
     return out
 
 
+def _only_comments(text: str) -> bool:
+    """Whether a template part is Handlebars comments and blanks only (one pass, whatever the input)."""
+    rest = text.strip()
+    while rest.startswith("{{!"):
+        close = "--}}" if rest.startswith("{{!--") else "}}"
+        end = rest.find(close, 3)
+        if end < 0:
+            return False
+        rest = rest[end + len(close) :].strip()
+    return not rest
+
+
 class Dotprompt:
     id: ClassVar[str] = "dotprompt"
     kind: ClassVar[str] = "prompt"
@@ -101,7 +113,7 @@ class Dotprompt:
         parts = _ROLE.split(body)
         if len(parts) > 1:
             messages, roles = [], []
-            if parts[0].strip():
+            if not _only_comments(parts[0]):  # comments before the first role render to nothing: no message
                 messages.append({"role": "user", "content": parts[0].strip()})
                 roles.append("user")
             for role, content in zip(parts[1::2], parts[2::2], strict=True):
@@ -133,12 +145,17 @@ class Dotprompt:
             spec["ext"] = ext
         partials = sorted(set(re.findall(r"\{\{>\s*([\w.-]+)", body)))
         extra: dict[str, bytes] = {}
+        missing = []
         for partial in partials:
             found = source.reference(f"_{partial}.prompt")
             if found is not None:
                 extra[found[0]] = found[1]
+            else:
+                missing.append(f"_{partial}.prompt")
         if partials:
             spec["partials"] = partials
+        if missing:
+            spec["unresolved_refs"] = missing
         stem, _, variant = source.stem.partition(".")
         name = str(meta.get("name") or stem)
         variant = str(meta.get("variant") or variant)

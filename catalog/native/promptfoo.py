@@ -7,6 +7,14 @@ from typing import Any, ClassVar
 
 from catalog.native.base import Draft, NativeError, Source, cut, humanize, normalize_tags, slugify
 from catalog.native.emit import dump_yaml, number
+from catalog.native.promptfoo_sources import (
+    ASSERTION_TYPES,
+    TestSources,
+    file_ref,
+    prompt_refs,
+    read_test_files,
+    test_sources,
+)
 from catalog.native.references import attach_refs
 from catalog.native.yamlsafe import load_yaml
 
@@ -14,17 +22,6 @@ __all__ = ["Promptfoo"]
 
 _MODEL_GRADED = {"llm-rubric", "g-eval", "factuality", "answer-relevance", "select-best", "search-rubric"}
 _LOWER_IS_BETTER = {"cost", "latency", "perplexity", "levenshtein"}
-# promptfoo assertion types (src/types/index.ts, BaseAssertionTypesSchema); `not-<type>` negates any of them.
-_TYPES = """
-answer-relevance bleu classifier contains contains-all contains-any contains-html contains-json contains-sql
-contains-xml context-faithfulness context-recall context-relevance conversation-relevance cost equals
-factuality finish-reason g-eval gleu guardrails icontains icontains-all icontains-any is-html is-json
-is-refusal is-sql is-valid-function-call is-valid-openai-function-call is-valid-openai-tools-call is-xml
-javascript latency levenshtein llm-rubric meteor model-graded-closedqa model-graded-factuality moderation
-perplexity perplexity-score pi python regex rouge-n ruby select-best similar starts-with tool-call-f1
-trace-span-count trace-span-duration webhook word-count max-score human
-"""
-ASSERTION_TYPES = frozenset(_TYPES.split())
 _SECRET_KEYS = re.compile(r"(api[_-]?key|token|secret|password)$", re.IGNORECASE)
 
 
@@ -152,23 +149,25 @@ class Promptfoo:
         prompt_list = (
             prompts if isinstance(prompts, list) else list(prompts) if isinstance(prompts, dict) else [prompts]
         )
-        tests = data.get("tests")
-        inline = tests if isinstance(tests, list) else []
-        assertions = _assertions(data)
-        metrics, disagreeing = metrics_of(assertions)
-        types = list(dict.fromkeys(str(a["type"]) for a in assertions))
-        redteam = data.get("redteam") if isinstance(data.get("redteam"), dict) else None
-        dataset = self._dataset(source, data, inline, redteam)
-        refs: list[str] = [p for p in prompt_list if isinstance(p, str) and p.startswith("file://")]
-        refs += [tests] if isinstance(tests, str) else []
+        tests = test_sources(data.get("tests"))
+        inline = tests.inline
+        refs = prompt_refs(prompts)
         for test in inline:
             for value in (test.get("vars") or {}).values() if isinstance(test, dict) else []:
                 if isinstance(value, str) and value.startswith("file://"):
                     refs.append(value)
-        for a in assertions:
-            if isinstance(a.get("value"), str) and a["value"].startswith("file://"):
-                refs.append(a["value"])
+        test_files, unresolved_tests = attach_refs(source, tests.files)
+        counted, file_asserts, notices = read_test_files(test_files)
+        assertions = _assertions(data) + file_asserts
+        refs += [a["value"] for a in assertions if isinstance(a.get("value"), str) and a["value"].startswith("file://")]
         attached, unresolved = attach_refs(source, refs)
+        attached |= test_files
+        unresolved += unresolved_tests
+        metrics, disagreeing = metrics_of(assertions)
+        types = list(dict.fromkeys(str(a["type"]) for a in assertions))
+        redteam = data.get("redteam") if isinstance(data.get("redteam"), dict) else None
+        complete = not unresolved_tests and len(tests.files) == len(tests.sources)
+        dataset = self._dataset(source, data, tests, counted if complete else None, redteam)
         spec: dict[str, Any] = {
             "metrics": metrics,
             "dataset": dataset,
@@ -197,12 +196,13 @@ class Promptfoo:
                 kind=self.kind,
                 slug=slugify(self._title(source, data)),
                 title=cut(self._title(source, data), 200),
-                summary=cut(self._summary(inline, tests, types, provider_ids, redteam), 500),
+                summary=cut(self._summary(dataset, inline, types, provider_ids, redteam), 500),
                 description=self._description(data, provider_ids, prompt_list, dataset, types, unresolved),
                 tags=normalize_tags(self._tags(data, types, redteam)),
                 spec=spec,
                 extra_files=attached,
                 secrets=self._secrets(data, provider_list),
+                notices=notices,
             )
         ]
 
@@ -217,14 +217,16 @@ class Promptfoo:
         return humanize(stem) if len(stem) >= 3 else f"{stem} promptfoo eval"
 
     @staticmethod
-    def _dataset(source: Source, data: dict[str, Any], inline: list[Any], redteam: Any) -> dict[str, Any]:
-        tests = data.get("tests")
+    def _dataset(
+        source: Source, data: dict[str, Any], tests: TestSources, counted: int | None, redteam: Any
+    ) -> dict[str, Any]:
+        """Where the cases come from; `rows` only when every case could be counted (no URL, no var expansion)."""
+        inline = tests.inline
         rows: int | None = None
-        if isinstance(tests, str):
-            uri = tests
-        elif inline:
+        if len(tests.sources) == 1 and not inline:
+            uri = tests.sources[0]
+        elif tests.sources or inline:
             uri = f"{source.name}#/tests"
-            rows = None if any(_expanding(t) for t in inline) else len(inline)
         elif redteam is not None:
             uri = "promptfoo-redteam:generated"
             plugins = [p for p in redteam.get("plugins") or [] if isinstance(p, dict)]
@@ -233,8 +235,13 @@ class Promptfoo:
                 rows = sum(counts)  # type: ignore[arg-type]
         else:
             uri = f"{source.name}#/defaultTest"
+        if (inline or tests.sources) and not any(_expanding(t) for t in inline):
+            rows = len(inline) + counted if counted is not None else None
         names = sorted({k for t in inline if isinstance(t, dict) for k in (t.get("vars") or {})})
-        description = f"{len(inline)} inline test cases" if inline else f"tests from {uri}"
+        parts = [f"{len(inline)} inline test cases"] if inline else []
+        if tests.sources:
+            parts.append("tests from " + ", ".join(tests.sources))
+        description = "; ".join(parts) or f"tests from {uri}"
         if names:
             description += "; vars: " + ", ".join(names)
         file_vars = sorted(
@@ -271,16 +278,17 @@ class Promptfoo:
         return out
 
     @staticmethod
-    def _summary(inline: list[Any], tests: Any, types: list[str], providers: list[str], redteam: Any) -> str:
+    def _summary(
+        dataset: dict[str, Any], inline: list[Any], types: list[str], providers: list[str], redteam: Any
+    ) -> str:
         if redteam is not None and not inline:
             red = Promptfoo._redteam(redteam)
             return (
                 f"promptfoo red-team scan: plugins {', '.join(str(p['id']) for p in red['plugins']) or 'default'}; "
                 f"strategies {', '.join(str(s) for s in red['strategies']) or 'none'}"
             )
-        cases = (
-            f"{len(inline)} test cases" if inline else f"tests from {tests}" if isinstance(tests, str) else "no tests"
-        )
+        rows = dataset["rows"]
+        cases = f"{rows} test cases" if rows is not None else dataset["description"].split("; vars:")[0]
         checks = f" ({', '.join(types)})" if types else ""
         return f"promptfoo eval: {cases}{checks} against {', '.join(providers)}"
 
@@ -311,7 +319,7 @@ class Promptfoo:
         lines = [str(data["description"]), ""] if isinstance(data.get("description"), str) else []
         lines += ["promptfoo evaluation.", "", "Providers: " + ", ".join(f"`{p}`" for p in providers), "", "Prompts:"]
         for prompt in prompts:
-            if isinstance(prompt, str) and not prompt.startswith("file://"):
+            if isinstance(prompt, str) and file_ref(prompt) is None:
                 lines += ["", "```", prompt.rstrip("\n"), "```"]
             else:
                 lines.append(f"- `{prompt if isinstance(prompt, str) else prompt.get('id', 'prompt')}`")
