@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Protocol
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "NO_ASSETS",
     "Draft",
     "Folder",
     "NativeError",
@@ -23,6 +24,7 @@ __all__ = [
     "slugify",
 ]
 
+NO_ASSETS = "nothing to import"  # a valid file that proposes no asset (only recording rules): skipped in folders
 MAX_FILE_BYTES = 5_000_000  # the attached-file limit of a manifest: refused before any parsing
 
 

@@ -6,9 +6,9 @@ import json
 import re
 from typing import Any, ClassVar
 
-from catalog.native.base import Draft, NativeError, Source, cut, normalize_tags, slugify
+from catalog.native.base import NO_ASSETS, Draft, NativeError, Source, cut, normalize_tags, slugify
 from catalog.native.emit import dump_yaml, number
-from catalog.native.promql import canonical_duration, is_duration, severity_of
+from catalog.native.promql import canonical_duration, is_duration, severity_or_warning, without_comments
 from catalog.native.yamlsafe import load_yaml
 
 __all__ = ["Grafana"]
@@ -16,6 +16,34 @@ __all__ = ["Grafana"]
 _EVALUATORS = {"gt": ">", "lt": "<", "gte": ">=", "ge": ">=", "lte": "<=", "le": "<=", "eq": "==", "ne": "!="}
 _TO_EVALUATOR = {">": "gt", "<": "lt", ">=": "gte", "<=": "lte", "==": "eq", "!=": "ne"}
 _MATH = re.compile(r"^\s*\$(\w+)\s*(==|!=|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$")
+
+
+_ALERT_KEYS = ("uid", "title", "condition", "data", "for")
+
+
+_EXPRESSION_UIDS = {"__expr__", "-100"}  # "-100": the expression datasource's legacy uid
+
+
+def _datasource_uid(node: dict[str, Any]) -> str:
+    """The node's datasource uid (Grafana reads the file as JSON, keys case-insensitively: `datasourceUID` too)."""
+    return next((str(v) for k, v in node.items() if k.lower() == "datasourceuid"), "")
+
+
+def _is_expression(node: dict[str, Any]) -> bool:
+    return _datasource_uid(node) in _EXPRESSION_UIDS
+
+
+def _query_text(node: dict[str, Any]) -> str:
+    """What a query node asks, on one line without comments; its datasource when the model holds no query text."""
+    model = node.get("model") or {}
+    query = model.get("expr") or model.get("rawSql") or model.get("query") if isinstance(model, dict) else None
+    if query:
+        return " ".join(without_comments(str(query)).split())
+    return f"query {node['refId']} of datasource {_datasource_uid(node) or 'unnamed'}"
+
+
+def _recording(rule: Any) -> bool:
+    return isinstance(rule, dict) and isinstance(rule.get("record"), dict)
 
 
 def _rule_groups(data: Any) -> bool:
@@ -58,11 +86,9 @@ class Grafana:
                         line=loaded.line(f"/groups/{gi}") if loaded else None,
                     )
             for ri, rule in enumerate(group.get("rules") or []):
-                missing = [
-                    k
-                    for k in ("uid", "title", "condition", "data", "for")
-                    if not isinstance(rule, dict) or k not in rule
-                ]
+                # A recording rule (`record: {metric, from}`) has neither `condition` nor `for`.
+                required = ("uid", "title", "data", "record") if _recording(rule) else _ALERT_KEYS
+                missing = [k for k in required if not isinstance(rule, dict) or k not in rule]
                 if missing:
                     raise NativeError(
                         source.name,
@@ -76,14 +102,25 @@ class Grafana:
         return data
 
     def drafts(self, source: Source, data: dict[str, Any]) -> list[Draft]:
-        drafts = []
-        index = 0
+        drafts: list[Draft] = []
+        recording = []
         for group in data["groups"]:
             for rule in group.get("rules") or []:
-                drafts.append(self._draft(source, group, rule, index))
-                index += 1
+                if _recording(rule):
+                    recording.append(str(rule["title"]))
+                    continue
+                drafts.append(self._draft(source, group, rule, len(drafts)))
         if not drafts:
-            raise NativeError(source.name, "the file has no alert rule")
+            raise NativeError(
+                source.name,
+                f"{NO_ASSETS}: the file has no alert rule, only {len(recording)} recording rule(s)",
+                fix="recording rules are not assets; import a file with at least one alert rule",
+            )
+        if recording:
+            drafts[0].notices.append(
+                f"{source.name}: {len(recording)} recording rule(s) skipped ({', '.join(recording)}): not assets, "
+                "kept in the attached file"
+            )
         return drafts
 
     @staticmethod
@@ -106,26 +143,22 @@ class Grafana:
                 if m:
                     op, threshold = m.group(2), float(m.group(3))
             ref = model.get("expression")
-            if node.get("datasourceUid") != "__expr__":
-                query = (
-                    model.get("expr") or model.get("rawSql") or model.get("query") or json.dumps(model, sort_keys=True)
-                )
-                signal = " ".join(str(query).split())
+            if not _is_expression(node):
+                signal = _query_text(node)
                 if op is None or threshold is None:
                     return signal, {"op": ">", "threshold": 0, "applies_to": "series_count"}
                 return signal, {"op": op, "threshold": threshold, "applies_to": "value"}
             ref_id = str(ref).lstrip("$").split()[0] if isinstance(ref, str) and ref else None
             node = nodes.get(ref_id) if ref_id else None
-        first = next((n for n in rule["data"] if n.get("datasourceUid") != "__expr__"), rule["data"][0])
-        model = first.get("model") or {}
-        signal = " ".join(str(model.get("expr") or model.get("rawSql") or json.dumps(model, sort_keys=True)).split())
+        first = next((n for n in rule["data"] if not _is_expression(n)), rule["data"][0])
+        signal = _query_text(first)
         return signal, {"op": ">", "threshold": 0, "applies_to": "series_count"}
 
     def _draft(self, source: Source, group: dict[str, Any], rule: dict[str, Any], index: int) -> Draft:
         signal, condition = self._condition(rule)
         labels = dict(rule.get("labels") or {})
         annotations = dict(rule.get("annotations") or {})
-        severity = severity_of(labels.get("severity")) or "warning"
+        severity, notices = severity_or_warning(labels.get("severity"), str(rule["title"]))
         window = canonical_duration(str(rule.get("for", "0s")))
         if not is_duration(window):
             raise NativeError(source.name, f"rule {rule['uid']!r}: `for` {window!r} is not a duration")
@@ -164,7 +197,6 @@ class Grafana:
             "isPaused",
             "keep_firing_for",
             "notification_settings",
-            "record",
         ):
             if key in rule:
                 spec[key] = rule[key]
@@ -181,6 +213,7 @@ class Grafana:
             spec=spec,
             select_names=(title, str(rule["uid"])),
             collision_hint=slugify(str(group["name"])),
+            notices=notices,
         )
 
     def generate(self, manifest: dict[str, Any]) -> bytes:

@@ -12,7 +12,16 @@ from typing import Any
 
 from catalog.errors import InvalidInput
 from catalog.manifests import MANIFEST_NAME, inline_file
-from catalog.native.base import MAX_FILE_BYTES, Draft, NativeError, NativeFormat, Source, normalize_tags, slugify
+from catalog.native.base import (
+    MAX_FILE_BYTES,
+    NO_ASSETS,
+    Draft,
+    NativeError,
+    NativeFormat,
+    Source,
+    normalize_tags,
+    slugify,
+)
 from catalog.native.folders import DiskFolder
 from catalog.native.formats import FORMATS, NOT_NATIVE, detect, get_format
 from catalog.schemas import parse_manifest
@@ -261,7 +270,7 @@ def import_paths(paths: list[Path], options: ImportOptions) -> ImportRun:
             try:
                 items = _import_one(candidate, root, options, taken)
             except NativeError as err:
-                skip = not direct and err.message.startswith(NOT_NATIVE)
+                skip = not direct and err.message.startswith((NOT_NATIVE, NO_ASSETS))
                 err.file = str(candidate)
                 said = err.message if skip else str(err)
                 seen.append((candidate, FileOutcome(str(candidate), "skipped" if skip else "failed", said, err)))

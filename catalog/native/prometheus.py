@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from catalog.native.base import Draft, NativeError, Source, camel_words, cut, slugify
+from catalog.native.base import NO_ASSETS, Draft, NativeError, Source, camel_words, cut, slugify
 from catalog.native.emit import dump_yaml, number
-from catalog.native.promql import canonical_duration, is_duration, parse_comparison, severity_of
+from catalog.native.promql import (
+    canonical_duration,
+    is_duration,
+    parse_comparison,
+    severity_or_warning,
+    without_comments,
+)
 from catalog.native.yamlsafe import Loaded, load_yaml_documents
 
 __all__ = ["Prometheus"]
@@ -171,8 +177,14 @@ class Prometheus:
         if not drafts:
             raise NativeError(
                 source.name,
-                "the file has no alerting rule (recording rules are not assets)",
-                fix="import a file with at least one `alert:` rule",
+                f"{NO_ASSETS}: the file has no alerting rule, only {len(recording)} recording rule(s)",
+                fix="recording rules are not assets; import a file with at least one `alert:` rule",
+            )
+        if recording:
+            names = ", ".join(r["record"] for r in recording)
+            drafts[0].notices.append(
+                f"{source.name}: {len(recording)} recording rule(s) skipped ({names}): not assets, kept in the "
+                "attached file and listed on each alert"
             )
         return drafts
 
@@ -190,20 +202,14 @@ class Prometheus:
         labels = dict(rule.get("labels") or {})
         annotations = dict(rule.get("annotations") or {})
         window = canonical_duration(str(rule.get("for", "0s")))
-        comparison = parse_comparison(expr)
+        comparison = parse_comparison(without_comments(expr))
         if comparison is not None:
             signal, condition = comparison.signal, {"op": comparison.op, "threshold": comparison.threshold}
             applies_to = "value"
         else:
-            signal, condition, applies_to = expr, {"op": ">", "threshold": 0}, "series_count"
+            signal, condition, applies_to = without_comments(expr), {"op": ">", "threshold": 0}, "series_count"
         signal = " ".join(signal.split())  # one line in the catalog; `expr` keeps the text verbatim
-        notices = []
-        severity = severity_of(labels.get("severity"))
-        if severity is None:
-            notices.append(
-                f"{alert}: severity {labels.get('severity')!r} is not one the registry knows; set to warning"
-            )
-            severity = "warning"
+        severity, notices = severity_or_warning(labels.get("severity"), alert)
         title = _clean(str(annotations.get("summary", "")))
         if len(title) < 3:
             title = camel_words(alert)

@@ -12,7 +12,15 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["Comparison", "canonical_duration", "is_duration", "parse_comparison", "severity_of"]
+__all__ = [
+    "Comparison",
+    "canonical_duration",
+    "is_duration",
+    "parse_comparison",
+    "severity_of",
+    "severity_or_warning",
+    "without_comments",
+]
 
 _MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 _SET_OPS = {"and", "or", "unless"}
@@ -111,6 +119,22 @@ def _top_level_operators(expr: str) -> tuple[list[tuple[int, str]], bool]:
     return found, has_set
 
 
+def without_comments(expr: str) -> str:
+    """The expression without its `# ...` comments (to the end of a line, outside string literals)."""
+    out: list[str] = []
+    skipping = False
+    for ch, quoted in _chars(expr):
+        if skipping and ch == "\n":
+            skipping = False
+        if skipping:
+            continue
+        if ch == "#" and not quoted:
+            skipping = True
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
 def parse_comparison(expr: str) -> Comparison | None:
     """`signal op threshold` when the expression is one comparison against a constant, else None."""
     text = expr.strip()
@@ -207,3 +231,14 @@ _SEVERITY_OF = {alias: level for level, aliases in _SEVERITY.items() for alias i
 def severity_of(value: object) -> str | None:
     """The catalog severity of a rule's `severity` label, or None when it has none the table knows."""
     return _SEVERITY_OF.get(str(value).strip().lower()) if value is not None else None
+
+
+def severity_or_warning(value: object, rule: str) -> tuple[str, list[str]]:
+    """The catalog severity, or `warning` with a notice saying why (no label, or one the table does not know)."""
+    severity = severity_of(value)
+    if severity is not None:
+        return severity, []
+    if value is None:
+        return "warning", [f"{rule}: no `severity` label; recorded as warning"]
+    known = ", ".join(sorted(_SEVERITY_OF))
+    return "warning", [f"{rule}: severity {value!r} is not one the registry knows ({known}); recorded as warning"]
