@@ -138,13 +138,15 @@ class Haystack:
         classes = [c["type"] for c in components]
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         spec: dict[str, Any] = {"framework": "haystack", "components": components, "results": {}}
-        embedder = self._embedder(components)
+        dense = [c for c in components if c["type"].endswith("Embedder") and "Sparse" not in c["type"]]
+        embedder = self._embedder(dense, components)
         if embedder is not None:
             spec["embedder"] = embedder
-        elif any(t.endswith("Embedder") for t in classes):
-            spec["embedder_model"] = next(
-                c["params"].get("model") for c in components if c["type"].endswith("Embedder")
-            )
+        elif dense:
+            spec["embedder_model"] = dense[0]["params"].get("model")
+        sparse = next((c for c in components if c["type"].endswith("Embedder") and "Sparse" in c["type"]), None)
+        if sparse is not None:  # a hybrid pipeline: the sparse side has a model, no dimensions
+            spec["sparse_embedder"] = {"model": sparse["params"].get("model"), "component": sparse["name"]}
         retriever = self._retriever(components, data["connections"])
         if retriever is not None:
             spec["retriever"] = retriever
@@ -207,8 +209,8 @@ class Haystack:
         return humanize(source.stem) if len(source.stem) >= 3 else f"{source.stem} pipeline"
 
     @staticmethod
-    def _embedder(components: list[dict[str, Any]]) -> dict[str, Any] | None:
-        first = next((c for c in components if c["type"].endswith(("TextEmbedder", "DocumentEmbedder"))), None)
+    def _embedder(dense: list[dict[str, Any]], components: list[dict[str, Any]]) -> dict[str, Any] | None:
+        first = next((c for c in dense if c["type"].endswith(("TextEmbedder", "DocumentEmbedder"))), None)
         if first is None or not isinstance(first["params"].get("model"), str):
             return None
         model = first["params"]["model"]
@@ -293,6 +295,9 @@ class Haystack:
             tags.append("bm25")
         if any(t.endswith("EmbeddingRetriever") for t in classes):
             tags.append("embedding-retrieval")
+        sparse = any("Sparse" in t and t.endswith("Embedder") for t in classes)
+        if any("Hybrid" in t for t in classes) or sparse or ("bm25" in tags and "embedding-retrieval" in tags):
+            tags.append("hybrid")
         stores = [c["class_path"] for c in components] + [
             str(c["params"]["document_store"].get("type", ""))
             for c in components

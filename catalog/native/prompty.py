@@ -260,7 +260,7 @@ class Prompty:
             if model.get("parameters"):
                 entry["options"] = model["parameters"]
             front["model"] = entry
-        front["inputs"] = spec.get("inputs") or [{"name": v, "kind": "string"} for v in spec.get("variables") or []]
+        front["inputs"] = _v2_inputs(spec)
         schema = spec.get("output_schema")
         if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
             required = set(schema.get("required") or [])
@@ -289,3 +289,30 @@ class Prompty:
         else:
             body = str(spec["template"])
         return b"---\n" + dump_yaml(front) + b"---\n" + body.rstrip("\n").encode("utf-8") + b"\n"
+
+
+_KINDS = {"string", "integer", "float", "number", "boolean", "array", "object", "thread", "image", "file", "audio"}
+
+
+def _v2_inputs(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inputs as the current runtime reads them: a list of `{name, kind, ...}`. A legacy (v1) file keeps them as a
+    mapping of name -> sample value (or `sample:` beside them); those become each input's `example`."""
+    inputs = spec.get("inputs")
+    if isinstance(inputs, list) and all(isinstance(i, dict) and "name" in i for i in inputs):
+        return inputs
+    legacy = inputs if isinstance(inputs, dict) else {}
+    sample = spec.get("sample")
+    samples: dict[str, Any] = sample if isinstance(sample, dict) else {}
+    out = []
+    for name in [*legacy, *(v for v in spec.get("variables") or [] if v not in legacy)]:
+        value = legacy.get(name)
+        entry: dict[str, Any] = {"name": str(name), "kind": "string"}
+        if isinstance(value, dict) and str(value.get("kind", value.get("type"))) in _KINDS:
+            entry |= {k: v for k, v in value.items() if k != "type"}
+            entry["kind"] = str(value.get("kind", value.get("type")))
+        elif value is not None and not isinstance(value, dict | list):
+            entry["example"] = value
+        elif name in samples and not isinstance(samples[name], dict | list):
+            entry["example"] = samples[name]
+        out.append(entry)
+    return out
