@@ -11,6 +11,16 @@ if [ ! -x /usr/bin/chromium ]; then  # the browser tests drive Debian's Chromium
     echo "[test] Chromium is missing and this is not root: apt-get install chromium" >&2
   fi
 fi
+if ! command -v promtool >/dev/null; then  # the native oracle for rule files (tests/catalog/test_native_oracles.py)
+  if [ "$(id -u)" = 0 ]; then
+    echo "[test] installing promtool via apt (Debian's prometheus; its service is not started)" >&2
+    install_promtool() { DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+    install_promtool || { apt-get update -qq >&2 && install_promtool; } \
+      || echo "[test] promtool could not be installed; its oracle test is skipped" >&2
+  else
+    echo "[test] promtool is missing and this is not root: apt-get install prometheus (its test is skipped)" >&2
+  fi
+fi
 scripts/test-postgres.sh install  # before leaving the network: apt may need it
 # The suite runs without outside network where the machine allows it (root, unshare, iproute2): a test that
 # reaches outside, a DNS lookup included, then fails loudly instead of passing on a machine that is online.
