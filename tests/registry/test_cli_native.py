@@ -40,3 +40,37 @@ def test_import_publish_then_export_gives_the_original_back(live: dict[str, str]
     assert refused.returncode == 1 and "1 of 1 asset(s) refused" in refused.stderr
     asset = httpx.get(f"{live['REGISTRY_URL']}/api/v1/assets/python-virtual-memory-high").json()
     assert asset["origin_pilot"]["slug"] == "claims-triage-assistant"
+
+
+def test_a_folder_of_real_layouts_imports_and_publishes_every_asset(live: dict[str, str], tmp_path: Path) -> None:
+    """lm-eval includes, promptfoo file:// tests and prompts.txt, Dotprompt helpers and partials, Grafana recording
+    rules: what the dry run proposes is what publishes, and every original comes back byte for byte. A bad file
+    fails only itself."""
+    run(live, "seed")
+    owner, pilot = ["--owner", "claims-ai"], ["--pilot", "claims-triage-assistant"]
+    folder = CORPORA / "folders"
+    dry = json.loads(run(live, "import", *owner, *pilot, "--dry-run", "--json", str(folder)).stdout)
+    published = run(live, "import", *owner, *pilot, "--publish", str(folder))
+    lines = published.stdout.splitlines()
+    assert len(lines) == len(dry) >= 20 and all(line.startswith("created") for line in lines), published.stdout
+    assert "skipped    " in published.stderr and "with-target-datasource.yml: nothing to import" in published.stderr
+    assert "attached   " in published.stderr and "tests.csv: to a-translator-built-with-llm" in published.stderr
+    with httpx.Client(base_url=live["REGISTRY_URL"]) as client:  # the export the CLI calls, without a process each
+        for manifest in dry:
+            original = next(f for f in manifest["files"] if f["path"] == manifest["spec"]["native"]["path"])
+            exported = client.get(f"/api/v1/assets/{manifest['slug']}/versions/1.0.0/export")
+            assert exported.headers["X-Registry-Export"] == "original", manifest["slug"]
+            assert exported.content == original["content"].encode("utf-8"), manifest["slug"]
+
+    # One bad file fails only itself (exit 1 at the end), unless --all-or-nothing.
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "rules.yml").write_text(
+        "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==\n"
+    )
+    (tmp_path / "bad" / "promptfooconfig.yaml").write_bytes(CONFIG.read_bytes())
+    strict = run(live, "import", *owner, *pilot, "--all-or-nothing", "--publish", str(tmp_path / "bad"), check=False)
+    assert strict.returncode == 1 and strict.stdout == "" and "nothing imported (--all-or-nothing)" in strict.stderr
+    result = run(live, "import", *owner, *pilot, "--publish", str(tmp_path / "bad"), check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("created    getting-started@1.0.0")
+    assert "failed     " in result.stderr and "rules.yml" in result.stderr
