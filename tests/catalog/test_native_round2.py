@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,11 @@ def test_a_legacy_prompty_regenerates_inputs_the_current_runtime_reads() -> None
     assert [(i["name"], i["kind"]) for i in front["inputs"]] == [
         ("context", "string"), ("firstName", "string"), ("question", "string")]  # fmt: skip
     assert front["inputs"][1]["example"] == "Nitya"  # the v1 `sample` value
+
+
+def test_every_real_layout_file_is_recorded_with_its_source() -> None:
+    sources = (FOLDERS.parent / "SOURCES.md").read_text(encoding="utf-8")
+    for path in sorted(p for p in FOLDERS.rglob("*") if p.is_file()):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        assert f"| `folders/{path.relative_to(FOLDERS).as_posix()}` |" in sources, path
+        assert f"`{digest}`" in sources, path
