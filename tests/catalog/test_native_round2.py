@@ -196,3 +196,14 @@ def test_every_real_layout_file_is_recorded_with_its_source() -> None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         assert f"| `folders/{path.relative_to(FOLDERS).as_posix()}` |" in sources, path
         assert f"`{digest}`" in sources, path
+
+
+def test_what_every_corpus_import_proposes_passes_the_publish_checks() -> None:
+    """Dry run = publish: the manifest validates (at import) and its native files validate together."""
+    options = ImportOptions(owner="claims-ai", pilot="motor-fnol-intake", allow_secrets=True)
+    folders = [p for p in FOLDERS.parent.iterdir() if p.is_dir() and p.name != "folders"] + [FOLDERS]
+    run = import_paths(sorted(folders), options)
+    assert run.having("failed") == [] and len(run.imported) >= 180
+    for item in run.imported:
+        problems = native_problems(item.manifest["kind"], item.manifest["spec"], _files(item))
+        assert problems == [], (item.origin, problems)
