@@ -10,6 +10,7 @@ from catalog.native.emit import dump_yaml, number
 from catalog.native.promptfoo_sources import (
     ASSERTION_TYPES,
     TestSources,
+    config_refs,
     file_ref,
     prompt_refs,
     read_test_files,
@@ -58,11 +59,14 @@ def _assertions(data: dict[str, Any]) -> list[dict[str, Any]]:
     for test in tests if isinstance(tests, list) else []:
         if isinstance(test, dict):
             walk(test.get("assert"))
-    for scenario in data.get("scenarios") or []:
+    scenarios = data.get("scenarios")
+    for scenario in scenarios if isinstance(scenarios, list) else []:
         if isinstance(scenario, dict):
-            for part in (scenario.get("config") or []) + (scenario.get("tests") or []):
-                if isinstance(part, dict):
-                    walk(part.get("assert"))
+            for key in ("config", "tests"):  # either may be a file reference instead of a list
+                parts = scenario.get(key)
+                for part in parts if isinstance(parts, list) else []:
+                    if isinstance(part, dict):
+                        walk(part.get("assert"))
     return found
 
 
@@ -151,7 +155,7 @@ class Promptfoo:
         )
         tests = test_sources(data.get("tests"))
         inline = tests.inline
-        refs = prompt_refs(prompts)
+        refs = prompt_refs(prompts) + config_refs(data)
         for test in inline:
             for value in (test.get("vars") or {}).values() if isinstance(test, dict) else []:
                 if isinstance(value, str) and value.startswith("file://"):

@@ -18,7 +18,15 @@ from typing import Any
 from catalog.native.base import NativeError
 from catalog.native.yamlsafe import load_yaml
 
-__all__ = ["ASSERTION_TYPES", "TestSources", "file_ref", "prompt_refs", "read_test_files", "test_sources"]
+__all__ = [
+    "ASSERTION_TYPES",
+    "TestSources",
+    "config_refs",
+    "file_ref",
+    "prompt_refs",
+    "read_test_files",
+    "test_sources",
+]
 
 _PATH = re.compile(r"[^\s:]+\.(?:txt|md|j2|json|jsonl|ya?ml|csv|tsv|xlsx?|py|js|ts|mjs|cjs)(?::[A-Za-z_][\w.]*)?\Z")
 # promptfoo assertion types (src/types/index.ts, BaseAssertionTypesSchema); `not-<type>` negates any of them.
@@ -51,6 +59,19 @@ def prompt_refs(prompts: Any) -> list[str]:
     items = list(prompts) if isinstance(prompts, dict) else prompts if isinstance(prompts, list) else [prompts]
     found = [file_ref(p if isinstance(p, str) else p.get("id") if isinstance(p, dict) else None) for p in items]
     return [f for f in found if f is not None]
+
+
+def config_refs(data: dict[str, Any]) -> list[str]:
+    """The other files a config names with `file://`: providers, defaultTest, scenarios and their tests."""
+    providers = data.get("providers", data.get("targets"))
+    named = [
+        p.get("id") if isinstance(p, dict) else p for p in (providers if isinstance(providers, list) else [providers])
+    ]
+    named.append(data.get("defaultTest"))
+    scenarios = data.get("scenarios")
+    for scenario in scenarios if isinstance(scenarios, list) else []:
+        named += [scenario.get("tests"), scenario.get("config")] if isinstance(scenario, dict) else [scenario]
+    return [str(n) for n in named if isinstance(n, str) and n.startswith("file://")]
 
 
 @dataclass

@@ -207,3 +207,16 @@ def test_what_every_corpus_import_proposes_passes_the_publish_checks() -> None:
     for item in run.imported:
         problems = native_problems(item.manifest["kind"], item.manifest["spec"], _files(item))
         assert problems == [], (item.origin, problems)
+
+
+def test_promptfoo_providers_default_test_and_scenarios_named_as_files_are_attached(tmp_path: Path) -> None:
+    (tmp_path / "provider.py").write_text("def call_api(prompt, options, context):\n    return {'output': prompt}\n")
+    (tmp_path / "default.yaml").write_text("assert:\n  - type: is-json\n")
+    (tmp_path / "cases.csv").write_text("q,__expected\nhi,contains:hi\n")
+    (tmp_path / "promptfooconfig.yaml").write_text(
+        "prompts: ['Say {{q}}']\nproviders: [file://provider.py, openai:gpt-4o-mini]\n"
+        "defaultTest: file://default.yaml\nscenarios:\n  - config: [{vars: {q: a}}]\n    tests: file://cases.csv\n"
+    )
+    (item,) = import_paths([tmp_path / "promptfooconfig.yaml"], OPTIONS).imported
+    assert sorted(item.files) == ["cases.csv", "default.yaml", "promptfooconfig.yaml", "provider.py"]
+    assert "unresolved_refs" not in item.manifest["spec"]
