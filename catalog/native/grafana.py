@@ -85,6 +85,8 @@ class Grafana:
                         f"rule group {gi + 1} has no `{key}`",
                         line=loaded.line(f"/groups/{gi}") if loaded else None,
                     )
+            if not isinstance(group.get("rules") or [], list):
+                raise NativeError(source.name, f"`rules` of group {group['name']!r} must be a list")
             for ri, rule in enumerate(group.get("rules") or []):
                 # A recording rule (`record: {metric, from}`) has neither `condition` nor `for`.
                 required = ("uid", "title", "data", "record") if _recording(rule) else _ALERT_KEYS

@@ -41,7 +41,8 @@ class LangChain:
     def detect(self, source: Source, data: Any) -> bool:
         if not isinstance(data, dict):
             return False
-        return data.get("_type") in _TYPES or ("template" in data and "input_variables" in data)
+        kind = data.get("_type")
+        return (isinstance(kind, str) and kind in _TYPES) or ("template" in data and "input_variables" in data)
 
     def load(self, source: Source) -> dict[str, Any]:
         if source.suffix == ".json":
@@ -54,7 +55,7 @@ class LangChain:
         if not self.detect(source, data):
             raise NativeError(source.name, "a LangChain prompt is a mapping with `_type` and `template`", line=1)
         kind = data.get("_type", "prompt")
-        if kind not in _TYPES:
+        if not isinstance(kind, str) or kind not in _TYPES:
             raise NativeError(source.name, f"`_type: {kind}` is not a prompt LangChain loads")
         if kind == "prompt" and ("template" in data) == ("template_path" in data):
             raise NativeError(source.name, "give exactly one of `template` and `template_path`")
@@ -89,6 +90,8 @@ class LangChain:
         native_roles: list[str] | None = None
         if kind == "chat":
             items = data.get("template") if isinstance(data.get("template"), list) else None
+            if items is not None and not all(isinstance(m, dict) for m in items):
+                raise NativeError(source.name, "every chat `template` item is a mapping of `role` and `content`")
             if items is not None:  # the fixture shape: template: [{role, content}]
                 native_roles = [str(m.get("role")) for m in items]
                 if "placeholder" in native_roles:

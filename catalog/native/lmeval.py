@@ -84,6 +84,13 @@ class LmEval:
                 line=1,
                 fix="include-only templates are imported with the tasks that include them",
             )
+        for key in ("metric_list", "filter_list", "aggregate_metric_list"):
+            if (
+                key in data
+                and not isinstance(data[key], list | None)
+                and not (key == "aggregate_metric_list" and isinstance(data[key], dict))
+            ):
+                raise NativeError(source.name, f"`{key}` must be a list", line=loaded.line(f"/{key}"))
         missing: list[str] = []
         merged, includes = self._resolve(source, data, [], missing)
         merged["_includes"], merged["_missing_includes"] = includes, missing
@@ -110,7 +117,11 @@ class LmEval:
             return dict(data), []
         merged: dict[str, Any] = {}
         attached: list[str] = []
-        for name in [include] if isinstance(include, str) else list(include):
+        if not isinstance(include, str | list):
+            raise NativeError(
+                source.name, "`include` is a file name or a list of them", fix="e.g. include: _template_yaml"
+            )
+        for name in [include] if isinstance(include, str) else include:
             target = source.reference(str(name))
             if target is None and source.missing_includes_ok:
                 missing.append(str(name))

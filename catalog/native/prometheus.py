@@ -31,7 +31,7 @@ _ATTRIBUTION = (
 
 
 def _is_crd(data: Any) -> bool:
-    return isinstance(data, dict) and data.get("kind") in {"PrometheusRule", "List"} and "apiVersion" in data
+    return isinstance(data, dict) and data.get("kind") in ("PrometheusRule", "List") and "apiVersion" in data
 
 
 def _clean(text: str) -> str:

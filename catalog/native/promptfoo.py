@@ -98,6 +98,12 @@ def metrics_of(assertions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
     return metrics, {k: v for k, v in thresholds.items() if len(set(v)) > 1}
 
 
+def _vars(test: Any) -> dict[str, Any]:
+    """A test's vars as a mapping (`vars: file://vars.yaml` reads as none here; the file is attached)."""
+    vars_ = test.get("vars") if isinstance(test, dict) else None
+    return vars_ if isinstance(vars_, dict) else {}
+
+
 def _expanding(test: Any) -> bool:
     """A test that becomes several at run time: a list-valued var or a glob file reference."""
     vars_ = test.get("vars") if isinstance(test, dict) else None
@@ -122,8 +128,13 @@ class Promptfoo:
         data = loaded.data
         if not isinstance(data, dict):
             raise NativeError(source.name, "a promptfoo config is a mapping with `prompts` and `providers`", line=1)
-        if "prompts" not in data:
-            raise NativeError(source.name, "a promptfoo config needs `prompts`", fix="list the prompts to evaluate")
+        if not isinstance(data.get("prompts"), str | list | dict) or not data["prompts"]:
+            raise NativeError(
+                source.name,
+                "a promptfoo config needs `prompts`: a prompt, a file, or a list of them",
+                line=loaded.line("/prompts") or 1,
+                fix="list the prompts to evaluate",
+            )
         if ("providers" in data) == ("targets" in data):
             raise NativeError(
                 source.name,
@@ -157,7 +168,8 @@ class Promptfoo:
         inline = tests.inline
         refs = prompt_refs(prompts) + config_refs(data)
         for test in inline:
-            for value in (test.get("vars") or {}).values() if isinstance(test, dict) else []:
+            vars_ = test.get("vars") if isinstance(test, dict) else None
+            for value in [vars_] if isinstance(vars_, str) else _vars(test).values():
                 if isinstance(value, str) and value.startswith("file://"):
                     refs.append(value)
         test_files, unresolved_tests = attach_refs(source, tests.files)
@@ -233,15 +245,16 @@ class Promptfoo:
             uri = f"{source.name}#/tests"
         elif redteam is not None:
             uri = "promptfoo-redteam:generated"
-            plugins = [p for p in redteam.get("plugins") or [] if isinstance(p, dict)]
+            listed = redteam.get("plugins") if isinstance(redteam.get("plugins"), list) else []
+            plugins = [p for p in listed if isinstance(p, dict)]
             counts = [p.get("numTests") for p in plugins]
-            if counts and all(isinstance(c, int) for c in counts) and len(plugins) == len(redteam.get("plugins") or []):
+            if counts and all(isinstance(c, int) for c in counts) and len(plugins) == len(listed):
                 rows = sum(counts)  # type: ignore[arg-type]
         else:
             uri = f"{source.name}#/defaultTest"
         if (inline or tests.sources) and not any(_expanding(t) for t in inline):
             rows = len(inline) + counted if counted is not None else None
-        names = sorted({k for t in inline if isinstance(t, dict) for k in (t.get("vars") or {})})
+        names = sorted({str(k) for t in inline for k in _vars(t)})
         parts = [f"{len(inline)} inline test cases"] if inline else []
         if tests.sources:
             parts.append("tests from " + ", ".join(tests.sources))
@@ -253,7 +266,7 @@ class Promptfoo:
                 f"var {k} loaded from {v}"
                 for t in inline
                 if isinstance(t, dict)
-                for k, v in (t.get("vars") or {}).items()
+                for k, v in _vars(t).items()
                 if isinstance(v, str) and v.startswith("file://")
             }
         )
@@ -265,7 +278,8 @@ class Promptfoo:
     def _redteam(redteam: dict[str, Any]) -> dict[str, Any]:
         """Purpose, plugin and strategy ids: never the intent texts (they stay in the attached file only)."""
         plugins = []
-        for p in redteam.get("plugins") or []:
+        listed, named = redteam.get("plugins"), redteam.get("strategies")
+        for p in listed if isinstance(listed, list) else []:
             entry = {"id": p} if isinstance(p, str) else {"id": p.get("id")} if isinstance(p, dict) else None
             if entry is not None and isinstance(p, dict) and "numTests" in p:
                 entry["numTests"] = p["numTests"]
@@ -273,7 +287,7 @@ class Promptfoo:
                 plugins.append(entry)
         strategies = [
             s if isinstance(s, str) else s.get("id")
-            for s in redteam.get("strategies") or []
+            for s in (named if isinstance(named, list) else [])
             if isinstance(s, str | dict)
         ]
         out: dict[str, Any] = {"plugins": plugins, "strategies": strategies}
@@ -326,7 +340,8 @@ class Promptfoo:
             if isinstance(prompt, str) and file_ref(prompt) is None:
                 lines += ["", "```", prompt.rstrip("\n"), "```"]
             else:
-                lines.append(f"- `{prompt if isinstance(prompt, str) else prompt.get('id', 'prompt')}`")
+                label = prompt.get("id", "prompt") if isinstance(prompt, dict) else prompt
+                lines.append(f"- `{label}`")
         lines += ["", f"Tests: {dataset['description']}."]
         if types:
             lines += ["", "Assertions: " + ", ".join(f"`{t}`" for t in types)]

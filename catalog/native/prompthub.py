@@ -70,6 +70,7 @@ class PromptHub:
         companion = source.reference(f"{source.stem}.md")
         extra = dict([companion]) if companion is not None else {}
         authors = data["meta"].get("authors") or []
+        authors = authors if isinstance(authors, list) else [authors]
         description = data["description"]
         if authors:
             description += "\n\nAuthors: " + ", ".join(str(a) for a in authors)

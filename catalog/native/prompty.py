@@ -151,12 +151,13 @@ class Prompty:
         if outputs:
             tags.append("structured-output")
         authors = metadata.get("authors") or meta.get("authors") or []
+        authors = authors if isinstance(authors, list) else [authors]
         lines = [description.strip()] if description.strip() else []
         if authors:
             lines.append("Authors: " + ", ".join(str(a) for a in authors))
         if model:
             lines.append(f"Model: `{model['name']}` ({model['provider']}, {api}).")
-        if meta.get("tools"):
+        if isinstance(meta.get("tools"), list) and meta["tools"]:
             lines.append("Tools: " + ", ".join(f"`{t.get('name')}`" for t in meta["tools"] if isinstance(t, dict)))
         return [
             Draft(
