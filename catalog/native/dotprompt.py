@@ -160,8 +160,11 @@ class Dotprompt:
         name = str(meta.get("name") or stem)
         variant = str(meta.get("variant") or variant)
         title = f"{humanize(name)} ({variant})" if variant else humanize(name)
+        partial = source.stem.startswith("_")  # `_name.prompt`: a partial other prompts include with {{> name}}
+        title += " (Dotprompt partial)" if partial else ""
         description = meta.get("description") if isinstance(meta.get("description"), str) else ""
-        summary = description if len(description.strip()) >= 10 else summary_for("Dotprompt prompt", spec["variables"])
+        kind = "Dotprompt partial" if partial else "Dotprompt prompt"
+        summary = description if len(description.strip()) >= 10 else summary_for(kind, spec["variables"])
         namespaces = sorted({k.split(".", 1)[0] for k in ext})
         return [
             Draft(
@@ -170,7 +173,9 @@ class Dotprompt:
                 title=cut(title if len(title) >= 3 else f"{title} prompt", 200),
                 summary=cut(summary, 500),
                 description=description,
-                tags=normalize_tags(["dotprompt", str(output.get("format") or ""), *namespaces]),
+                tags=normalize_tags(
+                    ["dotprompt", "partial" if partial else "", str(output.get("format") or ""), *namespaces]
+                ),
                 spec=spec,
                 version=str(meta["version"]) if meta.get("version") is not None else None,
                 extra_files=extra,
