@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from catalog.native.base import Draft, NativeError, Source, cut, normalize_tags, slugify
 from catalog.native.emit import dump_yaml
+from catalog.native.references import attach_refs
 from catalog.native.yamlsafe import FUNCTION_TAG, load_yaml
 from catalog.templates import template_variables
 
@@ -161,14 +162,30 @@ class LmEval:
             if found is not None:
                 extra_files[rel] = found[1]
         draft = self._group(source, data) if "group" in data else self._task(source, data)
-        draft.extra_files = extra_files
+        beside, unresolved = attach_refs(source, self._beside(data))
+        draft.extra_files = extra_files | beside
         draft.spec["native"] = {"format": self.id, "path": source.name}
         if includes:
             draft.spec["includes"] = includes
         if missing:
             draft.spec["unresolved_includes"] = missing
+        if unresolved:
+            draft.spec["unresolved_refs"] = unresolved
         draft.spec["config"] = data
         return [draft]
+
+    @staticmethod
+    def _beside(data: dict[str, Any]) -> list[str]:
+        """Files the task reads from its folder: the module of a `!function utils.f` (utils.py, never run by the
+        registry, attached so an adopter gets a task that runs) and local `dataset_kwargs.data_files`."""
+        refs = [f"{f['function'].split('.')[0]}.py" for f in LmEval._functions(data) if f["function"].count(".") == 1]
+        kwargs = data.get("dataset_kwargs")
+        files = kwargs.get("data_files") if isinstance(kwargs, dict) else None
+        for value in files.values() if isinstance(files, dict) else [files]:
+            refs += [
+                v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and "://" not in v
+            ]
+        return refs
 
     def _metrics(self, entries: list[Any], filters: list[str], key: str) -> tuple[list[dict[str, Any]], list[str]]:
         metrics: list[dict[str, Any]] = []

@@ -220,3 +220,19 @@ def test_promptfoo_providers_default_test_and_scenarios_named_as_files_are_attac
     (item,) = import_paths([tmp_path / "promptfooconfig.yaml"], OPTIONS).imported
     assert sorted(item.files) == ["cases.csv", "default.yaml", "promptfooconfig.yaml", "provider.py"]
     assert "unresolved_refs" not in item.manifest["spec"]
+
+
+def test_lm_eval_code_and_data_beside_a_task_are_attached_never_run(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "test.jsonl").write_text('{"q": "2+2", "a": "4"}\n')
+    (tmp_path / "utils.py").write_text("raise SystemExit('never run by the registry')\n")
+    (tmp_path / "claims.yaml").write_text(
+        "task: claims_qa\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: data/test.jsonl\n"
+        "test_split: test\ndoc_to_text: '{{q}}'\ndoc_to_target: a\nprocess_docs: !function utils.clean\n"
+    )
+    (item,) = import_paths([tmp_path / "claims.yaml"], OPTIONS).imported
+    assert sorted(item.files) == ["claims.yaml", "data/test.jsonl", "utils.py"]
+    assert native_problems("eval_harness", item.manifest["spec"], _files(item)) == []
+    de = _by_slug(FOLDERS / "lm-eval-paws-x")["paws-de"]  # its utils.py is not in the corpus: said, not dropped
+    assert de.manifest["spec"]["unresolved_refs"] == ["utils.py"]
+    assert any("utils.py is missing" in n for n in de.notices)
