@@ -121,13 +121,17 @@ class Promptfoo:
     claims: ClassVar[tuple[str, ...]] = ()
 
     def detect(self, source: Source, data: Any) -> bool:
-        return isinstance(data, dict) and "prompts" in data and (("providers" in data) != ("targets" in data))
+        if not isinstance(data, dict) or ("providers" in data) == ("targets" in data):
+            return False
+        return "prompts" in data or isinstance(data.get("redteam"), dict)  # a red-team config may name no prompt
 
     def load(self, source: Source) -> dict[str, Any]:
         loaded = load_yaml(source.text, yaml12=True)  # promptfoo reads YAML with js-yaml: YAML 1.2 scalars
         data = loaded.data
         if not isinstance(data, dict):
             raise NativeError(source.name, "a promptfoo config is a mapping with `prompts` and `providers`", line=1)
+        if "prompts" not in data and isinstance(data.get("redteam"), dict):
+            data["prompts"] = ["{{prompt}}"]  # what promptfoo sends a red-team target when no prompt is named
         if not isinstance(data.get("prompts"), str | list | dict) or not data["prompts"]:
             raise NativeError(
                 source.name,

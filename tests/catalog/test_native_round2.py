@@ -236,3 +236,15 @@ def test_lm_eval_code_and_data_beside_a_task_are_attached_never_run(tmp_path: Pa
     de = _by_slug(FOLDERS / "lm-eval-paws-x")["paws-de"]  # its utils.py is not in the corpus: said, not dropped
     assert de.manifest["spec"]["unresolved_refs"] == ["utils.py"]
     assert any("utils.py is missing" in n for n in de.notices)
+
+
+def test_a_red_team_config_without_prompts_is_a_promptfoo_eval() -> None:
+    raw = (
+        b"description: Support bot red team\ntargets:\n  - id: openai:gpt-4o-mini\n    label: support-bot\n"
+        b"redteam:\n  purpose: Answers billing questions\n  plugins: [pii, harmful:hate]\n"
+        b"  strategies: [jailbreak]\n"
+    )
+    (item,) = import_source(Source.of("promptfooconfig.yaml", raw), OPTIONS)
+    spec = item.manifest["spec"]
+    assert item.format == "promptfoo" and spec["prompts"] == ["{{prompt}}"]
+    assert spec["redteam"]["plugins"] == [{"id": "pii"}, {"id": "harmful:hate"}] and "redteam" in item.manifest["tags"]
