@@ -13,6 +13,7 @@ from catalog.native.promptfoo_sources import (
     config_refs,
     file_ref,
     prompt_refs,
+    read_default_test,
     read_test_files,
     test_sources,
 )
@@ -178,7 +179,9 @@ class Promptfoo:
                     refs.append(value)
         test_files, unresolved_tests = attach_refs(source, tests.files)
         counted, file_asserts, notices = read_test_files(test_files)
-        assertions = _assertions(data) + file_asserts
+        default = data.get("defaultTest")
+        default_file = attach_refs(source, [default])[0] if isinstance(default, str) else {}
+        assertions = read_default_test(default_file) + _assertions(data) + file_asserts
         refs += [a["value"] for a in assertions if isinstance(a.get("value"), str) and a["value"].startswith("file://")]
         attached, unresolved = attach_refs(source, refs)
         attached |= test_files
@@ -344,7 +347,7 @@ class Promptfoo:
             if isinstance(prompt, str) and file_ref(prompt) is None:
                 lines += ["", "```", prompt.rstrip("\n"), "```"]
             else:
-                label = prompt.get("id", "prompt") if isinstance(prompt, dict) else prompt
+                label = (prompt.get("id") or prompt.get("label") or "prompt") if isinstance(prompt, dict) else prompt
                 lines.append(f"- `{label}`")
         lines += ["", f"Tests: {dataset['description']}."]
         if types:

@@ -120,6 +120,19 @@ def read_test_files(files: dict[str, bytes]) -> tuple[int, list[dict[str, Any]],
     return count, assertions, notices
 
 
+def read_default_test(files: dict[str, bytes]) -> list[dict[str, Any]]:
+    """The assertions of a `defaultTest: file://default.yaml` (a mapping with `assert`), when it reads."""
+    for path, raw in files.items():
+        try:
+            text = raw.decode("utf-8")
+            data = json.loads(text) if path.endswith(".json") else load_yaml(text, yaml12=True).data
+        except (UnicodeDecodeError, ValueError, NativeError):
+            return []
+        asserts = data.get("assert") if isinstance(data, dict) else None
+        return [a for a in asserts if isinstance(a, dict) and "type" in a] if isinstance(asserts, list) else []
+    return []
+
+
 def _cases(path: str, text: str) -> list[Any]:
     suffix = path.rsplit(".", 1)[-1].lower()
     if suffix == "csv":

@@ -220,6 +220,7 @@ def test_promptfoo_providers_default_test_and_scenarios_named_as_files_are_attac
     (item,) = import_paths([tmp_path / "promptfooconfig.yaml"], OPTIONS).imported
     assert sorted(item.files) == ["cases.csv", "default.yaml", "promptfooconfig.yaml", "provider.py"]
     assert "unresolved_refs" not in item.manifest["spec"]
+    assert [m["name"] for m in item.manifest["spec"]["metrics"]] == ["pass_rate", "is-json"]  # defaultTest's
 
 
 def test_lm_eval_code_and_data_beside_a_task_are_attached_never_run(tmp_path: Path) -> None:
