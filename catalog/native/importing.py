@@ -222,7 +222,9 @@ class ImportRun:
 def _is_prompt_text(path: Path) -> bool:
     """A `.txt` found in a folder is a promptfoo prompt file when it has template variables (a README has none)."""
     try:
-        text = path.read_text(encoding="utf-8")[:MAX_FILE_BYTES]
+        if path.stat().st_size > MAX_FILE_BYTES:  # refused on import anyway; never read whole
+            return True
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
     return "{{" in text and "}}" in text

@@ -107,9 +107,7 @@ def _vars(test: Any) -> dict[str, Any]:
 
 def _expanding(test: Any) -> bool:
     """A test that becomes several at run time: a list-valued var or a glob file reference."""
-    vars_ = test.get("vars") if isinstance(test, dict) else None
-    if not isinstance(vars_, dict):
-        return False
+    vars_ = _vars(test)
     return any(
         isinstance(v, list) or (isinstance(v, str) and v.startswith("file://") and "*" in v) for v in vars_.values()
     )
@@ -180,16 +178,17 @@ class Promptfoo:
         test_files, unresolved_tests = attach_refs(source, tests.files)
         counted, file_asserts, notices = read_test_files(test_files)
         default = data.get("defaultTest")
-        default_file = attach_refs(source, [default])[0] if isinstance(default, str) else {}
+        named_default = [default] if isinstance(default, str) and default.startswith("file://") else []
+        default_file, unresolved_default = attach_refs(source, named_default)
         assertions = read_default_test(default_file) + _assertions(data) + file_asserts
         refs += [a["value"] for a in assertions if isinstance(a.get("value"), str) and a["value"].startswith("file://")]
         attached, unresolved = attach_refs(source, refs)
-        attached |= test_files
-        unresolved += unresolved_tests
+        attached |= test_files | default_file
+        unresolved += unresolved_tests + unresolved_default
         metrics, disagreeing = metrics_of(assertions)
         types = list(dict.fromkeys(str(a["type"]) for a in assertions))
         redteam = data.get("redteam") if isinstance(data.get("redteam"), dict) else None
-        complete = not unresolved_tests and len(tests.files) == len(tests.sources)
+        complete = counted is not None and not unresolved_tests and len(tests.files) == len(tests.sources)
         dataset = self._dataset(source, data, tests, counted if complete else None, redteam)
         spec: dict[str, Any] = {
             "metrics": metrics,

@@ -40,6 +40,7 @@ perplexity perplexity-score pi python regex rouge-n ruby select-best similar sta
 trace-span-count trace-span-duration webhook word-count max-score human
 """
 ASSERTION_TYPES = frozenset(_TYPES.split())
+_DATA_SUFFIXES = {"csv", "jsonl", "json", "yaml", "yml"}
 _CSV_ALIASES = {"fn": "javascript", "eval": "javascript", "grade": "llm-rubric"}
 
 
@@ -62,12 +63,12 @@ def prompt_refs(prompts: Any) -> list[str]:
 
 
 def config_refs(data: dict[str, Any]) -> list[str]:
-    """The other files a config names with `file://`: providers, defaultTest, scenarios and their tests."""
+    """The other files a config names with `file://`: providers, scenarios and their tests (a defaultTest file
+    is read for its assertions, apart)."""
     providers = data.get("providers", data.get("targets"))
     named = [
         p.get("id") if isinstance(p, dict) else p for p in (providers if isinstance(providers, list) else [providers])
     ]
-    named.append(data.get("defaultTest"))
     scenarios = data.get("scenarios")
     for scenario in scenarios if isinstance(scenarios, list) else []:
         named += [scenario.get("tests"), scenario.get("config")] if isinstance(scenario, dict) else [scenario]
@@ -104,16 +105,23 @@ def test_sources(tests: Any) -> TestSources:
     return out
 
 
-def read_test_files(files: dict[str, bytes]) -> tuple[int, list[dict[str, Any]], list[str]]:
-    """Test cases counted across attached test files, their assertions, and notices for files not read."""
-    count, assertions, notices = 0, [], []
+def read_test_files(files: dict[str, bytes]) -> tuple[int | None, list[dict[str, Any]], list[str]]:
+    """Test cases counted across attached test files (None when one cannot be counted: a generator script, a
+    spreadsheet, a file that does not read), their assertions, and notices for data files that do not read."""
+    count: int | None = 0
+    assertions: list[dict[str, Any]] = []
+    notices = []
     for path, raw in files.items():
+        if path.rsplit(".", 1)[-1].lower() not in _DATA_SUFFIXES:
+            count = None  # `file://gen.py:tests`, `tests.xlsx`: attached, counted only when promptfoo runs them
+            continue
         try:
             cases = _cases(path, raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, NativeError, csv.Error) as err:
             notices.append(f"{path}: the test file could not be read ({err}); its cases are not counted")
+            count = None
             continue
-        count += len(cases)
+        count = count + len(cases) if count is not None else None
         for case in cases:
             asserts = case.get("assert") if isinstance(case, dict) else None
             assertions += [a for a in asserts or [] if isinstance(a, dict) and "type" in a]
@@ -124,8 +132,7 @@ def read_default_test(files: dict[str, bytes]) -> list[dict[str, Any]]:
     """The assertions of a `defaultTest: file://default.yaml` (a mapping with `assert`), when it reads."""
     for path, raw in files.items():
         try:
-            text = raw.decode("utf-8")
-            data = json.loads(text) if path.endswith(".json") else load_yaml(text, yaml12=True).data
+            data = _data(path, raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, NativeError):
             return []
         asserts = data.get("assert") if isinstance(data, dict) else None
@@ -139,10 +146,15 @@ def _cases(path: str, text: str) -> list[Any]:
         return [_csv_case(row) for row in csv.DictReader(io.StringIO(text))]
     if suffix == "jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
-    data = json.loads(text) if suffix == "json" else load_yaml(text, yaml12=True).data
+    data = _data(path, text)
     if not isinstance(data, list):
         raise ValueError("a test file holds a list of test cases")
     return data
+
+
+def _data(path: str, text: str) -> Any:
+    """A JSON or YAML file's data, read as promptfoo reads it (js-yaml: YAML 1.2 scalars)."""
+    return json.loads(text) if path.lower().endswith(".json") else load_yaml(text, yaml12=True).data
 
 
 def _csv_case(row: dict[str, Any]) -> dict[str, Any]:

@@ -122,13 +122,22 @@ def _top_level_operators(expr: str) -> tuple[list[tuple[int, str]], bool]:
 def without_comments(expr: str) -> str:
     """The expression without its `# ...` comments (to the end of a line, outside string literals)."""
     out: list[str] = []
-    skipping = False
-    for ch, quoted in _chars(expr):
-        if skipping and ch == "\n":
-            skipping = False
+    quote, escaped, skipping = "", False, False
+    for ch in expr:  # one scan for both: a quote inside a comment (`# don't`) opens no string
         if skipping:
-            continue
-        if ch == "#" and not quoted:
+            skipping = ch != "\n"
+            if skipping:
+                continue
+        elif quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote != "`":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'`":
+            quote = ch
+        elif ch == "#":
             skipping = True
             continue
         out.append(ch)

@@ -66,12 +66,13 @@ def native_problems(kind: str, spec: dict[str, Any], files: list[tuple[str, byte
                 "attach the entry file under `files` (a harness kept elsewhere is linked with `source`)",
             )
         )
+    attached = dict(files)
     for path, fmt_id in _expected(kind, spec, paths).items():
         if path not in paths:
             continue
         index = paths.index(path)
         try:
-            folder = AttachedFolder.around(dict(files), path)  # includes and partials are attached beside it
+            folder = AttachedFolder.around(attached, path)  # includes and partials are attached beside it
             get_format(fmt_id).load(Source.of(PurePosixPath(path).name, files[index][1], folder=folder))
         except NativeError as err:
             where = f" (line {err.line})" if err.line else ""

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from catalog.native.base import Source
+from catalog.native.folders import AttachedFolder, DiskFolder
 from catalog.native.formats import get_format
 from catalog.native.importing import Imported, ImportOptions, import_paths, import_source
 from catalog.native.validation import native_problems
@@ -128,7 +129,7 @@ RULES = b"""groups:
         expr: sum(rate(errors_total[5m])) by (job)
       - alert: HighErrorRate
         expr: |
-          # errors per second, over the last five minutes
+          # errors per second, over the last five minutes (don't page below it)
           job:errors:rate5m{job="llm-gateway#1"} > 0.5 # the budget
         for: 10m
       - alert: NoSeverity
@@ -142,7 +143,7 @@ def test_prometheus_comments_severities_and_recording_rules() -> None:
     spec = high.manifest["spec"]
     assert spec["signal"] == 'job:errors:rate5m{job="llm-gateway#1"}'  # a `#` inside a string is not a comment
     assert (spec["condition"]["op"], spec["condition"]["threshold"]) == (">", 0.5)
-    assert spec["expr"].startswith("# errors per second")  # the expression itself is kept verbatim
+    assert spec["expr"].startswith("# errors per second")  # kept verbatim
     notices = [*high.notices, *nosev.notices]
     assert "HighErrorRate: no `severity` label; recorded as warning" in notices
     assert any(n.startswith("NoSeverity: severity 'page-me' is not one the registry knows (") for n in notices)
@@ -249,3 +250,25 @@ def test_a_red_team_config_without_prompts_is_a_promptfoo_eval() -> None:
     spec = item.manifest["spec"]
     assert item.format == "promptfoo" and spec["prompts"] == ["{{prompt}}"]
     assert spec["redteam"]["plugins"] == [{"id": "pii"}, {"id": "harmful:hate"}] and "redteam" in item.manifest["tags"]
+
+
+def test_attached_files_are_read_and_globbed_as_the_folder_on_disk(tmp_path: Path) -> None:
+    tree = {"task.yaml": b"t", "tests/a.yaml": b"a", "tests/deep/b.yaml": b"b", "tests/c.csv": b"c", "x.txt": b"x"}
+    for rel, raw in tree.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(raw)
+    disk, attached = DiskFolder(tmp_path, tmp_path), AttachedFolder(tree, PurePosixPath())
+    for pattern in ("tests/*.yaml", "tests/**/*.yaml", "tests/?.csv", "*.t[x]t", "tests/[!a]*"):
+        assert attached.glob(pattern) == disk.glob(pattern), pattern
+    for ref in ("tests/a.yaml", "../task.yaml", "/etc/passwd", "https://x/y.yaml", "absent.yaml"):
+        assert attached.read(ref) == disk.read(ref), ref
+    assert attached.at("tests").read("deep/b.yaml") == ("deep/b.yaml", b"b")
+
+
+def test_generated_test_sources_leave_the_count_unknown_without_a_notice(tmp_path: Path) -> None:
+    (tmp_path / "gen.py").write_text("def tests():\n    return []\n")
+    (tmp_path / "promptfooconfig.yaml").write_text(
+        "prompts: ['{{q}}']\nproviders: [echo]\ntests: file://gen.py:tests\n"
+    )
+    (item,) = import_paths([tmp_path / "promptfooconfig.yaml"], OPTIONS).imported
+    assert "gen.py" in item.files and item.manifest["spec"]["dataset"]["rows"] is None and item.notices == []
