@@ -197,15 +197,14 @@ def import_cmd(
             out.print(f"{m['kind']:<18} {m['slug']}@{m['version']}  {m['title']}  ({item.format}: {item.origin})")
     if not dry_run and out_dir is not None:
         _write_folders(imported, out_dir)
-    elif not dry_run and do_publish:
-        failed = _publish(settings, imported)
-        if failed:
-            err.print(f"{failed} of {len(imported)} asset(s) refused")
-            sys.exit(1)
-    elif not dry_run and not as_json:
+    refused = _publish(settings, imported) if not dry_run and do_publish else 0  # --out and --publish: refused above
+    if refused:
+        err.print(f"{refused} of {len(imported)} asset(s) refused")
+    elif not dry_run and out_dir is None and not do_publish and not as_json:
         err.print(f"{len(imported)} asset(s); nothing written: pass --out DIR or --publish")
     if failures:
         err.print(f"{len(failures)} file(s) failed; the others were imported (--all-or-nothing stops them all)")
+    if refused or failures:
         sys.exit(1)
 
 
